@@ -1,0 +1,182 @@
+# shellcheck shell=bash
+# Shared by bench/relay/run.sh and bench/relay/masking.sh: the pgveil build, the
+# PgBouncer and pgveil processes, and the cleanup that stops everything on exit.
+#
+#   source bench/relay/lib.sh
+#   bench_setup_tmp            temp dir in BENCH_TMP, EXIT/INT/TERM traps installed
+#   bench_build_pgveil DIR     Release build of the `pgveil` target; sets PGVEIL_BIN
+#   bench_start_pgbouncer DB   session-mode PgBouncer in front of the cluster; PGB_PORT, PGB_PID
+#   bench_start_pgveil DB ...  pgveil in front of the cluster (extra args go to `serve`);
+#                              PGV_PORT, PGV_PID
+# Every process started here is stopped (TERM, then KILL after 5 s) by the EXIT trap,
+# then the PostgreSQL cluster, then the temp dir is removed (unless BENCH_KEEP=1).
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/../.." && pwd)
+# shellcheck source=../../scripts/lib/pgcluster.sh
+source "$REPO/scripts/lib/pgcluster.sh"
+
+BENCH_PIDS=()
+BENCH_TMP=""
+BENCH_KEEP=${BENCH_KEEP:-0}
+BENCH_WORKERS=${BENCH_WORKERS:-}
+
+bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+bench_die() {
+  bench_log "error: $*"
+  exit 2
+}
+
+bench_require() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || bench_die "$tool not found (run scripts/install-deps.sh)"
+  done
+}
+
+# True while PID runs (a zombie child counts as stopped).
+bench_alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z ]]
+}
+
+bench_stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 50; i++)); do
+    bench_alive "$pid" || break
+    sleep 0.1
+  done
+  if bench_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+  local rc=$? pid
+  trap - EXIT INT TERM
+  for pid in "${BENCH_PIDS[@]}"; do bench_stop_pid "$pid"; done
+  pgc_stop
+  if [[ -n $BENCH_TMP && -d $BENCH_TMP ]]; then
+    if [[ $BENCH_KEEP == 1 ]]; then
+      bench_log "kept $BENCH_TMP (logs, configs, cluster)"
+    else
+      rm -rf "$BENCH_TMP"
+    fi
+  fi
+  exit "$rc"
+}
+
+bench_setup_tmp() {
+  BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pgveil-bench.XXXXXX")
+  chmod 755 "$BENCH_TMP" # the cluster and PgBouncer run as postgres when we are root
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+bench_install_deps() {
+  bench_log "checking dependencies (scripts/install-deps.sh)"
+  bash "$REPO/scripts/install-deps.sh" >&2 || bench_die "scripts/install-deps.sh failed"
+}
+
+# Release build of the pgveil executable in its own build directory.
+bench_build_pgveil() {
+  local dir=$1 log
+  mkdir -p "$dir"
+  log=$dir/bench-build.log
+  bench_log "building pgveil (Release) in $dir, log: $log"
+  {
+    cmake -S "$REPO" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPGVEIL_WERROR=ON \
+      -DPGVEIL_TESTS=OFF -DPGVEIL_BENCH=OFF &&
+      cmake --build "$dir" --target pgveil -j2
+  } >"$log" 2>&1 || {
+    tail -n 30 "$log" >&2
+    bench_die "pgveil build failed (pass --pgveil PATH to use an existing binary)"
+  }
+  PGVEIL_BIN=$dir/pgveil
+  [[ -x $PGVEIL_BIN ]] || bench_die "build finished but $PGVEIL_BIN is missing"
+}
+
+bench_check_pgveil() {
+  [[ -x $PGVEIL_BIN ]] || bench_die "$PGVEIL_BIN is not an executable"
+  "$PGVEIL_BIN" serve --help >/dev/null 2>&1 ||
+    bench_die "$PGVEIL_BIN has no working 'serve' command yet"
+}
+
+# bench_wait_ready NAME PORT PID DB LOG: waits until `SELECT 1` works through PORT.
+bench_wait_ready() {
+  local name=$1 port=$2 pid=$3 db=$4 logfile=$5 i
+  for ((i = 0; i < 150; i++)); do
+    if ! bench_alive "$pid"; then
+      tail -n 20 "$logfile" >&2 2>/dev/null
+      bench_die "$name exited during startup (log: $logfile)"
+    fi
+    if psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d "$db" -c 'SELECT 1' \
+      >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -n 20 "$logfile" >&2 2>/dev/null
+  bench_die "$name did not accept connections on port $port within 15 s"
+}
+
+# Session-mode PgBouncer: one server connection per client, like pgveil.
+bench_start_pgbouncer() {
+  local db=$1 dir=$BENCH_TMP/pgbouncer
+  mkdir -p "$dir"
+  PGB_PORT=$(pgc_free_port)
+  printf '"postgres" ""\n' >"$dir/userlist.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$PGC_PORT
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = session
+max_client_conn = 1000
+default_pool_size = 200
+max_db_connections = 0
+server_reset_query = DISCARD ALL
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+log_connections = 0
+log_disconnections = 0
+INI
+  local as_user=()
+  if [[ $(id -u) -eq 0 ]]; then
+    chown -R postgres: "$dir"
+    as_user=(-u postgres)
+  fi
+  pgbouncer "${as_user[@]}" "$dir/pgbouncer.ini" >"$dir/stdout.log" 2>&1 &
+  PGB_PID=$!
+  BENCH_PIDS+=("$PGB_PID")
+  bench_wait_ready pgbouncer "$PGB_PORT" "$PGB_PID" "$db" "$dir/pgbouncer.log"
+}
+
+# pgveil in front of the cluster; extra arguments are passed to `pgveil serve`.
+bench_start_pgveil() {
+  local db=$1
+  shift
+  local workers=()
+  [[ -n $BENCH_WORKERS ]] && workers=(--workers "$BENCH_WORKERS")
+  PGV_PORT=$(pgc_free_port)
+  "$PGVEIL_BIN" serve --listen "127.0.0.1:$PGV_PORT" --upstream "127.0.0.1:$PGC_PORT" \
+    --log_level warn "${workers[@]}" "$@" >"$BENCH_TMP/pgveil.log" 2>&1 &
+  PGV_PID=$!
+  BENCH_PIDS+=("$PGV_PID")
+  bench_wait_ready pgveil "$PGV_PORT" "$PGV_PID" "$db" "$BENCH_TMP/pgveil.log"
+}
+
+# Throwaway cluster with settings that keep runs comparable.
+bench_start_cluster() {
+  bench_log "starting PostgreSQL ($PGC_BINDIR)"
+  pgc_start "$BENCH_TMP/pg" || bench_die "PostgreSQL did not start"
+  pgc_psql -d postgres -c "ALTER SYSTEM SET jit = off" \
+    -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
+}

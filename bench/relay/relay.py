@@ -1,0 +1,210 @@
+"""Relay benchmark driver: direct vs PgBouncer vs pgveil, alternating repetitions.
+
+Started by bench/relay/run.sh once the servers are up; see bench/README.md.
+Every case runs its targets in turn (direct, pgbouncer, pgveil, direct, ...) so that
+drift in machine load hits all of them alike; each cell is the median of --reps runs.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+import benchlib as bl
+
+TPS_RE = re.compile(r"^tps = ([\d.]+) \((?:without initial connection time|"
+                    r"excluding connections establishing)\)", re.M)
+RSS_LIMIT_MB = 64.0
+TPS_MIN_RATIO = 1.00   # pgveil / PgBouncer
+FETCH_MAX_RATIO = 1.10  # pgveil / direct
+
+
+def pgbench_tps(target, db, mode, clients, jobs, duration):
+    cmd = ["pgbench", "-n", "-S", "-M", mode, "-c", str(clients), "-j", str(jobs),
+           "-T", str(duration), "-h", "127.0.0.1", "-p", str(target.port),
+           "-U", target.user, db]
+    out = bl.run_checked(cmd).stdout
+    m = TPS_RE.search(out)
+    if not m:
+        raise SystemExit(f"no tps line in pgbench output via {target.name}:\n{out}")
+    return float(m[1])
+
+
+def fetch_commands(table):
+    return {
+        "select": ("SELECT * (psql)", f"SELECT * FROM {table}"),
+        "copy": ("COPY TO STDOUT (psql)", f"COPY {table} TO STDOUT"),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--target", action="append", required=True,
+                    help="NAME=PORT[:PID]; names direct, pgbouncer, pgveil")
+    ap.add_argument("--db", default="bench")
+    ap.add_argument("--user", default="postgres")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--duration", type=int, default=20, help="seconds per pgbench run")
+    ap.add_argument("--clients", default="1,16")
+    ap.add_argument("--jobs", type=int, default=2, help="pgbench -j when clients > 1")
+    ap.add_argument("--modes", default="simple,prepared")
+    ap.add_argument("--table", default="fetch_rows")
+    ap.add_argument("--rows", type=int, required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--cmdline", default="")
+    ap.add_argument("--repo", default=".")
+    ap.add_argument("--pgveil-bin")
+    ap.add_argument("--notes", default="")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
+    args = ap.parse_args()
+
+    targets = [bl.parse_target(t, args.user) for t in args.target]
+    by_name = {t.name: t for t in targets}
+    if "direct" not in by_name:
+        raise SystemExit("--target direct=PORT is required")
+    facts = bl.machine_facts(args.repo, by_name["direct"], args.db, args.pgveil_bin)
+    facts += [("targets", ", ".join(f"{t.name} (port {t.port})" for t in targets)),
+              ("repetitions", f"{args.reps} per cell, median reported, order "
+                              + " → ".join(t.name for t in targets)),
+              ("pgbench", f"-S, {args.duration} s per run, -j {args.jobs} above 1 client"),
+              ("fetch table", f"{args.table}, {args.rows:,} rows")]
+    if args.notes:
+        facts.append(("notes", args.notes))
+
+    samples = {}   # case -> target -> [values]
+    rss = {}       # case -> target -> [MB]
+    fetches = fetch_commands(args.table)
+
+    # Byte-identity check of both fetches; doubles as the warm-up of caches.
+    identical = {}
+    for kind, (_, sql) in fetches.items():
+        ref = None
+        for t in targets:
+            digest = bl.output_digest(bl.psql_command(t, args.db, sql))
+            bl.log(f"verify {kind:6} via {t.name:9}: {digest[1]:,} bytes sha256 {digest[0][:12]}")
+            if t.name == "direct":
+                ref = digest
+            else:
+                identical.setdefault(t.name, True)
+                identical[t.name] &= digest == ref
+    bl.log("warm-up: pgbench -S 2 s direct")
+    pgbench_tps(by_name["direct"], args.db, "simple", 2, 2, 2)
+
+    clients = [int(c) for c in args.clients.split(",")]
+    modes = args.modes.split(",")
+    for mode in modes:
+        for c in clients:
+            case = ("pgbench", mode, c)
+            for rep in range(args.reps):
+                for t in targets:
+                    tps = pgbench_tps(t, args.db, mode, c, 1 if c == 1 else args.jobs,
+                                      args.duration)
+                    samples.setdefault(case, {}).setdefault(t.name, []).append(tps)
+                    bl.log(f"pgbench -M {mode:8} -c {c:2} rep {rep + 1}/{args.reps} "
+                           f"{t.name:9} {tps:10.1f} tps")
+
+    for kind, (_, sql) in fetches.items():
+        case = ("fetch", kind)
+        for rep in range(args.reps):
+            for t in targets:
+                secs, peak = bl.timed(bl.psql_command(t, args.db, sql), t.pid)
+                samples.setdefault(case, {}).setdefault(t.name, []).append(secs)
+                if peak is not None:
+                    rss.setdefault(case, {}).setdefault(t.name, []).append(peak)
+                extra = f", peak RSS {peak:.1f} MB" if peak is not None else ""
+                bl.log(f"fetch {kind:6} rep {rep + 1}/{args.reps} {t.name:9} {secs:7.3f} s{extra}")
+
+    lifetime = {t.name: bl.lifetime_peak_mb(t.pid) for t in targets if t.pid}
+
+    rows, failures = report_rows(samples, rss, identical, clients, modes, fetches,
+                                 args.rows)
+    headers = ["case", "unit", "direct", "PgBouncer", "pgveil", "pgveil/PgBouncer",
+               "pgveil/direct", "target", "result"]
+    print()
+    print(bl.console_table(headers, rows))
+    print()
+    for name, mb in lifetime.items():
+        print(f"{name}: lifetime peak RSS (VmHWM, whole run) {bl.fmt(mb, 1)} MB")
+    print(f"targets: {sum(r[-1] == 'PASS' for r in rows)} PASS, {failures} FAIL, "
+          f"{sum(r[-1] == 'n/a' for r in rows)} n/a")
+
+    sample_rows = []
+    for case, per_target in samples.items():
+        for name, vals in per_target.items():
+            digits = 1 if case[0] == "pgbench" else 3
+            sample_rows.append([case_label(case, fetches, args.rows), name,
+                                bl.fmt(bl.median(vals), digits), bl.fmt(bl.spread_pct(vals), 1),
+                                ", ".join(bl.fmt(v, digits) for v in vals)])
+    for case, per_target in rss.items():
+        for name, vals in per_target.items():
+            sample_rows.append([f"peak RSS (MB), {case_label(case, fetches, args.rows)}", name,
+                                bl.fmt(max(vals), 1), "-", ", ".join(bl.fmt(v, 1) for v in vals)])
+    sections = [
+        ("Results", bl.markdown_table(headers, rows)),
+        ("Lifetime peak RSS", "\n".join(f"- {n}: {bl.fmt(mb, 1)} MB (VmHWM at the end of the run)"
+                                        for n, mb in lifetime.items()) or "-"),
+        ("All samples", bl.markdown_table(
+            ["case", "target", "median (RSS: max)", "spread %", "samples in run order"],
+            sample_rows)),
+    ]
+    facts.append(("load average at end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
+    bl.write_markdown(args.out, "pgveil relay benchmark", args.cmdline, facts, sections)
+    print(f"markdown report: {args.out}")
+    return 1 if args.strict and failures else 0
+
+
+def case_label(case, fetches, rows):
+    if case[0] == "pgbench":
+        _, mode, c = case
+        return f"pgbench -S -M {mode}, {c} client{'s' if c > 1 else ''}"
+    return f"{fetches[case[1]][0]}, {rows:,} rows"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def report_rows(samples, rss, identical, clients, modes, fetches, nrows):
+    rows = []
+    for mode in modes:
+        for c in clients:
+            case = ("pgbench", mode, c)
+            med = {n: bl.median(v) for n, v in samples[case].items()}
+            r_pgb = ratio(med.get("pgveil"), med.get("pgbouncer"))
+            rows.append([case_label(case, fetches, nrows), "tps", bl.fmt(med.get("direct"), 0),
+                         bl.fmt(med.get("pgbouncer"), 0), bl.fmt(med.get("pgveil"), 0),
+                         bl.fmt(r_pgb, 3), bl.fmt(ratio(med.get("pgveil"), med.get("direct")), 3),
+                         f"pgveil/PgBouncer >= {TPS_MIN_RATIO:.2f}",
+                         bl.verdict(r_pgb, ">=", TPS_MIN_RATIO)])
+    for kind in fetches:
+        case = ("fetch", kind)
+        med = {n: bl.median(v) for n, v in samples[case].items()}
+        r_direct = ratio(med.get("pgveil"), med.get("direct"))
+        rows.append([case_label(case, fetches, nrows), "s", bl.fmt(med.get("direct"), 3),
+                     bl.fmt(med.get("pgbouncer"), 3), bl.fmt(med.get("pgveil"), 3),
+                     bl.fmt(ratio(med.get("pgveil"), med.get("pgbouncer")), 3),
+                     bl.fmt(r_direct, 3), f"pgveil/direct <= {FETCH_MAX_RATIO:.2f}",
+                     bl.verdict(r_direct, "<=", FETCH_MAX_RATIO)])
+    for kind in fetches:
+        peaks = {n: max(v) for n, v in rss.get(("fetch", kind), {}).items()}
+        rows.append([f"peak RSS during {fetches[kind][0]}", "MB", "-",
+                     bl.fmt(peaks.get("pgbouncer"), 1), bl.fmt(peaks.get("pgveil"), 1), "-", "-",
+                     f"pgveil < {RSS_LIMIT_MB:.0f} MB",
+                     bl.verdict(peaks.get("pgveil"), "<", RSS_LIMIT_MB)])
+    yes_no = {n: ("yes" if ok else "NO") for n, ok in identical.items()}
+    rows.append(["fetch output byte-identical to direct", "", "-", yes_no.get("pgbouncer", "-"),
+                 yes_no.get("pgveil", "-"), "-", "-", "pgveil identical",
+                 "n/a" if "pgveil" not in identical else
+                 ("PASS" if identical["pgveil"] else "FAIL")])
+    failures = sum(r[-1] == "FAIL" for r in rows)
+    return rows, failures
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except subprocess.SubprocessError as e:
+        sys.exit(f"relay benchmark: {e}")
