@@ -35,9 +35,11 @@ def parse_target(spec, default_user):
     return Target(m[1], m[2], m[4] or default_user, m[3])
 
 
-def psql_command(target, db, sql, extra=()):
-    return ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-            "-p", str(target.port), "-U", target.user, "-d", db, *extra, "-c", sql]
+def psql_command(target, db, sql, extra=(), tuples_only=True):
+    """psql running one statement, unaligned output (with -t unless tuples_only=False)."""
+    return ["psql", "-X", "-q", "-At" if tuples_only else "-A", "-v", "ON_ERROR_STOP=1",
+            "-h", "127.0.0.1", "-p", str(target.port), "-U", target.user, "-d", db, *extra,
+            "-c", sql]
 
 
 def _read_status_kb(pid, field):

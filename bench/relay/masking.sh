@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Masking benchmark: a 200,000-row SELECT from crm.members with at least six masked
+# columns, run alternately direct, through pgveil as the matcher (unmasked) and through
+# pgveil as sales (masked). See bench/README.md.
+#
+#   bench/relay/masking.sh [--quick] [--reps N] [--rows N] [--out FILE] ...
+#   bench/relay/masking.sh --help
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: bench/relay/masking.sh [options]
+
+Loads the CRM demo (demo/schema.sql, then demo/generate.sql with -v members=ROWS) into a
+throwaway PostgreSQL, starts pgveil with masking-rules/crm.json and demo/keys.json, checks
+that the matcher's result is byte-identical to a direct one and that sales gets at least
+six masked columns, then times the SELECT direct / matcher / sales in alternation.
+
+Options:
+  --quick             smoke test: 1 repetition
+  --reps N            repetitions per cell, median reported (default 5, at least 3
+                      unless --quick)
+  --rows N            members to generate and select (default 200000)
+  --db NAME           database for the demo (default crm)
+  --matcher LOGIN     unmasked login (default match_engine)
+  --sales LOGIN       masked login (default sales_li)
+  --password PW       password of both logins (default veil-demo)
+  --query SQL         the timed statement (default: 12 columns of crm.members, 9 of
+                      them masked for sales)
+  --rules PATH        rules for pgveil (default masking-rules/crm.json)
+  --keys PATH         key file for pgveil (default demo/keys.json)
+  --serve-arg ARG     one argument for `pgveil serve`, repeatable; when given, these
+                      replace the default masking arguments (--rules RULES --keys KEYS
+                      --catalog "host=127.0.0.1 port={PGPORT} user=pgveil_catalog
+                      dbname={DB}"); {PGPORT} and {DB} are substituted
+  --out FILE          markdown report (default: a new temp file, path printed)
+  --pgveil PATH       use this pgveil binary instead of building one
+  --build-dir DIR     build directory for the Release build (default: build-bench)
+  --workers N         pgveil --workers
+  --no-deps           do not run scripts/install-deps.sh
+  --keep              keep the temp dir (cluster, configs, logs) for inspection
+  --strict            exit 1 when any target FAILs
+USAGE
+}
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+CMDLINE=$(printf '%q ' bench/relay/masking.sh "$@")
+
+REPS=5 ROWS=200000 DB=crm MATCHER=match_engine SALES=sales_li PASSWORD=veil-demo
+RULES=$REPO/masking-rules/crm.json KEYS=$REPO/demo/keys.json SERVE_ARGS=()
+OUT="" PGVEIL_BIN="" BUILD_DIR=$REPO/build-bench DEPS=1 STRICT=() QUICK=0
+QUERY="SELECT member_id, nickname, real_name, gender, birth_date, phone, email, city,
+  height_cm, monthly_income, registered_at, about_me FROM crm.members"
+while (($#)); do
+  case $1 in
+  --quick) QUICK=1 REPS=1 ;;
+  --reps) REPS=$2 && shift ;;
+  --rows) ROWS=$2 && shift ;;
+  --db) DB=$2 && shift ;;
+  --matcher) MATCHER=$2 && shift ;;
+  --sales) SALES=$2 && shift ;;
+  --password) PASSWORD=$2 && shift ;;
+  --query) QUERY=$2 && shift ;;
+  --rules) RULES=$(realpath "$2") && shift ;;
+  --keys) KEYS=$(realpath "$2") && shift ;;
+  --serve-arg) SERVE_ARGS+=("$2") && shift ;;
+  --out) OUT=$2 && shift ;;
+  --pgveil) PGVEIL_BIN=$(realpath "$2") && shift ;;
+  --build-dir) BUILD_DIR=$2 && shift ;;
+  --workers) BENCH_WORKERS=$2 && shift ;;
+  --no-deps) DEPS=0 ;;
+  --keep) BENCH_KEEP=1 ;;
+  --strict) STRICT=(--strict) ;;
+  -h | --help) usage && exit 0 ;;
+  *) usage >&2 && exit 2 ;;
+  esac
+  shift
+done
+[[ $REPS =~ ^[1-9][0-9]*$ && $ROWS =~ ^[1-9][0-9]*$ ]] ||
+  bench_die "--reps and --rows take positive integers"
+[[ $DB =~ ^[a-z_][a-z0-9_]*$ ]] || bench_die "--db must be a plain lower-case identifier"
+if ((QUICK == 0 && REPS < 3)); then bench_die "--reps must be at least 3 (or use --quick)"; fi
+
+# The demo and the rules come from other parts of the project; say clearly what is missing.
+missing=()
+for f in "$REPO/demo/schema.sql" "$REPO/demo/generate.sql"; do
+  [[ -f $f ]] || missing+=("${f#"$REPO"/}")
+done
+if ((${#SERVE_ARGS[@]} == 0)); then
+  for f in "$RULES" "$KEYS"; do [[ -f $f ]] || missing+=("${f#"$REPO"/}"); done
+fi
+((${#missing[@]} == 0)) || bench_die "missing ${missing[*]}: the masking benchmark needs the CRM demo and its rules"
+
+((DEPS)) && bench_install_deps
+bench_require psql python3 cmake
+[[ -n $PGVEIL_BIN ]] || bench_build_pgveil "$BUILD_DIR"
+bench_check_pgveil
+[[ -n $OUT ]] || OUT=$(mktemp "${TMPDIR:-/tmp}/pgveil-masking-bench.XXXXXX.md")
+
+START=$SECONDS
+bench_setup_tmp
+bench_start_cluster
+pgc_psql -d postgres -c "CREATE DATABASE $DB" >/dev/null
+bench_log "loading demo/schema.sql and demo/generate.sql (members=$ROWS)"
+(cd "$REPO" && pgc_psql -d "$DB" -f demo/schema.sql >"$BENCH_TMP/schema.log" 2>&1) ||
+  { tail -n 20 "$BENCH_TMP/schema.log" >&2 && bench_die "demo/schema.sql failed"; }
+(cd "$REPO" && pgc_psql -d "$DB" -v members="$ROWS" -f demo/generate.sql \
+  >"$BENCH_TMP/generate.log" 2>&1) ||
+  { tail -n 20 "$BENCH_TMP/generate.log" >&2 && bench_die "demo/generate.sql failed"; }
+pgc_psql -d "$DB" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+for login in "$MATCHER" "$SALES"; do
+  found=$(pgc_psql -d "$DB" -At -c "SELECT count(*) FROM pg_roles WHERE rolname = '$login' AND rolcanlogin")
+  [[ $found == 1 ]] || bench_die "login $login does not exist after loading the demo"
+done
+
+if ((${#SERVE_ARGS[@]})); then
+  MASK_ARGS=()
+  for arg in "${SERVE_ARGS[@]}"; do
+    arg=${arg//\{PGPORT\}/$PGC_PORT}
+    MASK_ARGS+=("${arg//\{DB\}/$DB}")
+  done
+else
+  # demo/schema.sql creates pgveil_catalog for the side connection; the throwaway
+  # cluster trusts 127.0.0.1, so no password is needed here.
+  MASK_ARGS=(--rules "$RULES" --keys "$KEYS"
+    --catalog "host=127.0.0.1 port=$PGC_PORT user=pgveil_catalog dbname=$DB")
+fi
+bench_log "starting pgveil ($PGVEIL_BIN) with ${MASK_ARGS[*]}"
+bench_start_pgveil "$DB" "${MASK_ARGS[@]}"
+
+bench_log "setup took $((SECONDS - START)) s; measuring"
+NOTES="pgveil workers: ${BENCH_WORKERS:-default}"
+((QUICK)) && NOTES+="; QUICK MODE (1 repetition): smoke test only, not a result"
+PGPASSWORD=$PASSWORD python3 "$BENCH_DIR/masking.py" --direct "$PGC_PORT" \
+  --proxy "$PGV_PORT:$PGV_PID" --db "$DB" --matcher "$MATCHER" --sales "$SALES" \
+  --reps "$REPS" --rows "$ROWS" --query "$QUERY" --out "$OUT" --cmdline "$CMDLINE" \
+  --repo "$REPO" --pgveil-bin "$PGVEIL_BIN" --notes "$NOTES" "${STRICT[@]}"
+bench_log "total $((SECONDS - START)) s (after build)"
