@@ -1,0 +1,70 @@
+// The pgveil listener: accepts clients, gives each its own upstream connection, and
+// relays the PostgreSQL protocol between them.
+//
+// Threading: `workers` threads, each running its own event loop; a session (client
+// connection + upstream connection) lives on exactly one of them. Run() blocks until the
+// server has shut down; Shutdown() may be called from any thread or a signal handler's
+// loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pgveil/status.h"
+#include "pgveil/wire/frame.h"
+
+namespace pgveil::proxy {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;
+};
+
+// Parses "HOST:PORT", "[v6]:PORT" or ":PORT"/"PORT" (host defaults to `default_host`).
+StatusOr<HostPort> ParseHostPort(std::string_view text, std::string_view default_host);
+
+struct ServerOptions {
+  HostPort listen{"127.0.0.1", 6432};
+  HostPort upstream{"127.0.0.1", 5432};
+  unsigned workers = 0;  // 0: one per hardware thread
+  wire::Limits limits;
+  // Time a client has to send its startup packet, and pgveil has to reach the server.
+  std::chrono::milliseconds startup_timeout{60000};
+  std::chrono::milliseconds connect_timeout{10000};
+  // On SIGTERM/SIGINT: stop accepting, then wait this long for sessions to end.
+  std::chrono::milliseconds shutdown_grace{30000};
+  // Handle SIGTERM/SIGINT in Run() (the executable does; tests that embed the server
+  // may not want to).
+  bool handle_signals = true;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds the listening socket. After success, port() is the bound port (useful when
+  // the configured port is 0).
+  Status Bind();
+  uint16_t port() const;
+
+  // Serves until Shutdown() (or a signal) and the grace period are over.
+  Status Run();
+
+  // Starts a graceful shutdown. Thread-safe.
+  void Shutdown();
+
+  // Sessions currently open. Thread-safe.
+  size_t active_sessions() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pgveil::proxy

@@ -1,0 +1,65 @@
+// `pgveil serve`: runs the proxy.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "app/command.h"
+#include "app/config.h"
+#include "pgveil/proxy/server.h"
+
+namespace pgveil::app {
+namespace {
+
+struct ServeArgs {
+  std::string config;
+  ServeFlags flags;
+};
+
+int RunServe(const ServeArgs& args) {
+  auto cfg = LoadServeConfig(args.config, args.flags);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "pgveil serve: invalid configuration:\n%s\n",
+                 cfg.status().message().c_str());
+    return 2;
+  }
+  auto logger = spdlog::stderr_logger_mt("pgveil");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(cfg->log_level));
+
+  proxy::Server server(cfg->server);
+  Status st = server.Bind();
+  if (st.ok()) st = server.Run();
+  if (!st.ok()) {
+    spdlog::error("event=fatal reason=\"{}\"", st.message());
+    std::fprintf(stderr, "pgveil serve: %s\n", st.message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+const RegisterCommand kServe(0, [](CLI::App& app) -> CommandRun {
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand("serve", "Run the masking proxy in front of a PostgreSQL server");
+  cmd->add_option("-c,--config", args->config, "JSON configuration file")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--listen", args->flags.listen,
+                  "Address to accept clients on, HOST:PORT (default 127.0.0.1:6432)");
+  cmd->add_option("--upstream", args->flags.upstream,
+                  "PostgreSQL server to relay to, HOST:PORT (default 127.0.0.1:5432)");
+  cmd->add_option("--workers", args->flags.workers,
+                  "Worker threads (default: one per hardware thread)");
+  cmd->add_option("--max_message_bytes", args->flags.max_message_bytes,
+                  "Largest protocol message accepted, in bytes (default 268435456)");
+  cmd->add_option("--log_level", args->flags.log_level,
+                  "trace, debug, info, warn, error or off (default info)");
+  cmd->footer(
+      "Flags override the configuration file. Logs go to stderr, one event per line.\n"
+      "SIGTERM or SIGINT stop accepting clients and let sessions finish (30 s grace).");
+  return [args] { return RunServe(*args); };
+});
+
+}  // namespace
+}  // namespace pgveil::app

@@ -1,0 +1,130 @@
+#include "app/config.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace pgveil::app {
+namespace {
+
+const std::set<std::string, std::less<>> kKnownLogLevels = {"trace", "debug", "info", "warn",
+                                                            "error", "off"};
+const char* const kKnownKeys[] = {"listen", "upstream", "workers", "max_message_bytes",
+                                  "log_level"};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string Suggest(std::string_view key) {
+  std::string best;
+  size_t best_d = 3;
+  for (const char* k : kKnownKeys) {
+    size_t d = EditDistance(key, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  return best.empty() ? "" : " (did you mean \"" + best + "\"?)";
+}
+
+Status ApplyLogLevel(const std::string& level, std::string* out) {
+  if (!kKnownLogLevels.count(level)) {
+    return InvalidArgument("invalid log level \"" + level +
+                           "\": use trace, debug, info, warn, error or off");
+  }
+  *out = level;
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const ServeFlags& flags) {
+  ServeConfig cfg;
+  std::string listen = cfg.server.listen.ToString();
+  std::string upstream = cfg.server.upstream.ToString();
+  std::vector<std::string> errors;
+
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) return InvalidArgument(path + ": cannot open the configuration file");
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false,
+                                             /*ignore_comments=*/true);
+    if (j.is_discarded()) return InvalidArgument(path + ": not valid JSON");
+    if (!j.is_object()) return InvalidArgument(path + ": the configuration must be an object");
+    for (auto& [key, value] : j.items()) {
+      std::string where = path + ": /" + key + ": ";
+      if (key == "listen" || key == "upstream" || key == "log_level") {
+        if (!value.is_string()) {
+          errors.push_back(where + "must be a string");
+          continue;
+        }
+        auto s = value.get<std::string>();
+        if (key == "listen") listen = s;
+        if (key == "upstream") upstream = s;
+        if (key == "log_level") {
+          Status st = ApplyLogLevel(s, &cfg.log_level);
+          if (!st.ok()) errors.push_back(where + st.message());
+        }
+      } else if (key == "workers") {
+        if (!value.is_number_unsigned() || value.get<uint64_t>() > 1024) {
+          errors.push_back(where + "must be a whole number from 0 (one per core) to 1024");
+          continue;
+        }
+        cfg.server.workers = value.get<unsigned>();
+      } else if (key == "max_message_bytes") {
+        if (!value.is_number_unsigned() || value.get<uint64_t>() < 1024 ||
+            value.get<uint64_t>() > 0x40000000u) {
+          errors.push_back(where + "must be a whole number from 1024 to 1073741824");
+          continue;
+        }
+        cfg.server.limits.max_message_bytes = value.get<uint32_t>();
+      } else {
+        errors.push_back(where + "unknown key" + Suggest(key));
+      }
+    }
+  }
+
+  if (flags.listen) listen = *flags.listen;
+  if (flags.upstream) upstream = *flags.upstream;
+  if (flags.workers) cfg.server.workers = *flags.workers;
+  if (flags.max_message_bytes) {
+    if (*flags.max_message_bytes < 1024 || *flags.max_message_bytes > 0x40000000u) {
+      errors.push_back("--max_message_bytes: must be from 1024 to 1073741824");
+    } else {
+      cfg.server.limits.max_message_bytes = *flags.max_message_bytes;
+    }
+  }
+  if (flags.log_level) {
+    Status st = ApplyLogLevel(*flags.log_level, &cfg.log_level);
+    if (!st.ok()) errors.push_back("--log_level: " + st.message());
+  }
+  auto l = proxy::ParseHostPort(listen, "127.0.0.1");
+  if (!l.ok()) errors.push_back("listen: " + l.status().message());
+  auto u = proxy::ParseHostPort(upstream, "127.0.0.1");
+  if (!u.ok()) errors.push_back("upstream: " + u.status().message());
+
+  if (!errors.empty()) {
+    std::string all;
+    for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
+    return InvalidArgument(all);
+  }
+  cfg.server.listen = *l;
+  cfg.server.upstream = *u;
+  return cfg;
+}
+
+}  // namespace pgveil::app

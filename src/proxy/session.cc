@@ -1,0 +1,476 @@
+// The relay. Each direction is a loop: one read, a scan of the frames in it (just far
+// enough to stay in sync and to see the few messages pgveil must act on), one write of
+// everything that can go out. Messages pgveil does not need to look at are forwarded as
+// they stream in, even before they are complete, so a large row or COPY chunk never has
+// to be buffered whole; the messages it acts on are always buffered whole first.
+#include "proxy/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <cstring>
+#include <string>
+
+#include "pgveil/wire/messages.h"
+#include "pgveil/wire/writer.h"
+
+namespace pgveil::proxy {
+namespace {
+
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+constexpr size_t kReadChunk = 64 * 1024;
+
+// A growable byte buffer: [0, len) holds data not yet consumed.
+struct Buffer {
+  std::vector<char> data = std::vector<char>(kReadChunk * 2);
+  size_t len = 0;
+
+  std::string_view view(size_t from = 0) const { return {data.data() + from, len - from}; }
+  asio::mutable_buffer free_space() {
+    if (data.size() - len < kReadChunk / 4) data.resize(data.size() * 2);
+    return asio::buffer(data.data() + len, data.size() - len);
+  }
+  void Ensure(size_t total) {
+    if (data.size() < total) data.resize(total);
+  }
+  void Consume(size_t n) {
+    std::memmove(data.data(), data.data() + n, len - n);
+    len -= n;
+    // A one-off huge message must not pin its memory for the rest of the session.
+    if (len <= kReadChunk && data.size() > kReadChunk * 8) {
+      data.resize(kReadChunk * 2);
+      data.shrink_to_fit();
+    }
+  }
+};
+
+// Serializes writes to one socket between the two directions of a session. Both run
+// on the same single-threaded loop, so a flag and a timer to park waiters suffice.
+class WriteGate {
+ public:
+  explicit WriteGate(const asio::any_io_executor& ex) : wake_(ex) {}
+  awaitable<void> Lock() {
+    while (busy_) {
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_.async_wait(kNoThrow);
+    }
+    busy_ = true;
+  }
+  void Unlock() {
+    busy_ = false;
+    wake_.cancel();
+  }
+
+ private:
+  bool busy_ = false;
+  asio::steady_timer wake_;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket client, std::shared_ptr<SessionShared> shared)
+      : client_(std::move(client)),
+        server_(client_.get_executor()),
+        shared_(std::move(shared)),
+        id_(shared_->next_id++),
+        client_gate_(client_.get_executor()) {
+    asio::error_code ec;
+    auto peer = client_.remote_endpoint(ec);
+    if (!ec) peer_ = peer.address().to_string() + ":" + std::to_string(peer.port());
+  }
+
+  ~Session() {
+    if (!client_key_.empty()) shared_->cancels.Unregister(cancel_pid_, client_key_);
+  }
+
+  awaitable<void> Run();
+
+ private:
+  const wire::Limits& limits() const { return shared_->options.limits; }
+
+  awaitable<bool> ReadStartup();
+  awaitable<void> HandleCancel(const wire::StartupFrame& frame);
+  awaitable<bool> ConnectUpstream();
+  awaitable<void> ClientToServer();
+  awaitable<void> ServerToClient();
+  awaitable<void> SendCancelUpstream();
+  awaitable<void> WriteClient(std::string_view bytes);
+  awaitable<void> SendFatal(std::string_view sqlstate, std::string_view message);
+
+  // Acts on a whole server message that pgveil needs to see. May rewrite it in place
+  // (same length). Returns false to end the session.
+  bool OnServerMessage(char type, char* body, size_t body_len);
+  static bool ServerTypeNeedsInspection(char type) {
+    return type == wire::be::kBackendKeyData || type == wire::be::kAuthentication ||
+           type == wire::be::kReadyForQuery || type == wire::be::kErrorResponse;
+  }
+
+  tcp::socket client_;
+  tcp::socket server_;
+  std::shared_ptr<SessionShared> shared_;
+  uint64_t id_;
+  std::string peer_ = "?";
+  WriteGate client_gate_;
+
+  Buffer cin_;   // bytes from the client
+  Buffer sin_;   // bytes from the server
+  std::string user_, database_;
+
+  bool authenticated_ = false;
+  bool client_terminated_ = false;  // the client sent Terminate
+  bool busy_ = false;               // a request is outstanding (no ReadyForQuery since)
+  char last_server_type_ = 0;       // type of the last whole message sent to the client
+  bool last_error_fatal_ = false;
+
+  int32_t cancel_pid_ = 0;
+  std::string client_key_;  // registered in the CancelRegistry
+  std::shared_ptr<CancelTarget> cancel_target_;
+};
+
+awaitable<void> Session::WriteClient(std::string_view bytes) {
+  co_await client_gate_.Lock();
+  auto [ec, n] = co_await asio::async_write(client_, asio::buffer(bytes), kNoThrow);
+  client_gate_.Unlock();
+  (void)n;
+  if (ec) client_.close(ec);
+}
+
+awaitable<void> Session::SendFatal(std::string_view sqlstate, std::string_view message) {
+  std::string out;
+  wire::AppendError(&out, {.severity = "FATAL", .sqlstate = sqlstate, .message = message});
+  co_await WriteClient(out);
+}
+
+awaitable<void> Session::Run() {
+  shared_->active++;
+  spdlog::debug("session={} event=accept client={}", id_, peer_);
+  asio::error_code ec;
+  client_.set_option(tcp::no_delay(true), ec);
+
+  auto startup = co_await (ReadStartup() ||
+                           [this]() -> awaitable<void> {
+                             asio::steady_timer t(client_.get_executor(),
+                                                  shared_->options.startup_timeout);
+                             co_await t.async_wait(kNoThrow);
+                           }());
+  bool started = startup.index() == 0 && std::get<0>(startup);
+  if (startup.index() == 1) {
+    spdlog::info("session={} event=startup_timeout client={}", id_, peer_);
+  }
+  if (started && co_await ConnectUpstream()) {
+    spdlog::info("session={} event=start client={} user={} database={}", id_, peer_, user_,
+                 database_);
+    co_await (ClientToServer() || ServerToClient());
+    if (busy_ && !client_terminated_ && server_.is_open()) {
+      // The client left in the middle of a request: stop the query it started instead of
+      // letting it run until the server notices the closed socket.
+      co_await SendCancelUpstream();
+    }
+    spdlog::info("session={} event=end client={} user={} terminated={}", id_, peer_, user_,
+                 client_terminated_);
+  }
+  server_.close(ec);
+  client_.close(ec);
+  shared_->active--;
+}
+
+awaitable<bool> Session::ReadStartup() {
+  for (;;) {
+    wire::StartupFrame frame;
+    Status status;
+    wire::Peek p;
+    while ((p = wire::PeekStartup(cin_.view(), limits(), &frame, &status)) ==
+           wire::Peek::kNeedMore) {
+      auto [ec, n] = co_await client_.async_read_some(cin_.free_space(), kNoThrow);
+      if (ec) co_return false;  // a port probe or a client that gave up
+      cin_.len += n;
+    }
+    if (p == wire::Peek::kError) {
+      spdlog::warn("session={} event=bad_startup client={} reason=\"{}\"", id_, peer_,
+                   status.message());
+      co_await SendFatal("08P01", "invalid startup packet layout: " + status.message());
+      co_return false;
+    }
+    size_t total = frame.total();
+    if (frame.code == wire::kSslRequestCode || frame.code == wire::kGssEncRequestCode) {
+      if (cin_.len != total) {
+        // Bytes sent before the answer would be read as if they had come over the
+        // encrypted channel: refuse them (CVE-2021-3935).
+        spdlog::warn("session={} event=bad_startup client={} reason=\"data after {} request\"",
+                     id_, peer_, frame.code == wire::kSslRequestCode ? "SSL" : "GSSENC");
+        co_await SendFatal("08P01", "received unencrypted data after SSL request");
+        co_return false;
+      }
+      cin_.Consume(total);
+      co_await WriteClient("N");
+      continue;
+    }
+    if (frame.code == wire::kCancelRequestCode) {
+      co_await HandleCancel(frame);
+      co_return false;
+    }
+    auto msg = wire::ParseStartupMessage(frame.body);
+    if (!msg.ok()) {
+      spdlog::warn("session={} event=bad_startup client={} reason=\"{}\"", id_, peer_,
+                   msg.status().message());
+      co_await SendFatal("08P01", "invalid startup packet layout");
+      co_return false;
+    }
+    if (msg->major != 3) {
+      spdlog::warn("session={} event=bad_startup client={} reason=\"protocol {}.{}\"", id_,
+                   peer_, msg->major, msg->minor);
+      co_await SendFatal("0A000", "unsupported frontend protocol " +
+                                      std::to_string(msg->major) + "." +
+                                      std::to_string(msg->minor) +
+                                      ": server supports 3.0 to 3.x");
+      co_return false;
+    }
+    user_ = std::string(msg->Get("user"));
+    database_ = std::string(msg->Get("database"));
+    if (database_.empty()) database_ = user_;
+    if (user_.empty()) {
+      co_await SendFatal("28000", "no PostgreSQL user name specified in startup packet");
+      co_return false;
+    }
+    // The startup frame stays at the front of cin_: it is relayed as is.
+    co_return true;
+  }
+}
+
+awaitable<void> Session::HandleCancel(const wire::StartupFrame& frame) {
+  auto req = wire::ParseCancelRequest(frame.body);
+  if (!req.ok()) {
+    spdlog::warn("session={} event=bad_cancel client={}", id_, peer_);
+    co_return;
+  }
+  auto target = shared_->cancels.Find(req->pid, req->key);
+  if (!target) {
+    spdlog::info("session={} event=cancel_unknown_key client={}", id_, peer_);
+    co_return;
+  }
+  spdlog::info("session={} event=cancel client={} backend_pid={}", id_, peer_, req->pid);
+  cancel_target_ = std::const_pointer_cast<CancelTarget>(target);
+  co_await SendCancelUpstream();
+}
+
+awaitable<void> Session::SendCancelUpstream() {
+  if (!cancel_target_) co_return;
+  tcp::socket s(client_.get_executor());
+  auto [ec, ep] = co_await asio::async_connect(s, shared_->upstream, kNoThrow);
+  (void)ep;
+  if (ec) {
+    spdlog::warn("session={} event=cancel_failed reason=\"{}\"", id_, ec.message());
+    co_return;
+  }
+  std::string out;
+  wire::Writer w(&out);
+  w.BeginUntyped()
+      .Int32(static_cast<int32_t>(wire::kCancelRequestCode))
+      .Int32(cancel_target_->server_pid)
+      .Bytes(cancel_target_->server_key)
+      .End();
+  co_await asio::async_write(s, asio::buffer(out), kNoThrow);
+  // The server closes the connection once it has acted on the request.
+  char byte;
+  co_await s.async_read_some(asio::buffer(&byte, 1), kNoThrow);
+}
+
+awaitable<bool> Session::ConnectUpstream() {
+  auto result = co_await (asio::async_connect(server_, shared_->upstream, kNoThrow) ||
+                          [this]() -> awaitable<void> {
+                            asio::steady_timer t(client_.get_executor(),
+                                                 shared_->options.connect_timeout);
+                            co_await t.async_wait(kNoThrow);
+                          }());
+  asio::error_code ec = result.index() == 0 ? std::get<0>(std::get<0>(result))
+                                            : asio::error::timed_out;
+  if (ec) {
+    spdlog::error("session={} event=upstream_connect_failed upstream={} reason=\"{}\"", id_,
+                  shared_->options.upstream.ToString(), ec.message());
+    co_await SendFatal("08006", "pgveil could not connect to the database server");
+    co_return false;
+  }
+  server_.set_option(tcp::no_delay(true), ec);
+  co_return true;
+}
+
+awaitable<void> Session::ClientToServer() {
+  size_t skip = 0;  // bytes of a forwarded message that are still to come
+  bool first = true;
+  for (;;) {
+    if (!first) {
+      auto [ec, n] = co_await client_.async_read_some(cin_.free_space(), kNoThrow);
+      if (ec) {
+        if (!client_terminated_) {
+          spdlog::info("session={} event=client_gone reason=\"{}\"", id_, ec.message());
+        }
+        co_return;
+      }
+      cin_.len += n;
+    }
+    size_t pos = 0;
+    if (first) {
+      // The startup packet, relayed as the client sent it.
+      pos = wire::ReadU32(cin_.data.data());
+      first = false;
+    }
+    size_t take = std::min(skip, cin_.len - pos);
+    pos += take;
+    skip -= take;
+    while (pos < cin_.len) {
+      wire::FrameHeader h;
+      Status status;
+      auto p = wire::PeekHeader(cin_.view(pos), limits(), &h, &status);
+      if (p == wire::Peek::kNeedMore) break;
+      if (p == wire::Peek::kError) {
+        spdlog::warn("session={} event=protocol_violation side=client reason=\"{}\"", id_,
+                     status.message());
+        co_await SendFatal("08P01", "invalid message from client: " + status.message());
+        co_return;
+      }
+      if (h.type == wire::fe::kTerminate) {
+        client_terminated_ = true;
+      } else {
+        busy_ = true;
+      }
+      size_t avail = cin_.len - pos;
+      if (h.total() <= avail) {
+        pos += h.total();
+      } else {
+        skip = h.total() - avail;
+        pos = cin_.len;
+      }
+    }
+    if (pos > 0) {
+      auto [ec, n] = co_await asio::async_write(server_, asio::buffer(cin_.data.data(), pos),
+                                                kNoThrow);
+      (void)n;
+      if (ec) co_return;  // ServerToClient reports the server's failure
+      cin_.Consume(pos);
+    }
+    if (client_terminated_ && skip == 0 && cin_.len == 0) co_return;
+  }
+}
+
+bool Session::OnServerMessage(char type, char* body, size_t body_len) {
+  std::string_view b(body, body_len);
+  switch (type) {
+    case wire::be::kReadyForQuery:
+      busy_ = false;
+      return true;
+    case wire::be::kAuthentication: {
+      auto auth = wire::ParseAuthentication(b);
+      if (!auth.ok()) return false;
+      if (auth->code == 0 && !authenticated_) {
+        authenticated_ = true;
+        spdlog::info("session={} event=authenticated user={} database={}", id_, user_,
+                     database_);
+      }
+      return true;
+    }
+    case wire::be::kBackendKeyData: {
+      auto key = wire::ParseBackendKeyData(b);
+      if (!key.ok() || !client_key_.empty()) return false;
+      cancel_target_ = std::make_shared<CancelTarget>();
+      cancel_target_->server_pid = key->pid;
+      cancel_target_->server_key = std::string(key->key);
+      cancel_pid_ = key->pid;
+      client_key_ = shared_->cancels.Register(key->pid, key->key.size(), cancel_target_);
+      // Same length as the server's key: rewritten in place.
+      std::memcpy(body + 4, client_key_.data(), client_key_.size());
+      return true;
+    }
+    case wire::be::kErrorResponse: {
+      auto fields = wire::ParseNoticeFields(b);
+      if (!fields.ok()) return false;
+      last_error_fatal_ = fields->Get('S') == "FATAL" || fields->Get('S') == "PANIC";
+      if (!authenticated_) {
+        // Only the SQLSTATE: the message may echo what the client sent.
+        spdlog::info("session={} event=startup_refused user={} sqlstate={}", id_, user_,
+                     fields->Get('C'));
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+awaitable<void> Session::ServerToClient() {
+  size_t skip = 0;
+  bool mid_message = false;  // the client has seen part of a message only
+  for (;;) {
+    auto [ec, n] = co_await server_.async_read_some(sin_.free_space(), kNoThrow);
+    if (ec) {
+      if (client_terminated_) co_return;
+      spdlog::info("session={} event=server_gone reason=\"{}\"", id_, ec.message());
+      // Tell the client why, unless the server already did or a message is half sent.
+      if (!mid_message && skip == 0 && sin_.len == 0 &&
+          !(last_server_type_ == wire::be::kErrorResponse && last_error_fatal_)) {
+        co_await SendFatal("08006", "server closed the connection unexpectedly");
+      }
+      co_return;
+    }
+    sin_.len += n;
+    size_t pos = 0;
+    size_t take = std::min(skip, sin_.len);
+    pos += take;
+    skip -= take;
+    mid_message = skip > 0;
+    while (pos < sin_.len) {
+      wire::FrameHeader h;
+      Status status;
+      auto p = wire::PeekHeader(sin_.view(pos), limits(), &h, &status);
+      if (p == wire::Peek::kNeedMore) break;
+      if (p == wire::Peek::kError) {
+        spdlog::error("session={} event=protocol_violation side=server reason=\"{}\"", id_,
+                      status.message());
+        if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
+        co_await SendFatal("08P01", "invalid message from server");
+        co_return;
+      }
+      size_t avail = sin_.len - pos;
+      if (ServerTypeNeedsInspection(h.type)) {
+        if (h.total() > avail) {
+          sin_.Ensure(pos + h.total());
+          break;
+        }
+        if (!OnServerMessage(h.type, sin_.data.data() + pos + 5, h.body_size())) {
+          spdlog::error("session={} event=protocol_violation side=server type={}", id_,
+                        h.type);
+          if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
+          co_await SendFatal("08P01", "invalid message from server");
+          co_return;
+        }
+      }
+      last_server_type_ = h.type;
+      if (h.total() <= avail) {
+        pos += h.total();
+        mid_message = false;
+      } else {
+        skip = h.total() - avail;
+        pos = sin_.len;
+        mid_message = true;
+      }
+    }
+    if (pos > 0) {
+      co_await WriteClient({sin_.data.data(), pos});
+      if (!client_.is_open()) co_return;
+      sin_.Consume(pos);
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> ServeClient(asio::ip::tcp::socket client,
+                                  std::shared_ptr<SessionShared> shared) {
+  auto session = std::make_shared<Session>(std::move(client), std::move(shared));
+  co_await session->Run();
+}
+
+}  // namespace pgveil::proxy

@@ -1,0 +1,31 @@
+// One client connection and its upstream connection. Internal to the proxy module:
+// this header pulls in Asio and is included only by src/proxy/*.cc.
+#pragma once
+
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "pgveil/proxy/server.h"
+#include "proxy/cancel_registry.h"
+
+namespace pgveil::proxy {
+
+// State shared by every session of one server. Immutable once the server runs, except
+// the registry and the counters, which are thread-safe.
+struct SessionShared {
+  ServerOptions options;
+  std::vector<asio::ip::tcp::endpoint> upstream;  // resolved once at start
+  CancelRegistry cancels;
+  std::atomic<size_t> active{0};
+  std::atomic<uint64_t> next_id{1};
+};
+
+// Serves one client until either side goes away. Never throws.
+asio::awaitable<void> ServeClient(asio::ip::tcp::socket client,
+                                  std::shared_ptr<SessionShared> shared);
+
+}  // namespace pgveil::proxy
