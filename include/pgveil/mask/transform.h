@@ -1,0 +1,71 @@
+// Transform: one masking function applied to every value of one result column.
+//
+// A Transform is built once from validated options (see transforms.h), with all its
+// expensive state prepared (key schedules, compiled patterns), and is shared as
+// std::shared_ptr<const Transform> by every session and thread: all methods are const and
+// thread-safe, and a Transform holds no per-call state.
+//
+// The proxy's hot path calls Apply() for every masked field of every DataRow:
+//   mask::Status s = t->Apply(col_oid, fmt, value, &out, &out_null);
+// Apply reads one value (NULL or bytes in the given format) and APPENDS the transformed
+// value, in the same format, to a caller-owned buffer. It does not allocate when `out`
+// has capacity (except `redact`, `map` with long values, and transforms over `numeric`).
+//
+// Fail closed: a value that cannot be parsed as the column type yields an error Status
+// (the caller then sends NULL or refuses the row); the input bytes are never copied to
+// the output on failure and never appear in the error message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pgveil/mask/types.h"
+#include "pgveil/status.h"
+
+namespace pgveil::mask {
+
+class Transform {
+ public:
+  virtual ~Transform() = default;
+
+  // The transform's name as written in rules ("show", "pseudonym", ...).
+  virtual std::string_view Name() const = 0;
+
+  // True if columns of this type (pg_type OID of the column, or of a domain's base type)
+  // can be transformed. Apply on a type that is not accepted returns kUnsupported.
+  virtual bool Accepts(uint32_t type_oid) const = 0;
+
+  // The result column type for an input column (in_oid, in_typmod). Most transforms keep
+  // the type; bucket-as-label, age_band, hash and partial produce text.
+  virtual OutputType Output(uint32_t in_oid, int32_t in_typmod) const;
+
+  // Transforms one value. `value` is std::nullopt for SQL NULL. On success either appends
+  // the encoded output value (same `format` as the input, output type of Output()) to *out
+  // and sets *out_null = false, or appends nothing and sets *out_null = true. On error,
+  // *out is left exactly as it was.
+  Status Apply(uint32_t type_oid, Format format, std::optional<std::string_view> value,
+               std::string* out, bool* out_null) const;
+
+  // True for transforms that pgveil can undo (pseudonyms of integers and uuids).
+  virtual bool Reversible() const { return false; }
+
+  // Undoes Apply for a reversible transform: reads an output value (format as given) and
+  // appends the original value. Used by the query guard to translate pseudonyms in
+  // literals and parameters back to real values. kUnsupported if not Reversible().
+  Status Reverse(uint32_t type_oid, Format format, std::string_view value, std::string* out) const;
+
+ protected:
+  // Implementations: same contract as Apply, but may leave partial output on error
+  // (Apply truncates it). Called only with a non-null value.
+  virtual Status DoApply(uint32_t type_oid, Format format, std::string_view value, std::string* out,
+                         bool* out_null) const = 0;
+  // NULL input: by default NULL output.
+  virtual Status DoApplyNull(uint32_t type_oid, Format format, std::string* out,
+                             bool* out_null) const;
+  virtual Status DoReverse(uint32_t type_oid, Format format, std::string_view value,
+                           std::string* out) const;
+};
+
+}  // namespace pgveil::mask

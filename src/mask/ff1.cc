@@ -1,0 +1,185 @@
+// FF1 following NIST SP 800-38G Rev. 1, Algorithm 7 and 8, on integers.
+//
+// NUM_radix(A || B) = NUM_radix(A) * radix^v + NUM_radix(B), so the two halves are the
+// quotient and remainder of the input value; STR_radix is never materialised inside the
+// rounds. With b <= 8 (radix^v <= 2^64) the round output S is R itself (d <= 12 <= 16),
+// so each round costs one AES block for Q (two when the tweak is long) after the
+// precomputed block P.
+//
+// Thread safety: CryptoPP::AES::Encryption::ProcessBlock is const. With AES-NI it runs
+// the intrinsic path; without it, ProcessAndXorBlock runs the table code, neither of
+// which writes the object's mutable scratch block (that is used only by the SSE2
+// assembly in AdvancedProcessBlocks, which we never call for more than one block).
+#include "pgveil/mask/ff1.h"
+
+#include <crypto++/aes.h>
+
+#include <cstring>
+
+namespace pgveil::mask {
+
+struct Ff1::Impl {
+  CryptoPP::AES::Encryption aes;
+};
+
+Ff1::Ff1(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ff1::~Ff1() = default;
+
+StatusOr<std::unique_ptr<Ff1>> Ff1::Create(std::span<const uint8_t> key) {
+  if (key.size() != 16 && key.size() != 24 && key.size() != 32) {
+    return InvalidArgument("FF1 needs an AES key of 128, 192 or 256 bits");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->aes.SetKey(key.data(), key.size());
+  return std::unique_ptr<Ff1>(new Ff1(std::move(impl)));
+}
+
+namespace {
+
+constexpr Uint128 kTwo64 = Uint128(1) << 64;
+
+// radix^k, saturated at 2^64 + 1 so that "too large" is detectable.
+Uint128 PowSat(uint32_t radix, uint32_t k) {
+  Uint128 r = 1;
+  for (uint32_t i = 0; i < k; ++i) {
+    r *= radix;
+    if (r > kTwo64) return kTwo64 + 1;
+  }
+  return r;
+}
+
+void Xor16(uint8_t* a, const uint8_t* b) {
+  for (int i = 0; i < 16; ++i) a[i] ^= b[i];
+}
+
+}  // namespace
+
+StatusOr<Ff1::Domain> Ff1::MakeDomain(uint32_t radix, uint32_t n,
+                                      std::span<const uint8_t> tweak) const {
+  if (radix < 2 || radix > 65536) return InvalidArgument("FF1 radix must be in 2..65536");
+  if (n < 2) return InvalidArgument("FF1 numeral strings need at least 2 digits");
+  if (tweak.size() > kMaxTweak) return InvalidArgument("FF1 tweak too long");
+  Domain d;
+  d.radix = radix;
+  d.n = n;
+  d.u = n / 2;
+  d.v = n - d.u;
+  d.radix_u = PowSat(radix, d.u);
+  d.radix_v = PowSat(radix, d.v);
+  if (d.radix_v > kTwo64) return InvalidArgument("FF1 domain too large for this implementation");
+  // radix^n >= 10^6 (SP 800-38G Rev. 1, section 5.2).
+  if (d.radix_v < 1000000 && d.radix_u * d.radix_v < 1000000)
+    return InvalidArgument("FF1 domain smaller than 10^6");
+  // b = ceil(ceil(v * log2(radix)) / 8) = byte length of radix^v - 1.
+  Uint128 max_b = d.radix_v - 1;
+  d.b = 0;
+  while (max_b > 0) {
+    ++d.b;
+    max_b >>= 8;
+  }
+  if (d.b == 0) d.b = 1;
+  d.d = 4 * ((d.b + 3) / 4) + 4;
+  d.tweak.assign(tweak.begin(), tweak.end());
+
+  uint8_t p[16] = {1, 2, 1};
+  p[3] = static_cast<uint8_t>(radix >> 16);
+  p[4] = static_cast<uint8_t>(radix >> 8);
+  p[5] = static_cast<uint8_t>(radix);
+  p[6] = 10;
+  p[7] = static_cast<uint8_t>(d.u % 256);
+  for (int i = 0; i < 4; ++i) p[8 + i] = static_cast<uint8_t>(n >> (24 - 8 * i));
+  uint32_t t = static_cast<uint32_t>(tweak.size());
+  for (int i = 0; i < 4; ++i) p[12 + i] = static_cast<uint8_t>(t >> (24 - 8 * i));
+  impl_->aes.ProcessBlock(p, d.p_block);
+  return d;
+}
+
+Uint128 Ff1::Crypt(const Domain& dom, Uint128 x, bool encrypt) const {
+  Uint128 a = x / dom.radix_v;
+  Uint128 b = x % dom.radix_v;
+  const size_t t = dom.tweak.size();
+  const size_t pad = (16 - (t + dom.b + 1) % 16) % 16;
+  const size_t q_len = t + pad + 1 + dom.b;
+  uint8_t q[kMaxTweak + 32];
+  std::memcpy(q, dom.tweak.data(), t);
+  std::memset(q + t, 0, pad);
+  for (int step = 0; step < 10; ++step) {
+    const int i = encrypt ? step : 9 - step;
+    // In encryption the round input is B; in decryption it is A.
+    Uint128 num = encrypt ? b : a;
+    q[t + pad] = static_cast<uint8_t>(i);
+    for (uint32_t k = 0; k < dom.b; ++k) {
+      q[q_len - 1 - k] = static_cast<uint8_t>(num);
+      num >>= 8;
+    }
+    // R = PRF(P || Q): CBC-MAC continuing from CIPH(P).
+    uint8_t r[16];
+    std::memcpy(r, dom.p_block, 16);
+    for (size_t off = 0; off < q_len; off += 16) {
+      Xor16(r, q + off);
+      impl_->aes.ProcessBlock(r);
+    }
+    Uint128 y = 0;  // NUM(S) with S = first d bytes of R (d <= 12)
+    for (uint32_t k = 0; k < dom.d; ++k) y = (y << 8) | r[k];
+    const Uint128 mod = (i % 2 == 0) ? dom.radix_u : dom.radix_v;
+    y %= mod;
+    if (encrypt) {
+      Uint128 c = (a + y) % mod;
+      a = b;
+      b = c;
+    } else {
+      Uint128 c = (b + mod - y) % mod;
+      b = a;
+      a = c;
+    }
+  }
+  return a * dom.radix_v + b;
+}
+
+Uint128 Ff1::Encrypt(const Domain& domain, Uint128 x) const { return Crypt(domain, x, true); }
+Uint128 Ff1::Decrypt(const Domain& domain, Uint128 x) const { return Crypt(domain, x, false); }
+
+namespace {
+
+StatusOr<Uint128> DigitsToNum(const Ff1::Domain& dom, std::span<const uint32_t> digits) {
+  if (digits.size() != dom.n) return InvalidArgument("FF1 input has the wrong length");
+  Uint128 hi = 0, lo = 0;
+  for (uint32_t i = 0; i < dom.n; ++i) {
+    if (digits[i] >= dom.radix) return InvalidArgument("FF1 digit out of range");
+    Uint128& part = i < dom.u ? hi : lo;
+    part = part * dom.radix + digits[i];
+  }
+  return hi * dom.radix_v + lo;
+}
+
+std::vector<uint32_t> NumToDigits(const Ff1::Domain& dom, Uint128 x) {
+  std::vector<uint32_t> out(dom.n);
+  Uint128 hi = x / dom.radix_v, lo = x % dom.radix_v;
+  for (uint32_t i = dom.n; i-- > dom.u;) {
+    out[i] = static_cast<uint32_t>(lo % dom.radix);
+    lo /= dom.radix;
+  }
+  for (uint32_t i = dom.u; i-- > 0;) {
+    out[i] = static_cast<uint32_t>(hi % dom.radix);
+    hi /= dom.radix;
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::vector<uint32_t>> Ff1::EncryptDigits(const Domain& domain,
+                                                   std::span<const uint32_t> digits) const {
+  StatusOr<Uint128> x = DigitsToNum(domain, digits);
+  if (!x.ok()) return x.status();
+  return NumToDigits(domain, Encrypt(domain, *x));
+}
+
+StatusOr<std::vector<uint32_t>> Ff1::DecryptDigits(const Domain& domain,
+                                                   std::span<const uint32_t> digits) const {
+  StatusOr<Uint128> x = DigitsToNum(domain, digits);
+  if (!x.ok()) return x.status();
+  return NumToDigits(domain, Decrypt(domain, *x));
+}
+
+}  // namespace pgveil::mask
