@@ -84,11 +84,18 @@ bool PollUntil(F condition, std::chrono::milliseconds timeout) {
   }
 }
 
-// Fails the current test with the status message unless ok; evaluates to the value.
-#define IT_ASSERT_OK(expr)                                                           \
-  do {                                                                               \
-    const auto& it_status_ = (expr);                                                 \
-    ASSERT_TRUE(it_status_.ok()) << #expr << ": " << it_status_.status().ToString(); \
+inline const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const StatusOr<T>& s) {
+  return s.status();
+}
+
+// Fails the current test with the status message unless `expr` (a Status or a
+// StatusOr) is ok.
+#define IT_ASSERT_OK(expr)                                                            \
+  do {                                                                                \
+    const auto& it_status_ = (expr);                                                  \
+    ASSERT_TRUE(it_status_.ok()) << #expr << ": " << StatusOf(it_status_).ToString(); \
   } while (0)
 
 }  // namespace pgveil::it
