@@ -13,10 +13,19 @@ namespace {
 
 __extension__ typedef __int128 Int128;
 
+// Bucket bounds can leave the int64 range (the bucket holding INT64_MIN), so labels
+// print 128-bit integers.
 void AppendInt(Int128 v, std::string* out) {
   char buf[48];
-  auto res = std::to_chars(buf, buf + sizeof(buf), static_cast<long long>(v));
-  out->append(buf, res.ptr);
+  char* p = buf + sizeof(buf);
+  const bool neg = v < 0;
+  __extension__ unsigned __int128 u = neg ? -static_cast<unsigned __int128>(v) : v;
+  do {
+    *--p = static_cast<char>('0' + static_cast<int>(u % 10));
+    u /= 10;
+  } while (u != 0);
+  if (neg) *--p = '-';
+  out->append(p, buf + sizeof(buf) - p);
 }
 
 class Bucket final : public Transform {
