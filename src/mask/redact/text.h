@@ -1,0 +1,74 @@
+// Text plumbing for the redactor: strict UTF-8 decoding, per-code-point classes, the
+// normalized view that every detector reads, and the map back to input offsets.
+//
+// Normalization folds the ways people disguise characters into one spelling, so that a
+// detector written once sees every disguise:
+//   - every digit-like code point (full-width, Chinese numerals including 幺/两, financial
+//     numerals, circled/parenthesized/superscript digits, other scripts' digits,
+//     mathematical digits) becomes the ASCII digit of its value;
+//   - full-width ASCII (U+FF01..U+FF5E) becomes ASCII, U+3000 and U+FE6B (small ＠)
+//     become ' ' and '@';
+//   - each byte of an invalid UTF-8 sequence becomes kInvalidByte (an ASCII control
+//     character, so it reads as a separator);
+//   - everything else is copied unchanged.
+// The normalized text is therefore always valid UTF-8.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgveil::mask::redact_internal {
+
+inline constexpr char kInvalidByte = '\x1a';
+
+// One decoded code point. `len` is at least 1; an invalid sequence decodes as a single
+// invalid byte (valid == false, cp == 0xFFFD).
+struct Decoded {
+  char32_t cp;
+  uint8_t len;
+  bool valid;
+};
+
+// Strict decoding: no overlong forms, no surrogates, nothing above U+10FFFF.
+Decoded DecodeUtf8(const char* p, const char* end);
+
+// Class bits of a code point.
+enum CpFlag : uint8_t {
+  kCpWord = 1 << 0,      // a letter: Han, kana, hangul, Latin, Cyrillic, ...
+  kCpUnit = 1 << 1,      // a unit or counter word that ends a quantity: 岁 元 年 个 ...
+  kCpCurrency = 1 << 2,  // a currency sign that starts a quantity: ¥ ￥ $ € £
+  kCpIdX = 1 << 3,       // can stand for the ID-card check character X (X x ×)
+};
+
+// Digit value 0..9 of a digit-like code point, or -1. `weak` is set for digits that are
+// also ordinary words (Chinese numerals such as 一 or 两).
+int DigitValue(char32_t cp, bool* weak);
+uint8_t CpFlags(char32_t cp);
+// Combining marks, variation selectors and joiners: they belong to the character before
+// them (the keycap in 8️⃣), so a replacement swallows them.
+bool IsCombining(char32_t cp);
+
+struct NormalizeResult {
+  bool identical = true;     // the normalized text equals the input byte for byte
+  bool valid_utf8 = true;    // the input had no invalid sequence
+  bool has_digit = false;    // any digit after normalization
+  bool has_trigger = false;  // a character some textual pattern needs: letters, '@', '#',
+                             // '.', or the first character of a Han context word
+};
+
+// Writes the normalized form of `in` to *out (replacing its contents) and the offsets
+// of weak digits in *out to *weak_digits (ascending).
+NormalizeResult Normalize(std::string_view in, std::string* out,
+                          std::vector<uint32_t>* weak_digits);
+
+// Fills *map (size normalized.size() + 1) with the input offset of the code point that
+// produced each normalized byte; map[normalized.size()] == in.size().
+void BuildOffsetMap(std::string_view in, size_t normalized_size, std::vector<uint32_t>* map);
+
+// Appends `in` to *out with each invalid UTF-8 byte replaced by U+FFFD.
+void AppendSanitized(std::string_view in, std::string* out);
+
+}  // namespace pgveil::mask::redact_internal
