@@ -10,6 +10,7 @@ import hashlib
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -205,11 +206,12 @@ def _read_meminfo(field):
     return None
 
 
-_NUMERIC = re.compile(r"^(-|n/a|[\d,]+(\.\d+)?)$")
+_NUMERIC = re.compile(r"^(-|n/a|yes|no|NO|-?[\d,]+(\.\d+)?( [a-zA-Z]+| of [\d,]+)?)$")
 
 
 def _right_aligned(headers, rows):
-    """Columns whose cells are all numbers (or '-') are right-aligned."""
+    """Columns whose cells are all numbers (maybe with a unit), '-' or yes/no are
+    right-aligned."""
     return [i > 0 and all(_NUMERIC.match(str(r[i])) for r in rows) for i in range(len(headers))]
 
 
@@ -255,6 +257,15 @@ def write_markdown(path, title, cmdline, facts, sections):
         parts += ["", f"## {heading}", "", body]
     with open(path, "w") as f:
         f.write("\n".join(parts) + "\n")
+
+
+def stop_on_signals():
+    """SIGINT and SIGTERM raise SystemExit, so that subprocess.run kills the running
+    client (pgbench, psql) before this process exits."""
+    def handler(signum, _frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def log(msg):

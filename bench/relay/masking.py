@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--notes", default="")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
+    bl.stop_on_signals()
 
     port, pid = args.proxy.split(":")
     targets = [bl.Target("direct", args.direct, args.matcher),

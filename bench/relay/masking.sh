@@ -131,7 +131,8 @@ bench_start_pgveil "$DB" "${MASK_ARGS[@]}"
 bench_log "setup took $((SECONDS - START)) s; measuring"
 NOTES="pgveil workers: ${BENCH_WORKERS:-default}"
 ((QUICK)) && NOTES+="; QUICK MODE (1 repetition): smoke test only, not a result"
-PGPASSWORD=$PASSWORD python3 "$BENCH_DIR/masking.py" --direct "$PGC_PORT" \
+export PGPASSWORD=$PASSWORD
+bench_run python3 "$BENCH_DIR/masking.py" --direct "$PGC_PORT" \
   --proxy "$PGV_PORT:$PGV_PID" --db "$DB" --matcher "$MATCHER" --sales "$SALES" \
   --reps "$REPS" --rows "$ROWS" --query "$QUERY" --out "$OUT" --cmdline "$CMDLINE" \
   --repo "$REPO" --pgveil-bin "$PGVEIL_BIN" --notes "$NOTES" "${STRICT[@]}"

@@ -58,6 +58,7 @@ def main():
     ap.add_argument("--notes", default="")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     args = ap.parse_args()
+    bl.stop_on_signals()
 
     targets = [bl.parse_target(t, args.user) for t in args.target]
     by_name = {t.name: t for t in targets}

@@ -110,7 +110,7 @@ NOTES="pgbench -i -s $SCALE; pgveil workers: ${BENCH_WORKERS:-default}"
 ((QUICK)) && NOTES+="; QUICK MODE (1 repetition, 3 s runs): smoke test only, not a result"
 
 bench_log "setup took $((SECONDS - START)) s; measuring"
-python3 "$BENCH_DIR/relay.py" "${TARGETS[@]}" --db "$DB" --reps "$REPS" \
+bench_run python3 "$BENCH_DIR/relay.py" "${TARGETS[@]}" --db "$DB" --reps "$REPS" \
   --duration "$DURATION" --clients "$CLIENTS" --table fetch_rows --rows "$ROWS" \
   --out "$OUT" --cmdline "$CMDLINE" --repo "$REPO" --notes "$NOTES" \
   "${PGVEIL_ARGS[@]}" "${STRICT[@]}"
