@@ -186,12 +186,19 @@ def machine_facts(repo, server_target=None, db="postgres", pgveil_bin=None):
         ("PgBouncer", _first_line(["pgbouncer", "--version"])),
     ]
     if pgveil_bin:
-        facts.append(("pgveil", f"{_first_line([pgveil_bin, '--version'])} "
-                                f"({os.path.basename(pgveil_bin)})"))
-    commit = _first_line(["git", "-C", repo, "rev-parse", "--short=12", "HEAD"])
-    dirty = subprocess.run(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
-    facts.append(("git commit", commit + (" (tracked files modified)" if dirty else "")))
+        # The build directory's name, not the machine's path to it.
+        where = os.path.join(os.path.basename(os.path.dirname(pgveil_bin)),
+                             os.path.basename(pgveil_bin))
+        facts.append(("pgveil", f"{_first_line([pgveil_bin, '--version'])} ({where})"))
+    head = subprocess.run(["git", "-C", repo, "rev-parse", "--short=12", "HEAD"],
+                          capture_output=True, text=True)
+    if head.returncode == 0:
+        dirty = subprocess.run(["git", "-C", repo, "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True)
+        facts.append(("git commit", head.stdout.strip() +
+                      (" (tracked files modified)" if dirty.stdout.strip() else "")))
+    else:
+        facts.append(("git commit", "unknown (not a git checkout)"))
     return facts
 
 

@@ -46,6 +46,10 @@ def masked_columns(header, direct_rows, sales_rows):
     return masked
 
 
+def _with_unit(value, digits, unit):
+    return "-" if value is None else f"{bl.fmt(value, digits)} {unit}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--direct", type=int, required=True, help="PostgreSQL port")
@@ -132,12 +136,12 @@ def main():
          f">= {MIN_MASKED_COLUMNS}", "PASS" if len(masked) >= MIN_MASKED_COLUMNS else "FAIL"],
         ["matcher output identical to direct", "yes" if identical else "NO", "yes",
          "PASS" if identical else "FAIL"],
-        ["cost per masked value, (sales - matcher) / values", f"{bl.fmt(cost_vs_matcher, 0)} ns",
+        ["cost per masked value, (sales - matcher) / values", _with_unit(cost_vs_matcher, 0, "ns"),
          "-", "-"],
-        ["cost per masked value, (sales - direct) / values", f"{bl.fmt(cost_vs_direct, 0)} ns",
+        ["cost per masked value, (sales - direct) / values", _with_unit(cost_vs_direct, 0, "ns"),
          "-", "-"],
         ["pgveil peak RSS during the SELECT (max)",
-         f"{bl.fmt(max(rss['matcher'] + rss['sales']), 1)} MB", "-", "-"],
+         _with_unit(max(rss["matcher"] + rss["sales"]), 1, "MB"), "-", "-"],
     ]
     failures = sum(r[-1] == "FAIL" for r in check_rows)
     print()

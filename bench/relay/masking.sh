@@ -52,6 +52,9 @@ OUT="" PGVEIL_BIN="" BUILD_DIR=$REPO/build-bench DEPS=1 STRICT=() QUICK=0
 QUERY="SELECT member_id, nickname, real_name, gender, birth_date, phone, email, city,
   height_cm, monthly_income, registered_at, about_me FROM crm.members"
 while (($#)); do
+  if [[ $1 == --*=* ]]; then # --opt=value is --opt value
+    set -- "${1%%=*}" "${1#*=}" "${@:2}"
+  fi
   case $1 in
   --quick) QUICK=1 REPS=1 ;;
   --reps) REPS=$2 && shift ;;
@@ -72,7 +75,7 @@ while (($#)); do
   --keep) BENCH_KEEP=1 ;;
   --strict) STRICT=(--strict) ;;
   -h | --help) usage && exit 0 ;;
-  *) usage >&2 && exit 2 ;;
+  *) usage >&2 && bench_die "unknown option $1" ;;
   esac
   shift
 done

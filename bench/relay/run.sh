@@ -40,6 +40,9 @@ CMDLINE=$(printf '%q ' bench/relay/run.sh "$@")
 REPS=3 DURATION=20 SCALE=10 ROWS=1000000 CLIENTS=1,16 OUT="" PGVEIL_BIN=""
 BUILD_DIR=$REPO/build-bench WITH_PGVEIL=1 DEPS=1 STRICT=() QUICK=0
 while (($#)); do
+  if [[ $1 == --*=* ]]; then # --opt=value is --opt value
+    set -- "${1%%=*}" "${1#*=}" "${@:2}"
+  fi
   case $1 in
   --quick) QUICK=1 REPS=1 DURATION=3 ;;
   --reps) REPS=$2 && shift ;;
@@ -56,7 +59,7 @@ while (($#)); do
   --keep) BENCH_KEEP=1 ;;
   --strict) STRICT=(--strict) ;;
   -h | --help) usage && exit 0 ;;
-  *) usage >&2 && exit 2 ;;
+  *) usage >&2 && bench_die "unknown option $1" ;;
   esac
   shift
 done
