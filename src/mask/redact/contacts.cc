@@ -26,6 +26,7 @@ constexpr std::string_view kFillerWords[] = {
     "号码", "号", "账号", "帐号", "是", "为", "搜索", "搜", "加", "我的", "id", "is", "no",
 };
 constexpr int kMaxFillerCodePoints = 12;
+constexpr int kMaxPhraseWords = 3;
 
 // Separators allowed inside the filler and between the parts of a split ID.
 bool IsSeparatorAt(std::string_view norm, size_t pos, size_t* len) {
@@ -42,7 +43,7 @@ bool IsSeparatorAt(std::string_view norm, size_t pos, size_t* len) {
 
 }  // namespace
 
-std::optional<size_t> ContextValueStart(std::string_view norm, size_t begin, size_t end) {
+std::optional<ContextValue> ContextValueStart(std::string_view norm, size_t begin, size_t end) {
   // A Latin context word must not run on into more letters (vxworks), except into the
   // filler "id" / "is" (wechatid).
   if (end > begin && IsAsciiLetter(norm[end - 1]) && end < norm.size() &&
@@ -52,31 +53,51 @@ std::optional<size_t> ContextValueStart(std::string_view norm, size_t begin, siz
                         (rest.size() == 2 || !IsAsciiLetter(rest[2]));
     if (!filler) return std::nullopt;
   }
-  size_t pos = end;
+  ContextValue v{end, false};
   int cps = 0;
-  while (pos < norm.size() && cps < kMaxFillerCodePoints) {
+  bool phrase_skipped = false;
+  while (v.pos < norm.size() && cps < kMaxFillerCodePoints) {
     size_t len = 0;
-    if (IsSeparatorAt(norm, pos, &len)) {
-      pos += len;
+    if (IsSeparatorAt(norm, v.pos, &len)) {
+      v.introduced |= norm[v.pos] != ' ' && norm[v.pos] != '\t';
+      v.pos += len;
       ++cps;
       continue;
     }
     bool matched = false;
     for (std::string_view w : kFillerWords) {
-      if (!StartsWithNoCase(norm.substr(pos), w)) continue;
+      if (!StartsWithNoCase(norm.substr(v.pos), w)) continue;
       // Latin filler must be a whole word.
-      if (IsAsciiLetter(w[0]) && pos + w.size() < norm.size() &&
-          IsAsciiLetter(norm[pos + w.size()])) {
+      if (IsAsciiLetter(w[0]) && v.pos + w.size() < norm.size() &&
+          IsAsciiLetter(norm[v.pos + w.size()])) {
         continue;
       }
-      pos += w.size();
+      v.pos += w.size();
+      v.introduced = true;
       ++cps;
       matched = true;
       break;
     }
-    if (!matched) break;
+    if (matched) continue;
+    // Once, a short phrase that ends in a colon or 是: 加我V信聊吧：...
+    if (phrase_skipped) break;
+    size_t q = v.pos;
+    int words = 0;
+    while (q < norm.size() && words < kMaxPhraseWords &&
+           static_cast<unsigned char>(norm[q]) >= 0x80) {
+      const Decoded d = DecodeUtf8(norm.data() + q, norm.data() + norm.size());
+      if ((CpFlags(d.cp) & kCpWord) == 0) break;
+      q += d.len;
+      ++words;
+    }
+    if (words == 0 || q >= norm.size() || (norm[q] != ':' && !norm.substr(q).starts_with("是"))) {
+      break;
+    }
+    phrase_skipped = true;
+    v.pos = q;
+    cps += words;
   }
-  return pos;
+  return v;
 }
 
 namespace {
@@ -104,7 +125,7 @@ bool IsIdSplitAt(std::string_view norm, size_t pos, size_t* len) {
 
 }  // namespace
 
-std::optional<Span> WeChatIdAt(std::string_view norm, size_t pos, bool strong) {
+std::optional<Span> WeChatIdAt(std::string_view norm, size_t pos, bool strong, bool plain) {
   constexpr size_t kMinLen = 6;
   constexpr size_t kMaxLen = 20;
   if (pos >= norm.size() || !IsAsciiLetter(norm[pos])) return std::nullopt;
@@ -112,6 +133,7 @@ std::optional<Span> WeChatIdAt(std::string_view norm, size_t pos, bool strong) {
   if (StartsWithContextWord(norm.substr(pos))) return std::nullopt;
   size_t len = 0;
   bool marked = false;  // has a digit, '_' or '-'
+  bool spaced = false;  // written letter by letter: z h a n g s a n 8 8
   size_t end = pos;
   size_t p = pos;
   while (true) {
@@ -122,10 +144,9 @@ std::optional<Span> WeChatIdAt(std::string_view norm, size_t pos, bool strong) {
       ++token_end;
     }
     const size_t token_len = token_end - p;
-    if (p != pos && ((len >= kMinLen && !token_marked) ||
-                     StartsWithContextWord(norm.substr(p, token_end - p)))) {
-      break;
-    }
+    if (p == pos) spaced = token_len == 1;
+    const bool wanted = token_marked || (spaced ? token_len <= 2 : len < kMinLen);
+    if (p != pos && (!wanted || StartsWithContextWord(norm.substr(p, token_len)))) break;
     if (len + token_len > kMaxLen) {
       if (p == pos) return std::nullopt;  // one token too long to be an ID
       break;
@@ -147,7 +168,7 @@ std::optional<Span> WeChatIdAt(std::string_view norm, size_t pos, bool strong) {
     if (seps == 0 || q >= norm.size() || !IsIdChar(norm[q])) break;
     p = q;
   }
-  if (len < kMinLen || (!strong && !marked)) return std::nullopt;
+  if (len < kMinLen || (!marked && (!strong || !plain))) return std::nullopt;
   if (end < norm.size() && norm[end] == '@') return std::nullopt;  // an email: its own detector
   return Span{static_cast<uint32_t>(pos), static_cast<uint32_t>(end), Detector::kWeChat,
               Rank::kWeChatId};

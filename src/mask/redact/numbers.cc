@@ -139,8 +139,13 @@ void NumberScanner::FindGroups(std::string_view norm, const std::vector<uint32_t
       ++i;
       continue;
     }
+    // A lookalike letter right before the digits: I38I2345678.
+    if (i > 0 && Lookalike(norm[i - 1]) &&
+        (i == 1 || (!IsDigit(norm[i - 2]) && !IsAsciiLetter(norm[i - 2])))) {
+      --i;
+    }
     const size_t run_begin = i;
-    size_t j = i;
+    size_t j = i + 1;
     while (j < n) {
       if (IsDigit(norm[j])) {
         ++j;
@@ -150,21 +155,25 @@ void NumberScanner::FindGroups(std::string_view norm, const std::vector<uint32_t
         break;
       }
     }
-    // Split where Chinese numerals meet other digits; the parts stay joined.
+    // ... and right after them, before a non-letter: 1381234567l.
+    if (j < n && Lookalike(norm[j]) &&
+        (j + 1 == n || (!IsDigit(norm[j + 1]) && !IsAsciiLetter(norm[j + 1])))) {
+      ++j;
+    }
+    // Every Chinese numeral is a group; other digits group by runs. All stay joined.
+    const size_t run_first_group = groups_.size();
     size_t k = run_begin;
     while (k < j) {
       const bool weak = is_weak(k);
       size_t m = k + 1;
-      while (m < j && is_weak(m) == weak) ++m;
-      Group g{static_cast<uint32_t>(k),
-              static_cast<uint32_t>(m),
-              0,
-              static_cast<uint32_t>(digits_.size()),
-              static_cast<uint32_t>(m - k),
-              weak,
-              true,
-              false,
-              0};
+      while (!weak && m < j && !is_weak(m)) ++m;
+      Group g{};
+      g.begin = static_cast<uint32_t>(k);
+      g.end = static_cast<uint32_t>(m);
+      g.dbegin = static_cast<uint32_t>(digits_.size());
+      g.dlen = static_cast<uint32_t>(m - k);
+      g.weak = weak;
+      g.join_next = true;
       for (size_t q = k; q < m; ++q) {
         digits_.push_back(IsDigit(norm[q]) ? norm[q] : Lookalike(norm[q]));
       }
@@ -172,6 +181,13 @@ void NumberScanner::FindGroups(std::string_view norm, const std::vector<uint32_t
       k = m;
     }
     groups_.back().join_next = false;
+    // Count how many numerals stand together (一 alone is a word, 一三八 is a number).
+    for (size_t a = run_first_group; a < groups_.size();) {
+      size_t b = a;
+      while (b < groups_.size() && groups_[b].weak) ++b;
+      for (size_t q = a; q < b; ++q) groups_[q].weak_run = static_cast<uint32_t>(b - a);
+      a = b == a ? a + 1 : b;
+    }
     if (j < n) {
       const Decoded d = DecodeUtf8(norm.data() + j, norm.data() + n);
       const size_t after = j + d.len;
@@ -240,7 +256,7 @@ void NumberScanner::CheckRuns(std::string_view norm, NumberDetectors det, std::v
 
 // A lone Chinese numeral followed by a letter is a word (一起, 两个), not part of a number.
 bool NumberScanner::WordLike(std::string_view norm, const Group& g) const {
-  if (!g.weak || g.dlen != 1 || g.end >= norm.size()) return false;
+  if (!g.weak || g.weak_run != 1 || g.end >= norm.size()) return false;
   const Decoded d = DecodeUtf8(norm.data() + g.end, norm.data() + norm.size());
   return (CpFlags(d.cp) & kCpWord) != 0;
 }
@@ -261,7 +277,7 @@ void NumberScanner::CheckContext(std::string_view norm, const Context& ctx, uint
   // Digits after the word: 微信 123456789, QQ号：一二三四五六七八, 身份证 ...
   auto after = std::lower_bound(groups_.begin(), groups_.end(), ctx.end,
                                 [](const Group& g, uint32_t pos) { return g.begin < pos; });
-  if (after != groups_.end() && (after->begin <= next_begin || next_begin < ctx.end) &&
+  if (after != groups_.end() && after->begin <= next_begin &&
       Joinable(norm, ctx.end, after->begin, false) >= 0 && !WordLike(norm, *after)) {
     const size_t first = after - groups_.begin();
     size_t last = first;

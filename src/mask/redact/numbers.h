@@ -1,9 +1,11 @@
 // The number scanner: finds mobile, ID-card and bank-card numbers however their digits
-// are spread out, and the digits that follow (or precede) a WeChat/QQ context word.
+// are spread out, and the digits that follow (or precede) a context word (微信, QQ,
+// 身份证, 卡号, ...).
 //
 // It reads the normalized text (see text.h), where every digit-like character is already
-// an ASCII digit. Digits are cut into groups: maximal digit runs, further split where
-// Chinese-numeral digits meet other digits (so 13812345678一直 still yields the phone).
+// an ASCII digit. Digits are cut into groups: maximal digit runs, with every Chinese
+// numeral a group of its own (numerals are also words, so 13812345678一直 and
+// 一三九一二三四五六七八两年 must still yield the phone). Groups of one run always join.
 // Neighbouring groups join when the gap between them is short junk: at most
 // kMaxGapCodePoints code points of which at most kMaxGapWords are letters or Han
 // characters, not starting with a unit (岁 元 年 cm ...) and not ending with a currency
@@ -52,10 +54,11 @@ class NumberScanner {
     uint32_t x_end;   // after an ID-card check character X right behind, or 0
     uint32_t dbegin;  // digits in digits_
     uint32_t dlen;
-    bool weak;         // Chinese numerals
-    bool join_next;    // may form one number with the next group
-    bool quantity;     // followed by a unit (28岁) or preceded by a currency sign
-    int8_t gap_words;  // letters and Han characters between this group and the next
+    bool weak;          // a Chinese numeral (each is a group of its own)
+    uint32_t weak_run;  // for weak groups: how many Chinese numerals stand together
+    bool join_next;     // may form one number with the next group
+    bool quantity;      // followed by a unit (28岁) or preceded by a currency sign
+    int8_t gap_words;   // letters and Han characters between this group and the next
   };
 
   void FindGroups(std::string_view norm, const std::vector<uint32_t>& weak_digits);

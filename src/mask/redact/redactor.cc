@@ -178,9 +178,14 @@ void Redactor::Impl::RunPattern(const CompiledPattern& p, std::string_view norm,
         if (!accepted) break;
         const bool strong = p.kind != PatternKind::kWeChatGeneric;
         const Detector d = ContextDetector(p.kind);
-        s->contexts.push_back({uint32_t(b), uint32_t(*value), d, strong});
+        s->contexts.push_back({uint32_t(b), uint32_t(value->pos), d, strong});
         if (d == Detector::kWeChat) {
-          if (auto id = redact_internal::WeChatIdAt(norm, *value, strong)) s->spans.push_back(*id);
+          // Letters-only IDs only after a Han word (微信 sunnyday) or real filler
+          // (wechat: sunnyday); "wechat more than" is prose.
+          const bool plain = value->introduced || static_cast<unsigned char>(norm[e - 1]) >= 0x80;
+          if (auto id = redact_internal::WeChatIdAt(norm, value->pos, strong, plain)) {
+            s->spans.push_back(*id);
+          }
         }
         e = std::max(e, b + 1);
         break;

@@ -28,6 +28,9 @@ constexpr std::string_view kHanUnits =
     "瓶杯吨升";
 constexpr std::string_view kCurrency = "¥￥$€£";
 constexpr std::string_view kIdX = "Xx×";
+// First characters of the Han context words (微信, 扣扣, 企鹅, 艾特, 加我, 身份证, 银行卡, ...):
+// text without any of them (and without letters) skips the pattern pass.
+constexpr std::string_view kTriggerLeads = "微威薇维卫徽魏扣抠寇蔻叩企球秋绿加艾➕圈身证银卡收";
 
 // First code points of the ranges of ten consecutive decimal digits (Unicode Nd, BMP).
 constexpr char32_t kDigitBlocks[] = {
@@ -91,41 +94,13 @@ std::array<CpInfo, 0x10000> BuildTable() {
   ForEachCp(kHanUnits, [&](char32_t c) { t[c].flags |= kCpUnit; });
   ForEachCp(kCurrency, [&](char32_t c) { t[c].flags |= kCpCurrency; });
   ForEachCp(kIdX, [&](char32_t c) { t[c].flags |= kCpIdX; });
+  ForEachCp(kTriggerLeads, [&](char32_t c) { t[c].flags |= kCpTrigger; });
   return t;
 }
 
 const std::array<CpInfo, 0x10000>& Table() {
   static const std::array<CpInfo, 0x10000> table = BuildTable();
   return table;
-}
-
-// Code points (beyond ASCII) that may begin a context word: 微信, 扣扣, 企鹅, 艾特, 加我, ➕.
-bool IsTriggerLead(char32_t c) {
-  switch (c) {
-    case U'微':
-    case U'威':
-    case U'薇':
-    case U'维':
-    case U'卫':
-    case U'徽':
-    case U'魏':
-    case U'扣':
-    case U'抠':
-    case U'寇':
-    case U'蔻':
-    case U'叩':
-    case U'企':
-    case U'球':
-    case U'秋':
-    case U'绿':
-    case U'加':
-    case U'艾':
-    case U'➕':
-    case U'圈':
-      return true;
-    default:
-      return false;
-  }
 }
 
 void AppendUtf8(char32_t c, std::string* out) {
@@ -258,7 +233,7 @@ NormalizeResult Normalize(std::string_view in, std::string* out,
       }
       out->push_back(folded);
     } else {
-      if (IsTriggerLead(d.cp)) r.has_trigger = true;
+      if (CpFlags(d.cp) & kCpTrigger) r.has_trigger = true;
       out->append(p, d.len);
     }
     p += d.len;

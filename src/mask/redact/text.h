@@ -41,6 +41,7 @@ enum CpFlag : uint8_t {
   kCpUnit = 1 << 1,      // a unit or counter word that ends a quantity: 岁 元 年 个 ...
   kCpCurrency = 1 << 2,  // a currency sign that starts a quantity: ¥ ￥ $ € £
   kCpIdX = 1 << 3,       // can stand for the ID-card check character X (X x ×)
+  kCpTrigger = 1 << 4,   // first character of a Han context word (微 in 微信)
 };
 
 // Digit value 0..9 of a digit-like code point, or -1. `weak` is set for digits that are
