@@ -160,7 +160,8 @@ def _first_line(cmd):
         return "unknown"
 
 
-def machine_facts(repo, server_target=None, db="postgres", pgveil_bin=None):
+def machine_facts(repo, server_target=None, db="postgres", pgveil_bin=None,
+                  tools=("psql", "pgbench", "pgbouncer")):
     """(key, value) pairs that say where and on what a run happened."""
     facts = [("date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %z"))]
     cpu = "unknown"
@@ -180,11 +181,7 @@ def machine_facts(repo, server_target=None, db="postgres", pgveil_bin=None):
     if server_target is not None:
         facts.append(("PostgreSQL server", _first_line(
             psql_command(server_target, db, "SELECT version()"))))
-    facts += [
-        ("psql", _first_line(["psql", "--version"])),
-        ("pgbench", _first_line(["pgbench", "--version"])),
-        ("PgBouncer", _first_line(["pgbouncer", "--version"])),
-    ]
+    facts += [(tool, _first_line([tool, "--version"])) for tool in tools]
     if pgveil_bin:
         # The build directory's name, not the machine's path to it.
         where = os.path.join(os.path.basename(os.path.dirname(pgveil_bin)),

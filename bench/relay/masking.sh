@@ -123,9 +123,11 @@ if ((${#SERVE_ARGS[@]})); then
     MASK_ARGS+=("${arg//\{DB\}/$DB}")
   done
 else
+  # pgveil refuses key files that others can read, and git does not keep mode 0600.
+  install -m 600 "$KEYS" "$BENCH_TMP/keys.json"
   # demo/schema.sql creates pgveil_catalog for the side connection; the throwaway
   # cluster trusts 127.0.0.1, so no password is needed here.
-  MASK_ARGS=(--rules "$RULES" --keys "$KEYS"
+  MASK_ARGS=(--rules "$RULES" --keys "$BENCH_TMP/keys.json"
     --catalog "host=127.0.0.1 port=$PGC_PORT user=pgveil_catalog dbname=$DB")
 fi
 bench_log "starting pgveil ($PGVEIL_BIN) with ${MASK_ARGS[*]}"
