@@ -29,7 +29,7 @@ struct Catalog::Impl {
 
   std::mutex conn_mu;
   SideConnection conn;                         // guarded by conn_mu
-  std::optional<Clock::time_point> last_load;  // guarded by conn_mu; last attempt
+  std::optional<Clock::time_point> last_load;  // guarded by conn_mu; end of last attempt
 
   MembershipCache memberships;  // has its own lock
 
@@ -38,10 +38,11 @@ struct Catalog::Impl {
 };
 
 Status Catalog::Impl::LoadLocked() {
-  last_load = Clock::now();
   std::vector<Relation> relations;
   Status st =
       conn.Run("catalog load", [&](pqxx::connection_base& c) { relations = ReadRelations(c); });
+  // From the end of the attempt: a slow or failing server gets the whole interval to rest.
+  last_load = Clock::now();
   if (!st.ok()) return st;
   // Loads are serialized by conn_mu, so no other writer can slip in between the read of
   // the version and the swap.

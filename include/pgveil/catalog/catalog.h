@@ -50,10 +50,10 @@ class Catalog {
   // an empty snapshot).
   std::shared_ptr<const Snapshot> current() const;
 
-  // Like Load(), but at most once per min_refresh_interval (measured from the last
-  // Load() attempt, successful or not, explicit or through this method); returns true if
-  // it loaded successfully. A caller that waited behind a concurrent load gets false but
-  // sees that load's snapshot in current().
+  // Like Load(), but at most once per min_refresh_interval, measured from the end of the
+  // last Load() attempt (successful or not, explicit or through this method). Returns
+  // true if it loaded successfully. A caller that waited behind a concurrent load gets
+  // false but sees that load's snapshot in current().
   bool RefreshIfStale();
 
   // The names of every role `login` is a member of, transitively (pg_auth_members, with
