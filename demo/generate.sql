@@ -556,7 +556,8 @@ FROM (
            pg_temp.u(:seed, id, 45) < least(0.9, greatest(0.02, 0.10 + 0.012 * (age - 24)
                                             + (raw_income - 8000) / 50000)) AS car,
            least(150, greatest(38, round(bmi * height * height / 10000))) AS weight,
-           CASE WHEN pg_temp.u(:seed, id, 16) >= 0.92 THEN NULL
+           -- WeChat IDs: 6-20 characters, starting with a letter.
+           left(CASE WHEN pg_temp.u(:seed, id, 16) >= 0.92 THEN NULL
                 WHEN wx_u < 0.25 THEN 'wxid_' || substr(md5(:seed || 'wx' || id), 1, 12)
                 WHEN wx_u < 0.50 THEN sp || gp || extract(year FROM birth)
                 WHEN wx_u < 0.70 THEN gp || '_' || sp || pg_temp.ri(:seed, id, 17, 1, 999)
@@ -564,7 +565,7 @@ FROM (
                   THEN lower((:'nick_en_v'::text[])[pg_temp.ri(:seed, id, 14, 1, cardinality(:'nick_en_v'::text[]))])
                        || '_' || sp || pg_temp.ri(:seed, id, 17, 10, 9999)
                 ELSE sp || to_char(birth, 'MMDD') || substr(md5(:seed || 'wy' || id), 1, 3)
-           END AS wechat
+           END, 20) AS wechat
     FROM (
       SELECT a.*,
              (:'city_v'::text[])[ci] AS city, (:'city_a'::text[])[ci] AS province,
@@ -947,12 +948,14 @@ SELECT setval(pg_get_serial_sequence('crm.contact_log', 'contact_id'),
 FROM crm.contact_log \gset
 
 -------------------------------------------------------------------------------------------
--- Keys and indexes back, statistics, foreign keys (validated against the new keys).
+-- Keys back, statistics, foreign keys (validated by one hash anti-join each, before the
+-- other indexes exist to tempt the planner into slower merge joins), then the indexes.
 -------------------------------------------------------------------------------------------
-SELECT create_sql FROM saved_ddl WHERE phase < 3 ORDER BY phase, create_sql \gexec
+SELECT create_sql FROM saved_ddl WHERE phase = 1 ORDER BY create_sql \gexec
 ANALYZE crm.stores, crm.staff, crm.members, crm.chat_messages, crm.profile_views,
         crm.resource_claims, crm.contact_log, crm_truth.chat_pii, crm_truth.chat_innocent,
         crm_truth.about_me_pii, crm_truth.contact_note_pii;
 SELECT create_sql FROM saved_ddl WHERE phase = 3 ORDER BY create_sql \gexec
+SELECT create_sql FROM saved_ddl WHERE phase = 2 ORDER BY create_sql \gexec
 
 COMMIT;

@@ -121,8 +121,10 @@ CREATE INDEX contact_log_staff_idx ON crm.contact_log (staff_id, contacted_at);
 CREATE SCHEMA crm_truth AUTHORIZATION postgres;
 COMMENT ON SCHEMA crm_truth IS 'Ground truth of the generated demo data; postgres only.';
 
--- kind: phone, wechat, qq, email, id_card, bank_card. style: how it is written (plain,
--- spaced, dashed, fullwidth, plus86, chinese_numerals, fullwidth_at).
+-- kind: phone, wechat, qq, email, id_card, bank_card. style: how it is written -- plain;
+-- phone: spaced (138 1234 5678), dashed, fullwidth (１３８…), plus86 (+86 138…),
+-- plus86_tight (+86138…), chinese_numerals (一三八…), chinese_yao (幺三八…, 〇 for 0);
+-- id_card: spaced (6 8 4); bank_card: spaced (groups of 4); email: fullwidth_at (＠).
 CREATE TABLE crm_truth.chat_pii (
   message_id   bigint NOT NULL,
   kind         text NOT NULL,
