@@ -26,15 +26,22 @@
   \set seed 42
 \endif
 SET client_min_messages = warning;
--- Temporary tables hold the staging data; this must be set before the first one is used.
-SET temp_buffers = '1GB';
+-- Temporary tables hold the staging data. More local buffers help, but the setting can
+-- only change before a session's first temporary table: keep the old value otherwise.
+DO $$
+BEGIN
+  PERFORM set_config('temp_buffers', '1GB', false);
+EXCEPTION WHEN OTHERS THEN
+  NULL;
+END
+$$;
 
-SELECT (:members)::bigint >= 100 AND (:seed)::bigint BETWEEN -2147483648 AND 2147483647
-  AS args_ok \gset
+-- Phone numbers stay unique up to 10^8 members (see members below).
+SELECT (:members)::bigint BETWEEN 100 AND 50000000
+       AND (:seed)::bigint BETWEEN -2147483648 AND 2147483647 AS args_ok \gset
 \if :args_ok
 \else
-  \warn 'generate.sql: members must be >= 100 and seed a 32-bit integer'
-  \quit
+  DO $$ BEGIN RAISE EXCEPTION 'generate.sql: members must be in [100, 5e7], seed a 32-bit integer'; END $$;
 \endif
 
 BEGIN;
@@ -50,49 +57,49 @@ SET LOCAL synchronous_commit = off;
 -------------------------------------------------------------------------------------------
 
 -- Uniform draw in (0, 1) from (seed, key, salt).
-CREATE FUNCTION pg_temp.u(seed int, k bigint, salt int) RETURNS float8
+CREATE OR REPLACE FUNCTION pg_temp.u(seed int, k bigint, salt int) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT ((hashint8extended(k, seed::bigint * 1000003 + salt) & 9007199254740991)::float8 + 0.5)
          / 9007199254740992.0
 $$;
 
 -- Standard normal draw (Box-Muller) from salts salt and salt + 1.
-CREATE FUNCTION pg_temp.gauss(seed int, k bigint, salt int) RETURNS float8
+CREATE OR REPLACE FUNCTION pg_temp.gauss(seed int, k bigint, salt int) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT sqrt(-2 * ln(pg_temp.u(seed, k, salt))) * cos(2 * pi() * pg_temp.u(seed, k, salt + 1))
 $$;
 
 -- Integer draw in [lo, hi].
-CREATE FUNCTION pg_temp.ri(seed int, k bigint, salt int, lo bigint, hi bigint) RETURNS bigint
+CREATE OR REPLACE FUNCTION pg_temp.ri(seed int, k bigint, salt int, lo bigint, hi bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT lo + floor(pg_temp.u(seed, k, salt) * (hi - lo + 1))::bigint
 $$;
 
 -- Weighted pick: slots repeats each dictionary index as often as its weight.
-CREATE FUNCTION pg_temp.pick(slots int[], x float8) RETURNS int
+CREATE OR REPLACE FUNCTION pg_temp.pick(slots int[], x float8) RETURNS int
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT slots[1 + floor(x * cardinality(slots))::int]
 $$;
 
 -- Member attributes that other tables need without reading the members table.
-CREATE FUNCTION pg_temp.is_male(seed int, id bigint) RETURNS boolean
+CREATE OR REPLACE FUNCTION pg_temp.is_male(seed int, id bigint) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT pg_temp.u(seed, id, 1) < 0.53
 $$;
-CREATE FUNCTION pg_temp.reg_at(seed int, id bigint) RETURNS timestamptz
+CREATE OR REPLACE FUNCTION pg_temp.reg_at(seed int, id bigint) RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT timestamptz '2014-03-01 00:00:00+08'
          + floor(power(pg_temp.u(seed, id, 40), 0.7) * 354240000) * interval '1 second'
 $$;
 -- A whole second between start and stop; shape < 1 favours recent times.
-CREATE FUNCTION pg_temp.ts_between(seed int, k bigint, salt int, start timestamptz,
+CREATE OR REPLACE FUNCTION pg_temp.ts_between(seed int, k bigint, salt int, start timestamptz,
                                    stop timestamptz, shape float8) RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT start + floor(power(pg_temp.u(seed, k, salt), shape) * date_part('epoch', stop - start))
                  * interval '1 second'
 $$;
 -- A member id, skewed towards popular (low) ids for a quarter of the draws.
-CREATE FUNCTION pg_temp.member_pick(seed int, n bigint, k bigint, salt int) RETURNS bigint
+CREATE OR REPLACE FUNCTION pg_temp.member_pick(seed int, n bigint, k bigint, salt int) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT 1 + floor(n * CASE WHEN pg_temp.u(seed, k, salt) < 0.25
                             THEN power(pg_temp.u(seed, k, salt + 1), 2)
@@ -101,7 +108,7 @@ $$;
 
 -- GB 11643 check character (ISO 7064 MOD 11-2) of the first 17 digits of an ID number,
 -- given as a number (integer arithmetic: an order of magnitude faster than substr()).
-CREATE FUNCTION pg_temp.id_check(n bigint) RETURNS text
+CREATE OR REPLACE FUNCTION pg_temp.id_check(n bigint) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT substr('10X98765432', 1 + (
       n / 10000000000000000 % 10 * 7 + n / 1000000000000000 % 10 * 9
@@ -114,7 +121,7 @@ $$;
 
 -- Luhn check digit for a payload of at most 18 digits (left zeros change nothing; the
 -- rightmost payload digit, position 18, is doubled).
-CREATE FUNCTION pg_temp.luhn18(q text) RETURNS text
+CREATE OR REPLACE FUNCTION pg_temp.luhn18(q text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT ((10 - (
       substr(q, 1, 1)::int + substr('0246813579', substr(q, 2, 1)::int + 1, 1)::int
@@ -128,13 +135,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     + substr(q, 17, 1)::int + substr('0246813579', substr(q, 18, 1)::int + 1, 1)::int
     ) % 10) % 10)::text
 $$;
-CREATE FUNCTION pg_temp.luhn_digit(p text) RETURNS text
+CREATE OR REPLACE FUNCTION pg_temp.luhn_digit(p text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT pg_temp.luhn18(lpad(p, 18, '0'))
 $$;
 
 -- A detail written the way people write it. kind/style as in crm_truth.chat_pii.
-CREATE FUNCTION pg_temp.written(kind text, style text, raw text) RETURNS text
+CREATE OR REPLACE FUNCTION pg_temp.written(kind text, style text, raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN style = 'plain' THEN raw
@@ -155,7 +162,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Writing style of a detail of a kind, from a uniform draw.
-CREATE FUNCTION pg_temp.style_for(kind text, x float8) RETURNS text
+CREATE OR REPLACE FUNCTION pg_temp.style_for(kind text, x float8) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE kind
     WHEN 'phone' THEN CASE WHEN x < 0.30 THEN 'plain' WHEN x < 0.42 THEN 'spaced'
@@ -171,7 +178,7 @@ $$;
 
 -- A bank card number without its check digit: 62 (UnionPay) + issuer digits, 15 or 18
 -- digits (cards of 16 or 19 digits once the Luhn digit is appended).
-CREATE FUNCTION pg_temp.bank_payload(seed int, k bigint, salt int) RETURNS text
+CREATE OR REPLACE FUNCTION pg_temp.bank_payload(seed int, k bigint, salt int) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT '62' || (ARRAY['22', '28', '17', '14', '26', '25', '12', '15'])
                  [1 + floor(pg_temp.u(seed, k, salt) * 8)::int]
@@ -534,7 +541,7 @@ SELECT id,
                  || coalesce(about_contact, '') END,
        reg,
        pg_temp.ts_between(:seed, id, 41, reg, timestamptz '2025-06-30 22:00:00+08', 0.3),
-       CASE WHEN score >= 2.2 THEN 'A' WHEN score >= 1.3 THEN 'B' WHEN score >= 0.7 THEN 'C'
+       CASE WHEN score >= 2.6 THEN 'A' WHEN score >= 1.6 THEN 'B' WHEN score >= 0.9 THEN 'C'
             ELSE 'D' END,
        pg_temp.u(:seed, id, 43) < 0.04
 FROM (
@@ -702,8 +709,11 @@ JOIN (SELECT a, min(rn) AS f, count(*) AS c
 CREATE TEMP VIEW chat AS
 SELECT message_id, sender, receiver, sent_at,
        talk1 || coalesce(replace(inn_tpl, '{n}', inn_frag), '')
-             || coalesce(replace(tpl1, '{x}', w1), '') || coalesce(talk2, '')
-             || coalesce(replace(tpl2, '{x}', w2), '') AS body,
+             || coalesce(replace(tpl1, '{x}', w1), '')
+             -- A detail at the end of its sentence is kept apart from a second one.
+             || CASE WHEN right(tpl1, 3) = '{x}' AND talk2 IS NULL AND tpl2 IS NOT NULL
+                     THEN ' ' ELSE '' END
+             || coalesce(talk2, '') || coalesce(replace(tpl2, '{x}', w2), '') AS body,
        inn_kind, inn_frag, k1, s1, w1, k2, s2, w2
 FROM (
   SELECT y.*,

@@ -15,6 +15,8 @@ SET client_min_messages = warning;
 SET password_encryption = 'scram-sha-256';
 
 BEGIN;
+-- Whoever runs this, the objects belong to postgres.
+SET LOCAL ROLE postgres;
 
 DROP SCHEMA IF EXISTS crm CASCADE;
 DROP SCHEMA IF EXISTS crm_truth CASCADE;

@@ -159,6 +159,10 @@ for table in crm.members crm.chat_messages crm.profile_views crm.resource_claims
   fi
 done
 generate 42
+if pgc_psql -d demo -v members=99 -f "$root/demo/generate.sql" >/dev/null 2>&1; then
+  fail "generate.sql accepted members=99"
+else pass "generate.sql refuses members below 100"; fi
+expect "a refused run leaves the data alone" "SELECT count(*) = $members FROM crm.members"
 
 # --- Roles, grants and logins -------------------------------------------------------------
 expect "groups cannot log in and have no password" \
