@@ -20,6 +20,7 @@ struct Policy::Data {
   std::string name;
   bool unmasked = false;
   std::vector<std::string> roles;
+  std::string file, pointer;                                 // where the policy is defined
   std::unordered_map<std::string, RelationTable> relations;  // key: "schema.table"
   std::optional<ColumnRule> unlisted;                        // for undeclared relations
 };

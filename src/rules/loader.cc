@@ -393,6 +393,8 @@ class Loader {
       pd->name = name;
       pd->unmasked = p.unmasked;
       pd->roles = p.roles;
+      pd->file = p.file;
+      pd->pointer = p.ptr;
       if (!p.unmasked) {
         const auto chain = Chain(name);
         pd->unlisted = Resolve(chain, {{&unlisted_, RuleOrigin::kUndeclaredRelation}});

@@ -37,7 +37,7 @@ class Params {
       : obj_(obj), file_(file), ptr_(ptr), ctx_(ctx) {}
 
   void Error(const std::string& name, const std::string& msg) {
-    ctx_->errors->push_back({file_, ptr_ + (name.empty() ? "" : "/" + PointerToken(name)), msg});
+    ctx_->errors->push_back({file_, ptr_ + (name.empty() ? "" : "/" + name), msg});
     ok_ = false;
   }
 
@@ -109,7 +109,8 @@ class Params {
     for (const auto& [k, v] : obj_.items()) {
       if (k == "transform" || k == "filter" || k == "description") continue;
       if (std::find(known_.begin(), known_.end(), k) == known_.end()) {
-        Error(k, "unknown parameter \"" + k + "\" for " + transform + DidYouMean(k, known_));
+        Error(PointerToken(k),
+              "unknown parameter \"" + k + "\" for " + transform + DidYouMean(k, known_));
       }
     }
   }

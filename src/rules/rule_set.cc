@@ -123,6 +123,12 @@ std::vector<std::string> RuleSet::PolicyRoles(std::string_view policy) const {
   return it == data_->policy_data.end() ? std::vector<std::string>{} : it->second->roles;
 }
 
+std::pair<std::string, std::string> RuleSet::PolicyLocation(std::string_view policy) const {
+  auto it = data_->policy_data.find(std::string(policy));
+  if (it == data_->policy_data.end()) return {};
+  return {it->second->file, it->second->pointer};
+}
+
 const std::vector<ColumnRef>& RuleSet::Columns() const { return data_->columns; }
 const std::vector<RelationRef>& RuleSet::Relations() const { return data_->relations; }
 std::shared_ptr<const KeyRing> RuleSet::keys() const { return data_->keys; }

@@ -115,6 +115,8 @@ class RuleSet {
   std::vector<std::string> Roles() const;
   // The roles a policy names, in file order (empty for `default`).
   std::vector<std::string> PolicyRoles(std::string_view policy) const;
+  // Where a policy is defined: {file, JSON pointer}; empty strings if unknown.
+  std::pair<std::string, std::string> PolicyLocation(std::string_view policy) const;
 
   // Every column listed in the rules, and every listed relation, for catalog resolution.
   const std::vector<ColumnRef>& Columns() const;
