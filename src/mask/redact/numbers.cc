@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "mask/redact/text.h"
 #include "mask/redact/validators.h"
@@ -42,6 +43,36 @@ bool IsAsciiUnit(std::string_view word) {
   for (size_t i = 0; i < word.size(); ++i) lower[i] = static_cast<char>(word[i] | 0x20);
   const std::string_view w(lower.data(), word.size());
   return std::find(std::begin(kUnits), std::end(kUnits), w) != std::end(kUnits);
+}
+
+// The offset of the first ASCII digit at or after `i` (norm.size() if none). Skips eight
+// bytes at a time: most text has few digits.
+size_t NextDigit(std::string_view norm, size_t i) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  while (i + 8 <= norm.size()) {
+    uint64_t w;
+    std::memcpy(&w, norm.data() + i, 8);
+    // A byte x is a digit iff x < 0x80 and 0x2F < x < 0x3A ("hasbetween" bit trick).
+    const uint64_t low7 = w & (kOnes * 0x7F);
+    const uint64_t between =
+        ((kOnes * (0x7F + 0x3A)) - low7) & ~w & (low7 + kOnes * (0x7F - 0x2F)) & kHigh;
+    if (between != 0) break;
+    i += 8;
+  }
+  while (i < norm.size() && !IsDigit(norm[i])) ++i;
+  return i;
+}
+
+// True if the code points right before norm[b] and right at norm[e] are both letters.
+bool BetweenWords(std::string_view norm, size_t b, size_t e) {
+  if (b == 0 || e >= norm.size()) return false;
+  size_t p = b - 1;
+  while (p > 0 && (static_cast<unsigned char>(norm[p]) & 0xC0) == 0x80) --p;
+  const Decoded before = DecodeUtf8(norm.data() + p, norm.data() + b);
+  const Decoded after = DecodeUtf8(norm.data() + e, norm.data() + norm.size());
+  return before.cp >= 0x80 && after.cp >= 0x80 && (CpFlags(before.cp) & kCpWord) &&
+         (CpFlags(after.cp) & kCpWord);
 }
 
 }  // namespace
@@ -135,10 +166,8 @@ void NumberScanner::FindGroups(std::string_view norm, const std::vector<uint32_t
   const size_t n = norm.size();
   size_t i = 0;
   while (i < n) {
-    if (!IsDigit(norm[i])) {
-      ++i;
-      continue;
-    }
+    i = NextDigit(norm, i);
+    if (i >= n) break;
     // A lookalike letter right before the digits: I38I2345678.
     if (i > 0 && Lookalike(norm[i - 1]) &&
         (i == 1 || (!IsDigit(norm[i - 2]) && !IsAsciiLetter(norm[i - 2])))) {
@@ -154,6 +183,11 @@ void NumberScanner::FindGroups(std::string_view norm, const std::vector<uint32_t
       } else {
         break;
       }
+    }
+    // A lone Chinese numeral between two Han words (有一个, 去三天) is a word, not a digit.
+    if (j == i + 1 && is_weak(i) && BetweenWords(norm, i, j)) {
+      i = j;
+      continue;
     }
     // ... and right after them, before a non-letter: 1381234567l.
     if (j < n && Lookalike(norm[j]) &&

@@ -10,12 +10,6 @@ namespace pgveil::mask::redact_internal {
 
 namespace {
 
-struct CpInfo {
-  int8_t digit = -1;  // 0..9, or -1
-  bool weak = false;
-  uint8_t flags = 0;
-};
-
 // Characters written as digits in Chinese text. Han numerals are "weak": they are also
 // words (一起, 两个), so the number scanner treats them with more suspicion.
 constexpr std::string_view kHanDigits[10] = {
@@ -28,9 +22,14 @@ constexpr std::string_view kHanUnits =
     "瓶杯吨升";
 constexpr std::string_view kCurrency = "¥￥$€£";
 constexpr std::string_view kIdX = "Xx×";
-// First characters of the Han context words (微信, 扣扣, 企鹅, 艾特, 加我, 身份证, 银行卡, ...):
-// text without any of them (and without letters) skips the pattern pass.
-constexpr std::string_view kTriggerLeads = "微威薇维卫徽魏扣抠寇蔻叩企球秋绿加艾➕圈身证银卡收";
+// Han context words (微信, 扣扣, 企鹅, 艾特, 加我, 身份证, 银行卡, ...) by their first two
+// characters: text with none of them (and no letters, '@', '#' or '.') skips the pattern
+// pass. Each entry is a first character followed by the characters that may follow it.
+constexpr std::string_view kTriggerBigrams[] = {
+    "微信心芯xX", "威信", "薇信", "维信", "卫信", "徽信", "魏信", "扣扣",   "抠抠",
+    "寇寇",       "蔻蔻", "叩叩", "企鹅", "球球", "秋秋", "绿泡", "加我vV", "艾特",
+    "➕vV",        "圈a",  "身份", "证件", "银行", "卡号", "收款",
+};
 
 // First code points of the ranges of ten consecutive decimal digits (Unicode Nd, BMP).
 constexpr char32_t kDigitBlocks[] = {
@@ -72,6 +71,7 @@ std::array<CpInfo, 0x10000> BuildTable() {
   t[0xF7].flags &= ~kCpWord;
   for (int c = 'A'; c <= 'Z'; ++c) t[c].flags |= kCpWord;
   for (int c = 'a'; c <= 'z'; ++c) t[c].flags |= kCpWord;
+  for (int v = 0; v < 10; ++v) t['0' + v].digit = static_cast<int8_t>(v);
   for (char32_t base : kDigitBlocks) {
     for (int v = 0; v < 10; ++v) t[base + v].digit = static_cast<int8_t>(v);
   }
@@ -94,13 +94,34 @@ std::array<CpInfo, 0x10000> BuildTable() {
   ForEachCp(kHanUnits, [&](char32_t c) { t[c].flags |= kCpUnit; });
   ForEachCp(kCurrency, [&](char32_t c) { t[c].flags |= kCpCurrency; });
   ForEachCp(kIdX, [&](char32_t c) { t[c].flags |= kCpIdX; });
-  ForEachCp(kTriggerLeads, [&](char32_t c) { t[c].flags |= kCpTrigger; });
+  for (std::string_view bigram : kTriggerBigrams) {
+    const Decoded first = DecodeUtf8(bigram.data(), bigram.data() + bigram.size());
+    t[first.cp].flags |= kCpTrigger;
+  }
+  for (char32_t c = 0x80; c < 0x10000; ++c) {
+    if (t[c].digit >= 0) t[c].fold = static_cast<char>('0' + t[c].digit);
+  }
+  for (char32_t c = 0xFF01; c <= 0xFF5E; ++c) t[c].fold = static_cast<char>(c - 0xFEE0);
+  t[0x3000].fold = ' ';
+  t[0xFE6B].fold = '@';
   return t;
 }
 
-const std::array<CpInfo, 0x10000>& Table() {
-  static const std::array<CpInfo, 0x10000> table = BuildTable();
-  return table;
+// True if the code point at p (after a kCpTrigger character `first`) completes one of
+// the context words.
+bool CompletesBigram(char32_t first, const char* p, const char* end) {
+  if (p >= end) return false;
+  const Decoded next = DecodeUtf8(p, end);
+  for (std::string_view bigram : kTriggerBigrams) {
+    const Decoded f = DecodeUtf8(bigram.data(), bigram.data() + bigram.size());
+    if (f.cp != first) continue;
+    for (size_t i = f.len; i < bigram.size();) {
+      const Decoded c = DecodeUtf8(bigram.data() + i, bigram.data() + bigram.size());
+      if (c.cp == next.cp) return true;
+      i += c.len;
+    }
+  }
+  return false;
 }
 
 void AppendUtf8(char32_t c, std::string* out) {
@@ -122,59 +143,25 @@ void AppendUtf8(char32_t c, std::string* out) {
 }
 
 // The single ASCII byte a code point normalizes to, or 0 if it is kept as is.
-char FoldToAscii(char32_t c, bool* weak) {
-  *weak = false;
-  if (c >= 0xFF01 && c <= 0xFF5E) return static_cast<char>(c - 0xFEE0);
-  if (c == 0x3000) return ' ';
-  if (c == 0xFE6B) return '@';
-  int v = DigitValue(c, weak);
-  if (v >= 0) return static_cast<char>('0' + v);
-  return 0;
+char FoldToAscii(char32_t c) {
+  if (c < 0x10000) return kCpTable[c].fold;
+  const int v = DigitValueAstral(c);
+  return v >= 0 ? static_cast<char>('0' + v) : 0;
 }
 
 }  // namespace
 
-Decoded DecodeUtf8(const char* p, const char* end) {
-  const auto b0 = static_cast<unsigned char>(p[0]);
-  if (b0 < 0x80) return {b0, 1, true};
-  const Decoded bad{0xFFFD, 1, false};
-  int n;
-  char32_t cp;
-  char32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return bad;
-  }
-  if (end - p < n) return bad;
-  for (int i = 1; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(p[i]);
-    if ((b & 0xC0) != 0x80) return bad;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return bad;
-  return {cp, static_cast<uint8_t>(n), true};
-}
+// Built when the library loads; nothing uses it from another static initializer.
+const std::array<CpInfo, 0x10000> kCpTable = BuildTable();
 
-int DigitValue(char32_t cp, bool* weak) {
-  if (cp < 0x10000) {
-    const CpInfo& info = Table()[cp];
-    *weak = info.weak;
-    return info.digit;
-  }
-  *weak = false;
+int DigitValueAstral(char32_t cp) {
   if (cp >= 0x1D7CE && cp <= 0x1D7FF) return static_cast<int>((cp - 0x1D7CE) % 10);  // 𝟎..𝟿
   if (cp >= 0x1F100 && cp <= 0x1F10A) return cp == 0x1F100 ? 0 : static_cast<int>(cp - 0x1F101);
   if (cp >= 0x1FBF0 && cp <= 0x1FBF9) return static_cast<int>(cp - 0x1FBF0);  // segmented
   return -1;
 }
 
-uint8_t CpFlags(char32_t cp) {
-  if (cp < 0x10000) return Table()[cp].flags;
+uint8_t CpFlagsAstral(char32_t cp) {
   if (cp >= 0x20000 && cp <= 0x3FFFF) return kCpWord;  // CJK extensions B..H
   return 0;
 }
@@ -187,57 +174,77 @@ bool IsCombining(char32_t cp) {
 
 NormalizeResult Normalize(std::string_view in, std::string* out,
                           std::vector<uint32_t>* weak_digits) {
+  // ASCII bytes that matter: 1 = digit, 2 = trigger (letters, '@', '#', '.').
+  static constexpr auto kAscii = [] {
+    std::array<uint8_t, 128> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = 1;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = 2;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = 2;
+    t['@'] = t['#'] = t['.'] = 2;
+    return t;
+  }();
   NormalizeResult r;
   out->clear();
   weak_digits->clear();
   out->reserve(in.size());
   const char* p = in.data();
   const char* end = p + in.size();
+  const char* run = p;  // bytes copied unchanged, not yet appended
+  uint8_t ascii_seen = 0;
   while (p < end) {
     const auto b = static_cast<unsigned char>(*p);
     if (b < 0x80) {
-      // ASCII fast path: copy a run of plain bytes at once.
-      const char* q = p;
-      while (q < end && static_cast<unsigned char>(*q) < 0x80) {
-        const char c = *q;
-        if (c >= '0' && c <= '9') {
-          r.has_digit = true;
-        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
-          r.has_trigger = true;
-        } else if (c == '@' || c == '#' || c == '.') {
-          r.has_trigger = true;
-        }
-        ++q;
-      }
-      out->append(p, q);
-      p = q;
+      ascii_seen |= kAscii[b];
+      ++p;
       continue;
+    }
+    // Most text here is Han: three-byte sequences with leads E1..EC and EE..EF cannot be
+    // overlong or surrogates, so they need only the continuation check.
+    if (b >= 0xE1 && b != 0xED && end - p >= 3 && b <= 0xEF &&
+        (static_cast<unsigned char>(p[1]) & 0xC0) == 0x80 &&
+        (static_cast<unsigned char>(p[2]) & 0xC0) == 0x80) {
+      const char32_t cp = ((b & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+      const CpInfo& info = kCpTable[cp];
+      if (info.fold == 0 && (info.flags & kCpTrigger) == 0) {
+        p += 3;
+        continue;
+      }
     }
     const Decoded d = DecodeUtf8(p, end);
+    char folded = 0;
+    bool weak = false;
     if (!d.valid) {
       r.valid_utf8 = false;
-      r.identical = false;
-      out->push_back(kInvalidByte);
-      p += 1;
+      folded = kInvalidByte;
+    } else if (d.cp < 0x10000) {
+      const CpInfo& info = kCpTable[d.cp];
+      folded = info.fold;
+      weak = info.weak;
+      if ((info.flags & kCpTrigger) && !r.has_trigger) {
+        r.has_trigger = CompletesBigram(d.cp, p + d.len, end);
+      }
+    } else {
+      folded = FoldToAscii(d.cp);
+    }
+    if (folded == 0) {
+      p += d.len;
       continue;
     }
-    bool weak = false;
-    const char folded = FoldToAscii(d.cp, &weak);
-    if (folded != 0) {
-      r.identical = false;
-      if (folded >= '0' && folded <= '9') {
-        r.has_digit = true;
-        if (weak) weak_digits->push_back(static_cast<uint32_t>(out->size()));
-      } else {
-        r.has_trigger = true;  // full-width letters and punctuation
-      }
-      out->push_back(folded);
-    } else {
-      if (CpFlags(d.cp) & kCpTrigger) r.has_trigger = true;
-      out->append(p, d.len);
+    out->append(run, p);
+    r.identical = false;
+    if (folded >= '0' && folded <= '9') {
+      r.has_digit = true;
+      if (weak) weak_digits->push_back(static_cast<uint32_t>(out->size()));
+    } else if (static_cast<unsigned char>(folded) < 0x80 && kAscii[folded] == 2) {
+      r.has_trigger = true;  // full-width letters, ＠, ．
     }
+    out->push_back(folded);
     p += d.len;
+    run = p;
   }
+  out->append(run, p);
+  r.has_digit |= (ascii_seen & 1) != 0;
+  r.has_trigger |= (ascii_seen & 2) != 0;
   return r;
 }
 
@@ -249,8 +256,7 @@ void BuildOffsetMap(std::string_view in, size_t normalized_size, std::vector<uin
   while (p < end) {
     const auto offset = static_cast<uint32_t>(p - in.data());
     const Decoded d = DecodeUtf8(p, end);
-    bool weak = false;
-    const size_t produced = (!d.valid || FoldToAscii(d.cp, &weak) != 0) ? 1 : d.len;
+    const size_t produced = (!d.valid || FoldToAscii(d.cp) != 0) ? 1 : d.len;
     for (size_t i = 0; i < produced; ++i) map->push_back(offset);
     p += d.len;
   }

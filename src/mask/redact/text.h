@@ -14,6 +14,7 @@
 // The normalized text is therefore always valid UTF-8.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,7 +34,31 @@ struct Decoded {
 };
 
 // Strict decoding: no overlong forms, no surrogates, nothing above U+10FFFF.
-Decoded DecodeUtf8(const char* p, const char* end);
+inline Decoded DecodeUtf8(const char* p, const char* end) {
+  const auto b0 = static_cast<unsigned char>(p[0]);
+  if (b0 < 0x80) return {b0, 1, true};
+  const Decoded bad{0xFFFD, 1, false};
+  int n;
+  char32_t cp;
+  char32_t min;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return bad;
+  }
+  if (end - p < n) return bad;
+  for (int i = 1; i < n; ++i) {
+    const auto b = static_cast<unsigned char>(p[i]);
+    if ((b & 0xC0) != 0x80) return bad;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return bad;
+  return {cp, static_cast<uint8_t>(n), true};
+}
 
 // Class bits of a code point.
 enum CpFlag : uint8_t {
@@ -44,10 +69,30 @@ enum CpFlag : uint8_t {
   kCpTrigger = 1 << 4,   // first character of a Han context word (微 in 微信)
 };
 
+// What the BMP table says about one code point.
+struct CpInfo {
+  int8_t digit = -1;  // 0..9, or -1
+  bool weak = false;
+  uint8_t flags = 0;  // CpFlag bits
+  char fold = 0;      // the ASCII byte it normalizes to, or 0 if kept
+};
+extern const std::array<CpInfo, 0x10000> kCpTable;
+int DigitValueAstral(char32_t cp);
+uint8_t CpFlagsAstral(char32_t cp);
+
 // Digit value 0..9 of a digit-like code point, or -1. `weak` is set for digits that are
 // also ordinary words (Chinese numerals such as 一 or 两).
-int DigitValue(char32_t cp, bool* weak);
-uint8_t CpFlags(char32_t cp);
+inline int DigitValue(char32_t cp, bool* weak) {
+  if (cp < 0x10000) {
+    *weak = kCpTable[cp].weak;
+    return kCpTable[cp].digit;
+  }
+  *weak = false;
+  return DigitValueAstral(cp);
+}
+inline uint8_t CpFlags(char32_t cp) {
+  return cp < 0x10000 ? kCpTable[cp].flags : CpFlagsAstral(cp);
+}
 // Combining marks, variation selectors and joiners: they belong to the character before
 // them (the keycap in 8️⃣), so a replacement swallows them.
 bool IsCombining(char32_t cp);
