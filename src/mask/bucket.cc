@@ -16,6 +16,12 @@ __extension__ typedef __int128 Int128;
 // Bucket bounds can leave the int64 range (the bucket holding INT64_MIN), so labels
 // print 128-bit integers.
 void AppendInt(Int128 v, std::string* out) {
+  if (v >= INT64_MIN && v <= INT64_MAX) {  // the common case, without 128-bit division
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof(buf), static_cast<int64_t>(v));
+    out->append(buf, res.ptr);
+    return;
+  }
   char buf[48];
   char* p = buf + sizeof(buf);
   const bool neg = v < 0;
