@@ -21,7 +21,7 @@ enum class StatusCode {
   kNotFound,
   kUnsupported,
   kPermissionDenied,
-  kUnavailable,      // a peer or resource that cannot be reached right now
+  kUnavailable,  // a peer or resource that cannot be reached right now
   kInternal,
 };
 
@@ -43,15 +43,24 @@ class [[nodiscard]] Status {
 
   static std::string_view CodeName(StatusCode c) {
     switch (c) {
-      case StatusCode::kOk: return "ok";
-      case StatusCode::kInvalidArgument: return "invalid argument";
-      case StatusCode::kProtocol: return "protocol violation";
-      case StatusCode::kTooLarge: return "too large";
-      case StatusCode::kNotFound: return "not found";
-      case StatusCode::kUnsupported: return "unsupported";
-      case StatusCode::kPermissionDenied: return "permission denied";
-      case StatusCode::kUnavailable: return "unavailable";
-      case StatusCode::kInternal: return "internal";
+      case StatusCode::kOk:
+        return "ok";
+      case StatusCode::kInvalidArgument:
+        return "invalid argument";
+      case StatusCode::kProtocol:
+        return "protocol violation";
+      case StatusCode::kTooLarge:
+        return "too large";
+      case StatusCode::kNotFound:
+        return "not found";
+      case StatusCode::kUnsupported:
+        return "unsupported";
+      case StatusCode::kPermissionDenied:
+        return "permission denied";
+      case StatusCode::kUnavailable:
+        return "unavailable";
+      case StatusCode::kInternal:
+        return "internal";
     }
     return "unknown";
   }
@@ -61,12 +70,16 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status ProtocolError(std::string m) { return {StatusCode::kProtocol, std::move(m)}; }
 inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 

@@ -7,6 +7,7 @@
 
 #include "app/command.h"
 #include "app/config.h"
+#include "app/rules_provider.h"
 #include "pgveil/proxy/server.h"
 
 namespace pgveil::app {
@@ -29,6 +30,29 @@ int RunServe(const ServeArgs& args) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
 
+  std::shared_ptr<RulesPolicyProvider> provider;
+  if (!cfg->rules.empty()) {
+    RulesProviderOptions po;
+    po.catalog_conninfo = cfg->catalog;
+    po.rules = cfg->rules;
+    po.keys = cfg->keys;
+    po.catalog_refresh = std::chrono::seconds(cfg->catalog_refresh_seconds);
+    auto p = RulesPolicyProvider::Create(po);
+    if (!p.ok()) {
+      spdlog::error("event=fatal what=rules reason=\"{}\"", p.status().message());
+      std::fprintf(stderr, "pgveil serve: cannot load the masking rules:\n%s\n",
+                   p.status().message().c_str());
+      return 1;
+    }
+    provider = *p;
+    cfg->server.policies = provider;
+    cfg->server.on_reload = [provider] { (void)provider->Reload(); };
+    spdlog::info("event=rules_loaded paths={}", cfg->rules.size());
+  } else {
+    spdlog::warn(
+        "event=no_rules detail=\"no masking rules configured: relaying every session "
+        "unmasked\"");
+  }
   proxy::Server server(cfg->server);
   Status st = server.Bind();
   if (st.ok()) st = server.Run();
@@ -43,8 +67,7 @@ int RunServe(const ServeArgs& args) {
 const RegisterCommand kServe(0, [](CLI::App& app) -> CommandRun {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "Run the masking proxy in front of a PostgreSQL server");
-  cmd->add_option("-c,--config", args->config, "JSON configuration file")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("-c,--config", args->config, "JSON configuration file")->check(CLI::ExistingFile);
   cmd->add_option("--listen", args->flags.listen,
                   "Address to accept clients on, HOST:PORT (default 127.0.0.1:6432)");
   cmd->add_option("--upstream", args->flags.upstream,
@@ -53,11 +76,17 @@ const RegisterCommand kServe(0, [](CLI::App& app) -> CommandRun {
                   "Worker threads (default: one per hardware thread)");
   cmd->add_option("--max_message_bytes", args->flags.max_message_bytes,
                   "Largest protocol message accepted, in bytes (default 268435456)");
+  cmd->add_option("--catalog", args->flags.catalog,
+                  "libpq connection string for the catalog side connection");
+  cmd->add_option("--rules", args->flags.rules, "Masking rules file or directory (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--keys", args->flags.keys, "Key file for hash and pseudonym rules");
   cmd->add_option("--log_level", args->flags.log_level,
                   "trace, debug, info, warn, error or off (default info)");
   cmd->footer(
       "Flags override the configuration file. Logs go to stderr, one event per line.\n"
-      "SIGTERM or SIGINT stop accepting clients and let sessions finish (30 s grace).");
+      "SIGTERM or SIGINT stop accepting clients and let sessions finish (30 s grace).\n"
+      "SIGHUP reloads the rules, the keys and the catalog.");
   return [args] { return RunServe(*args); };
 });
 

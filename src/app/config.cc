@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -8,10 +9,11 @@
 namespace pgveil::app {
 namespace {
 
-const std::set<std::string, std::less<>> kKnownLogLevels = {"trace", "debug", "info", "warn",
-                                                            "error", "off"};
-const char* const kKnownKeys[] = {"listen", "upstream", "workers", "max_message_bytes",
-                                  "log_level"};
+const std::set<std::string, std::less<>> kKnownLogLevels = {"trace", "debug", "info",
+                                                            "warn",  "error", "off"};
+const char* const kKnownKeys[] = {
+    "listen",  "upstream", "workers", "max_message_bytes",      "log_level",
+    "catalog", "rules",    "keys",    "catalog_refresh_seconds"};
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -79,6 +81,28 @@ StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const ServeFlags&
           Status st = ApplyLogLevel(s, &cfg.log_level);
           if (!st.ok()) errors.push_back(where + st.message());
         }
+      } else if (key == "catalog" || key == "keys") {
+        if (!value.is_string()) {
+          errors.push_back(where + "must be a string");
+          continue;
+        }
+        (key == "catalog" ? cfg.catalog : cfg.keys) = value.get<std::string>();
+      } else if (key == "rules") {
+        if (value.is_string()) {
+          cfg.rules = {value.get<std::string>()};
+        } else if (value.is_array() &&
+                   std::all_of(value.begin(), value.end(), [](auto& v) { return v.is_string(); })) {
+          cfg.rules = value.get<std::vector<std::string>>();
+        } else {
+          errors.push_back(where + "must be a path or a list of paths");
+        }
+      } else if (key == "catalog_refresh_seconds") {
+        if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 ||
+            value.get<uint64_t>() > 86400) {
+          errors.push_back(where + "must be a whole number from 1 to 86400");
+          continue;
+        }
+        cfg.catalog_refresh_seconds = value.get<unsigned>();
       } else if (key == "workers") {
         if (!value.is_number_unsigned() || value.get<uint64_t>() > 1024) {
           errors.push_back(where + "must be a whole number from 0 (one per core) to 1024");
@@ -107,6 +131,29 @@ StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const ServeFlags&
     } else {
       cfg.server.limits.max_message_bytes = *flags.max_message_bytes;
     }
+  }
+  if (flags.catalog) cfg.catalog = *flags.catalog;
+  if (flags.keys) cfg.keys = *flags.keys;
+  if (!flags.rules.empty()) cfg.rules = flags.rules;
+  // Paths in the file are relative to the file's folder.
+  if (!path.empty()) {
+    std::string dir =
+        path.find('/') == std::string::npos ? "" : path.substr(0, path.rfind('/') + 1);
+    auto rel = [&](std::string& p, bool from_file) {
+      if (from_file && !p.empty() && p[0] != '/') p = dir + p;
+    };
+    if (!flags.keys) rel(cfg.keys, true);
+    if (flags.rules.empty()) {
+      for (auto& r : cfg.rules) rel(r, true);
+    }
+  }
+  if (!cfg.rules.empty() && cfg.catalog.empty()) {
+    errors.push_back(
+        "catalog: rules need a \"catalog\" connection string (a login that can read "
+        "pg_catalog) to resolve their columns");
+  }
+  if (cfg.rules.empty() && (!cfg.catalog.empty() || !cfg.keys.empty())) {
+    errors.push_back("rules: \"catalog\" and \"keys\" are set but no \"rules\" are given");
   }
   if (flags.log_level) {
     Status st = ApplyLogLevel(*flags.log_level, &cfg.log_level);

@@ -1,6 +1,5 @@
 // The pgveil executable: CLI11 subcommands registered by the cmd_*.cc files.
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <exception>

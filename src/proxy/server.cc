@@ -23,8 +23,7 @@ StatusOr<HostPort> ParseHostPort(std::string_view text, std::string_view default
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return InvalidArgument("invalid address \"" + std::string(text) +
-                             "\": expected [IPv6]:PORT");
+      return InvalidArgument("invalid address \"" + std::string(text) + "\": expected [IPv6]:PORT");
     }
     hp.host = std::string(text.substr(1, close - 1));
     port_text = text.substr(close + 2);
@@ -78,6 +77,20 @@ struct Server::Impl {
     }
   }
 
+  void WaitForSignal() {
+    signals.async_wait([this](const asio::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        spdlog::info("event=signal signal=SIGHUP");
+        if (shared->options.on_reload) shared->options.on_reload();
+        WaitForSignal();
+        return;
+      }
+      spdlog::info("event=signal signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      BeginShutdown();
+    });
+  }
+
   void BeginShutdown() {
     if (stopping) return;
     stopping = true;
@@ -123,8 +136,7 @@ Status Server::Bind() {
   asio::ip::tcp::resolver resolver(impl_->main_ctx);
   auto upstream = resolver.resolve(opt.upstream.host, std::to_string(opt.upstream.port), ec);
   if (ec) {
-    return Unavailable("cannot resolve upstream " + opt.upstream.ToString() + ": " +
-                       ec.message());
+    return Unavailable("cannot resolve upstream " + opt.upstream.ToString() + ": " + ec.message());
   }
   for (const auto& e : upstream) impl_->shared->upstream.push_back(e.endpoint());
 
@@ -168,11 +180,8 @@ Status Server::Run() {
   if (opt.handle_signals) {
     impl.signals.add(SIGINT);
     impl.signals.add(SIGTERM);
-    impl.signals.async_wait([&impl](const asio::error_code& ec, int sig) {
-      if (ec) return;
-      spdlog::info("event=signal signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
-      impl.BeginShutdown();
-    });
+    impl.signals.add(SIGHUP);
+    impl.WaitForSignal();
   }
   std::vector<std::thread> threads;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

@@ -11,8 +11,11 @@
 #include <cstring>
 #include <string>
 
+#include "pgveil/mask/redact.h"
+#include "pgveil/proxy/policy_provider.h"
 #include "pgveil/wire/messages.h"
 #include "pgveil/wire/writer.h"
+#include "proxy/masked_stream.h"
 
 namespace pgveil::proxy {
 namespace {
@@ -116,8 +119,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string peer_ = "?";
   WriteGate client_gate_;
 
-  Buffer cin_;   // bytes from the client
-  Buffer sin_;   // bytes from the server
+  Buffer cin_;  // bytes from the client
+  Buffer sin_;  // bytes from the server
   std::string user_, database_;
 
   bool authenticated_ = false;
@@ -125,6 +128,20 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;               // a request is outstanding (no ReadyForQuery since)
   char last_server_type_ = 0;       // type of the last whole message sent to the client
   bool last_error_fatal_ = false;
+
+  // Masking. Until the server has authenticated the login and its policy is known, the
+  // client may send authentication messages only; anything else waits.
+  bool policy_ready_ = false;
+  asio::steady_timer policy_signal_{client_.get_executor()};
+  std::unique_ptr<MaskedStream> masked_;
+  uint64_t policy_generation_ = 0;
+  std::string cout_;  // masked output towards the server
+  std::string sout_;  // masked output towards the client
+
+  bool ResolvePolicy();
+  void RefreshPolicyIfChanged();
+  awaitable<bool> ClientMasked();
+  awaitable<bool> ServerMasked(size_t pos);
 
   int32_t cancel_pid_ = 0;
   std::string client_key_;  // registered in the CancelRegistry
@@ -151,12 +168,10 @@ awaitable<void> Session::Run() {
   asio::error_code ec;
   client_.set_option(tcp::no_delay(true), ec);
 
-  auto startup = co_await (ReadStartup() ||
-                           [this]() -> awaitable<void> {
-                             asio::steady_timer t(client_.get_executor(),
-                                                  shared_->options.startup_timeout);
-                             co_await t.async_wait(kNoThrow);
-                           }());
+  auto startup = co_await (ReadStartup() || [this]() -> awaitable<void> {
+    asio::steady_timer t(client_.get_executor(), shared_->options.startup_timeout);
+    co_await t.async_wait(kNoThrow);
+  }());
   bool started = startup.index() == 0 && std::get<0>(startup);
   if (startup.index() == 1) {
     spdlog::info("session={} event=startup_timeout client={}", id_, peer_);
@@ -200,8 +215,8 @@ awaitable<bool> Session::ReadStartup() {
       if (cin_.len != total) {
         // Bytes sent before the answer would be read as if they had come over the
         // encrypted channel: refuse them (CVE-2021-3935).
-        spdlog::warn("session={} event=bad_startup client={} reason=\"data after {} request\"",
-                     id_, peer_, frame.code == wire::kSslRequestCode ? "SSL" : "GSSENC");
+        spdlog::warn("session={} event=bad_startup client={} reason=\"data after {} request\"", id_,
+                     peer_, frame.code == wire::kSslRequestCode ? "SSL" : "GSSENC");
         co_await SendFatal("08P01", "received unencrypted data after SSL request");
         co_return false;
       }
@@ -221,11 +236,10 @@ awaitable<bool> Session::ReadStartup() {
       co_return false;
     }
     if (msg->major != 3) {
-      spdlog::warn("session={} event=bad_startup client={} reason=\"protocol {}.{}\"", id_,
-                   peer_, msg->major, msg->minor);
-      co_await SendFatal("0A000", "unsupported frontend protocol " +
-                                      std::to_string(msg->major) + "." +
-                                      std::to_string(msg->minor) +
+      spdlog::warn("session={} event=bad_startup client={} reason=\"protocol {}.{}\"", id_, peer_,
+                   msg->major, msg->minor);
+      co_await SendFatal("0A000", "unsupported frontend protocol " + std::to_string(msg->major) +
+                                      "." + std::to_string(msg->minor) +
                                       ": server supports 3.0 to 3.x");
       co_return false;
     }
@@ -281,13 +295,12 @@ awaitable<void> Session::SendCancelUpstream() {
 
 awaitable<bool> Session::ConnectUpstream() {
   auto result = co_await (asio::async_connect(server_, shared_->upstream, kNoThrow) ||
-                          [this]() -> awaitable<void> {
-                            asio::steady_timer t(client_.get_executor(),
-                                                 shared_->options.connect_timeout);
-                            co_await t.async_wait(kNoThrow);
-                          }());
-  asio::error_code ec = result.index() == 0 ? std::get<0>(std::get<0>(result))
-                                            : asio::error::timed_out;
+                              [this]() -> awaitable<void> {
+    asio::steady_timer t(client_.get_executor(), shared_->options.connect_timeout);
+    co_await t.async_wait(kNoThrow);
+  }());
+  asio::error_code ec =
+      result.index() == 0 ? std::get<0>(std::get<0>(result)) : asio::error::timed_out;
   if (ec) {
     spdlog::error("session={} event=upstream_connect_failed upstream={} reason=\"{}\"", id_,
                   shared_->options.upstream.ToString(), ec.message());
@@ -301,8 +314,9 @@ awaitable<bool> Session::ConnectUpstream() {
 awaitable<void> Session::ClientToServer() {
   size_t skip = 0;  // bytes of a forwarded message that are still to come
   bool first = true;
+  bool need_read = false;
   for (;;) {
-    if (!first) {
+    if (need_read) {
       auto [ec, n] = co_await client_.async_read_some(cin_.free_space(), kNoThrow);
       if (ec) {
         if (!client_terminated_) {
@@ -311,6 +325,11 @@ awaitable<void> Session::ClientToServer() {
         co_return;
       }
       cin_.len += n;
+    }
+    need_read = true;
+    if (masked_) {
+      if (!co_await ClientMasked()) co_return;
+      continue;
     }
     size_t pos = 0;
     if (first) {
@@ -321,6 +340,7 @@ awaitable<void> Session::ClientToServer() {
     size_t take = std::min(skip, cin_.len - pos);
     pos += take;
     skip -= take;
+    bool wait_for_policy = false;
     while (pos < cin_.len) {
       wire::FrameHeader h;
       Status status;
@@ -331,6 +351,10 @@ awaitable<void> Session::ClientToServer() {
                      status.message());
         co_await SendFatal("08P01", "invalid message from client: " + status.message());
         co_return;
+      }
+      if (!policy_ready_ && h.type != wire::fe::kPassword && h.type != wire::fe::kTerminate) {
+        wait_for_policy = true;  // nothing but authentication before the policy is known
+        break;
       }
       if (h.type == wire::fe::kTerminate) {
         client_terminated_ = true;
@@ -346,14 +370,106 @@ awaitable<void> Session::ClientToServer() {
       }
     }
     if (pos > 0) {
-      auto [ec, n] = co_await asio::async_write(server_, asio::buffer(cin_.data.data(), pos),
-                                                kNoThrow);
+      auto [ec, n] =
+          co_await asio::async_write(server_, asio::buffer(cin_.data.data(), pos), kNoThrow);
       (void)n;
       if (ec) co_return;  // ServerToClient reports the server's failure
       cin_.Consume(pos);
     }
     if (client_terminated_ && skip == 0 && cin_.len == 0) co_return;
+    if (wait_for_policy) {
+      while (!policy_ready_) {
+        policy_signal_.expires_at(asio::steady_timer::time_point::max());
+        co_await policy_signal_.async_wait(kNoThrow);
+        if (!server_.is_open() || !client_.is_open()) co_return;
+      }
+      need_read = false;  // go on with the bytes already buffered
+    }
   }
+}
+
+awaitable<bool> Session::ClientMasked() {
+  // Whole frames only: every client message of a masked session is read before it is
+  // passed on (and may be replaced).
+  size_t pos = 0;
+  cout_.clear();
+  for (;;) {
+    wire::Frame f;
+    Status status;
+    auto p = wire::PeekFrame(cin_.view(pos), limits(), &f, &status);
+    if (p == wire::Peek::kNeedMore) {
+      wire::FrameHeader h;
+      if (wire::PeekHeader(cin_.view(pos), limits(), &h, &status) == wire::Peek::kReady) {
+        cin_.Ensure(pos + h.total());
+      }
+      break;
+    }
+    if (p == wire::Peek::kError) {
+      spdlog::warn("session={} event=protocol_violation side=client reason=\"{}\"", id_,
+                   status.message());
+      co_await SendFatal("08P01", "invalid message from client: " + status.message());
+      co_return false;
+    }
+    if (f.type == wire::fe::kQuery || f.type == wire::fe::kParse) RefreshPolicyIfChanged();
+    if (f.type == wire::fe::kTerminate) {
+      client_terminated_ = true;
+    } else {
+      busy_ = true;
+    }
+    Status st = masked_->OnClient(f.type, f.body, &cout_);
+    if (!st.ok()) {
+      spdlog::warn("session={} event=protocol_violation side=client type={} reason=\"{}\"", id_,
+                   f.type, st.message());
+      co_await SendFatal("08P01", "invalid message from client");
+      co_return false;
+    }
+    pos += f.total();
+  }
+  if (!cout_.empty()) {
+    auto [ec, n] = co_await asio::async_write(server_, asio::buffer(cout_), kNoThrow);
+    (void)n;
+    if (ec) co_return false;
+  }
+  if (pos > 0) cin_.Consume(pos);
+  co_return !(client_terminated_ && cin_.len == 0);
+}
+
+bool Session::ResolvePolicy() {
+  auto& provider = shared_->options.policies;
+  if (!provider) return true;  // no rules configured: a plain relay
+  policy_generation_ = provider->generation();
+  auto policy = provider->ForLogin(user_);
+  if (!policy.ok()) {
+    spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, user_,
+                  policy.status().message());
+    return false;
+  }
+  spdlog::info("session={} event=policy user={} policy={} masked={}", id_, user_, (*policy)->name(),
+               (*policy)->masked());
+  if ((*policy)->masked()) {
+    masked_ = std::make_unique<MaskedStream>(*policy, provider->Scrubber(),
+                                             [provider] { provider->OnUnknownRelations(); });
+  }
+  return true;
+}
+
+void Session::RefreshPolicyIfChanged() {
+  auto& provider = shared_->options.policies;
+  if (!provider || provider->generation() == policy_generation_) return;
+  policy_generation_ = provider->generation();
+  auto policy = provider->ForLogin(user_);
+  if (!policy.ok() || !(*policy)->masked()) {
+    // A masked session stays masked; without a usable policy, it sees NULLs only.
+    if (!policy.ok()) {
+      spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, user_,
+                    policy.status().message());
+    }
+    masked_->SetPolicy(policy::Policy::Masked(
+        "unresolved", std::make_shared<catalog::Snapshot>(std::vector<catalog::Relation>{}, 0),
+        [](const auto&, const auto&) { return policy::ColumnMask{}; }));
+    return;
+  }
+  masked_->SetPolicy(*policy);
 }
 
 bool Session::OnServerMessage(char type, char* body, size_t body_len) {
@@ -367,8 +483,10 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
       if (!auth.ok()) return false;
       if (auth->code == 0 && !authenticated_) {
         authenticated_ = true;
-        spdlog::info("session={} event=authenticated user={} database={}", id_, user_,
-                     database_);
+        spdlog::info("session={} event=authenticated user={} database={}", id_, user_, database_);
+        if (!ResolvePolicy()) return false;
+        policy_ready_ = true;
+        policy_signal_.cancel();
       }
       return true;
     }
@@ -417,52 +535,109 @@ awaitable<void> Session::ServerToClient() {
     }
     sin_.len += n;
     size_t pos = 0;
-    size_t take = std::min(skip, sin_.len);
-    pos += take;
-    skip -= take;
-    mid_message = skip > 0;
-    while (pos < sin_.len) {
-      wire::FrameHeader h;
-      Status status;
-      auto p = wire::PeekHeader(sin_.view(pos), limits(), &h, &status);
-      if (p == wire::Peek::kNeedMore) break;
-      if (p == wire::Peek::kError) {
-        spdlog::error("session={} event=protocol_violation side=server reason=\"{}\"", id_,
-                      status.message());
-        if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
-        co_await SendFatal("08P01", "invalid message from server");
-        co_return;
-      }
-      size_t avail = sin_.len - pos;
-      if (ServerTypeNeedsInspection(h.type)) {
-        if (h.total() > avail) {
-          sin_.Ensure(pos + h.total());
-          break;
-        }
-        if (!OnServerMessage(h.type, sin_.data.data() + pos + 5, h.body_size())) {
-          spdlog::error("session={} event=protocol_violation side=server type={}", id_,
-                        h.type);
+    if (!masked_) {
+      size_t take = std::min(skip, sin_.len);
+      pos += take;
+      skip -= take;
+      mid_message = skip > 0;
+      while (pos < sin_.len && !masked_) {
+        wire::FrameHeader h;
+        Status status;
+        auto p = wire::PeekHeader(sin_.view(pos), limits(), &h, &status);
+        if (p == wire::Peek::kNeedMore) break;
+        if (p == wire::Peek::kError) {
+          spdlog::error("session={} event=protocol_violation side=server reason=\"{}\"", id_,
+                        status.message());
           if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
           co_await SendFatal("08P01", "invalid message from server");
           co_return;
         }
+        size_t avail = sin_.len - pos;
+        if (ServerTypeNeedsInspection(h.type)) {
+          if (h.total() > avail) {
+            sin_.Ensure(pos + h.total());
+            break;
+          }
+          if (!OnServerMessage(h.type, sin_.data.data() + pos + 5, h.body_size())) {
+            spdlog::error("session={} event=session_refused type={}", id_, h.type);
+            if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
+            co_await SendFatal(authenticated_ && !policy_ready_ ? "28000" : "08P01",
+                               authenticated_ && !policy_ready_
+                                   ? "pgveil could not determine the masking policy of this login"
+                                   : "invalid message from server");
+            co_return;
+          }
+        }
+        last_server_type_ = h.type;
+        if (h.total() <= avail) {
+          pos += h.total();
+          mid_message = false;
+        } else {
+          skip = h.total() - avail;
+          pos = sin_.len;
+          mid_message = true;
+        }
       }
-      last_server_type_ = h.type;
-      if (h.total() <= avail) {
-        pos += h.total();
-        mid_message = false;
-      } else {
-        skip = h.total() - avail;
-        pos = sin_.len;
-        mid_message = true;
+      if (pos > 0) {
+        co_await WriteClient({sin_.data.data(), pos});
+        if (!client_.is_open()) co_return;
+        sin_.Consume(pos);
+        pos = 0;
       }
+      if (!masked_) continue;
     }
-    if (pos > 0) {
-      co_await WriteClient({sin_.data.data(), pos});
-      if (!client_.is_open()) co_return;
-      sin_.Consume(pos);
-    }
+    if (!co_await ServerMasked(pos)) co_return;
   }
+}
+
+awaitable<bool> Session::ServerMasked(size_t pos) {
+  sout_.clear();
+  bool fatal = false;
+  for (;;) {
+    wire::Frame f;
+    Status status;
+    auto p = wire::PeekFrame(sin_.view(pos), limits(), &f, &status);
+    if (p == wire::Peek::kNeedMore) {
+      wire::FrameHeader h;
+      if (wire::PeekHeader(sin_.view(pos), limits(), &h, &status) == wire::Peek::kReady) {
+        sin_.Ensure(pos + h.total());
+      }
+      break;
+    }
+    if (p == wire::Peek::kError) {
+      spdlog::error("session={} event=protocol_violation side=server reason=\"{}\"", id_,
+                    status.message());
+      wire::AppendError(
+          &sout_,
+          {.severity = "FATAL", .sqlstate = "08P01", .message = "invalid message from server"});
+      fatal = true;
+      break;
+    }
+    if (f.type == wire::be::kBackendKeyData || f.type == wire::be::kAuthentication) {
+      char* body = sin_.data.data() + pos + 5;
+      if (!OnServerMessage(f.type, body, f.body.size())) {
+        fatal = true;
+        break;
+      }
+      sout_.append(sin_.data.data() + pos, f.total());
+    } else {
+      if (f.type == wire::be::kReadyForQuery) busy_ = false;
+      Status st = masked_->OnServer(f.type, f.body, &sout_);
+      if (!st.ok()) {
+        spdlog::error("session={} event=masking_failed type={} reason=\"{}\"", id_, f.type,
+                      st.message());
+        fatal = true;
+        break;
+      }
+    }
+    pos += f.total();
+  }
+  if (!sout_.empty()) {
+    co_await WriteClient(sout_);
+    if (!client_.is_open()) co_return false;
+  }
+  if (pos > 0) sin_.Consume(pos);
+  co_return !fatal;
 }
 
 }  // namespace

@@ -4,8 +4,7 @@
 
 namespace pgveil::wire {
 
-Peek PeekHeader(std::string_view buf, const Limits& limits, FrameHeader* header,
-                Status* status) {
+Peek PeekHeader(std::string_view buf, const Limits& limits, FrameHeader* header, Status* status) {
   if (buf.size() < 5) return Peek::kNeedMore;
   uint32_t length = ReadU32(buf.data() + 1);
   if (length < 4) {
@@ -33,8 +32,7 @@ Peek PeekFrame(std::string_view buf, const Limits& limits, Frame* frame, Status*
   return Peek::kReady;
 }
 
-Peek PeekStartup(std::string_view buf, const Limits& limits, StartupFrame* frame,
-                 Status* status) {
+Peek PeekStartup(std::string_view buf, const Limits& limits, StartupFrame* frame, Status* status) {
   if (buf.size() < 4) return Peek::kNeedMore;
   uint32_t length = ReadU32(buf.data());
   if (length < 8) {
@@ -42,9 +40,9 @@ Peek PeekStartup(std::string_view buf, const Limits& limits, StartupFrame* frame
     return Peek::kError;
   }
   if (length > limits.max_startup_bytes) {
-    *status = TooLarge("startup packet length " + std::to_string(length) +
-                       " exceeds the limit of " + std::to_string(limits.max_startup_bytes) +
-                       " bytes");
+    *status =
+        TooLarge("startup packet length " + std::to_string(length) + " exceeds the limit of " +
+                 std::to_string(limits.max_startup_bytes) + " bytes");
     return Peek::kError;
   }
   if (buf.size() < length) return Peek::kNeedMore;

@@ -74,8 +74,7 @@ TEST_F(ConfigTest, UnknownKeyIsAnErrorWithSuggestion) {
 }
 
 TEST_F(ConfigTest, EveryErrorReportedOnce) {
-  std::string path =
-      Write(R"({"workers": -1, "log_level": "loud", "listen": 5, "bogus": true})");
+  std::string path = Write(R"({"workers": -1, "log_level": "loud", "listen": 5, "bogus": true})");
   auto cfg = LoadServeConfig(path, {});
   ASSERT_FALSE(cfg.ok());
   const std::string& m = cfg.status().message();

@@ -30,26 +30,70 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (f.total() > in.size() - pos || f.total() < 5) std::abort();
     std::string_view b = f.body;
     switch (f.type) {
-      case 'R': (void)ParseAuthentication(b); break;
-      case 'K': (void)ParseBackendKeyData(b); break;
-      case 'S': (void)ParseParameterStatus(b); break;
-      case 'Z': (void)ParseReadyForQuery(b); break;
-      case 'v': (void)ParseNegotiateProtocolVersion(b); break;
-      case 'E': case 'N': (void)ParseNoticeFields(b); break;
-      case 'T': (void)ParseRowDescription(b); break;
-      case 'D': (void)ParseDataRow(b); break;
-      case 'C': (void)ParseCommandComplete(b); (void)ParseTarget(b); break;
-      case 'A': (void)ParseNotificationResponse(b); break;
-      case 'G': case 'H': case 'W': (void)ParseCopyResponse(b); break;
-      case 't': (void)ParseParameterDescription(b); break;
-      case 'Q': (void)ParseQuery(b); break;
-      case 'P': (void)ParseParse(b); break;
-      case 'B': (void)ParseBind(b); break;
-      case 'E' + 128: break;
-      case 'e': (void)ParseExecute(b); break;
-      case 'F': (void)ParseFunctionCall(b); break;
-      case 'f': (void)ParseCopyFail(b); break;
-      default: (void)ParseExecute(b); (void)ParseTarget(b); break;
+      case 'R':
+        (void)ParseAuthentication(b);
+        break;
+      case 'K':
+        (void)ParseBackendKeyData(b);
+        break;
+      case 'S':
+        (void)ParseParameterStatus(b);
+        break;
+      case 'Z':
+        (void)ParseReadyForQuery(b);
+        break;
+      case 'v':
+        (void)ParseNegotiateProtocolVersion(b);
+        break;
+      case 'E':
+      case 'N':
+        (void)ParseNoticeFields(b);
+        break;
+      case 'T':
+        (void)ParseRowDescription(b);
+        break;
+      case 'D':
+        (void)ParseDataRow(b);
+        break;
+      case 'C':
+        (void)ParseCommandComplete(b);
+        (void)ParseTarget(b);
+        break;
+      case 'A':
+        (void)ParseNotificationResponse(b);
+        break;
+      case 'G':
+      case 'H':
+      case 'W':
+        (void)ParseCopyResponse(b);
+        break;
+      case 't':
+        (void)ParseParameterDescription(b);
+        break;
+      case 'Q':
+        (void)ParseQuery(b);
+        break;
+      case 'P':
+        (void)ParseParse(b);
+        break;
+      case 'B':
+        (void)ParseBind(b);
+        break;
+      case 'E' + 128:
+        break;
+      case 'e':
+        (void)ParseExecute(b);
+        break;
+      case 'F':
+        (void)ParseFunctionCall(b);
+        break;
+      case 'f':
+        (void)ParseCopyFail(b);
+        break;
+      default:
+        (void)ParseExecute(b);
+        (void)ParseTarget(b);
+        break;
     }
     pos += f.total();
   }

@@ -27,8 +27,8 @@ struct Case {
 };
 
 std::vector<Case> AllMessages() {
-  std::string row_desc_field = Z("member_id") + I32(16384) + I16(1) + I32(20) + I16(8) +
-                               I32(0xFFFFFFFFu) + I16(1);
+  std::string row_desc_field =
+      Z("member_id") + I32(16384) + I16(1) + I32(20) + I16(8) + I32(0xFFFFFFFFu) + I16(1);
   return {
       {"StartupMessage", I32(196608) + Z("user") + Z("u") + Z("database") + Z("d") + Z(""),
        StatusOf(ParseStartupMessage)},
@@ -40,11 +40,11 @@ std::vector<Case> AllMessages() {
       {"ReadyForQuery", "I", StatusOf(ParseReadyForQuery)},
       {"NegotiateProtocolVersion", I32(0) + I32(1) + Z("_pq_.x"),
        StatusOf(ParseNegotiateProtocolVersion)},
-      {"ErrorResponse", "SERROR" + std::string(1, '\0') + "C42501" + std::string(1, '\0') +
-                            "Mdenied" + std::string(1, '\0') + std::string(1, '\0'),
+      {"ErrorResponse",
+       "SERROR" + std::string(1, '\0') + "C42501" + std::string(1, '\0') + "Mdenied" +
+           std::string(1, '\0') + std::string(1, '\0'),
        StatusOf(ParseNoticeFields)},
-      {"RowDescription", I16(2) + row_desc_field + row_desc_field,
-       StatusOf(ParseRowDescription)},
+      {"RowDescription", I16(2) + row_desc_field + row_desc_field, StatusOf(ParseRowDescription)},
       {"DataRow", I16(3) + I32(2) + "ab" + I32(0xFFFFFFFFu) + I32(0), StatusOf(ParseDataRow)},
       {"CommandComplete", Z("SELECT 3"), StatusOf(ParseCommandComplete)},
       {"NotificationResponse", I32(42) + Z("chan") + Z("payload"),
@@ -54,8 +54,9 @@ std::vector<Case> AllMessages() {
       {"ParameterDescription", I16(2) + I32(23) + I32(25), StatusOf(ParseParameterDescription)},
       {"Query", Z("select 1"), StatusOf(ParseQuery)},
       {"Parse", Z("s1") + Z("select $1") + I16(1) + I32(23), StatusOf(ParseParse)},
-      {"Bind", Z("p1") + Z("s1") + I16(1) + I16(1) + I16(2) + I32(4) + I32(7) + I32(0xFFFFFFFFu) +
-                   I16(1) + I16(1),
+      {"Bind",
+       Z("p1") + Z("s1") + I16(1) + I16(1) + I16(2) + I32(4) + I32(7) + I32(0xFFFFFFFFu) + I16(1) +
+           I16(1),
        StatusOf(ParseBind)},
       {"Describe", "S" + Z("s1"), StatusOf(ParseTarget)},
       {"Execute", Z("p1") + I32(100), StatusOf(ParseExecute)},
@@ -127,8 +128,8 @@ TEST(Bind, NullParameterAndFormats) {
 
 TEST(RowDescription, Fields) {
   // Views point into the body: it must outlive the parsed message.
-  std::string body = I16(1) + Z("phone") + I32(16390) + I16(6) + I32(25) + I16(0xFFFF) +
-                     I32(0xFFFFFFFFu) + I16(0);
+  std::string body =
+      I16(1) + Z("phone") + I32(16390) + I16(6) + I32(25) + I16(0xFFFF) + I32(0xFFFFFFFFu) + I16(0);
   auto d = ParseRowDescription(body);
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(d->fields.size(), 1u);
@@ -147,8 +148,7 @@ TEST(RowDescription, AbsurdFieldCountRejectedWithoutAllocating) {
 }
 
 TEST(StartupMessage, Parameters) {
-  std::string body =
-      I32(0x00030002) + Z("user") + Z("sales_li") + Z("_pq_.test") + Z("1") + Z("");
+  std::string body = I32(0x00030002) + Z("user") + Z("sales_li") + Z("_pq_.test") + Z("1") + Z("");
   auto m = ParseStartupMessage(body);
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->major, 3);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,8 @@
 #include "pgveil/wire/frame.h"
 
 namespace pgveil::proxy {
+
+class PolicyProvider;
 
 struct HostPort {
   std::string host;
@@ -39,6 +42,10 @@ struct ServerOptions {
   // Handle SIGTERM/SIGINT in Run() (the executable does; tests that embed the server
   // may not want to).
   bool handle_signals = true;
+  // Masking policies; null relays every session unmasked.
+  std::shared_ptr<PolicyProvider> policies;
+  // Called on SIGHUP (on the listener's thread) when handle_signals is set.
+  std::function<void()> on_reload;
 };
 
 class Server {

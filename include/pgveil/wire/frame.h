@@ -65,8 +65,7 @@ enum class Peek { kNeedMore, kReady, kError };
 // Reads the header of the regular frame at the start of `buf`.
 // kNeedMore: fewer than five bytes. kError: length < 4 or above the limit (*status says
 // which). kReady: *header is filled in; the frame itself may not be complete yet.
-Peek PeekHeader(std::string_view buf, const Limits& limits, FrameHeader* header,
-                Status* status);
+Peek PeekHeader(std::string_view buf, const Limits& limits, FrameHeader* header, Status* status);
 
 // Like PeekHeader, but also requires the whole frame: kReady fills *frame.
 Peek PeekFrame(std::string_view buf, const Limits& limits, Frame* frame, Status* status);
@@ -84,7 +83,6 @@ inline constexpr uint32_t kSslRequestCode = 80877103;
 inline constexpr uint32_t kGssEncRequestCode = 80877104;
 
 // Reads the startup frame at the start of `buf` (length ≥ 8, ≤ max_startup_bytes).
-Peek PeekStartup(std::string_view buf, const Limits& limits, StartupFrame* frame,
-                 Status* status);
+Peek PeekStartup(std::string_view buf, const Limits& limits, StartupFrame* frame, Status* status);
 
 }  // namespace pgveil::wire

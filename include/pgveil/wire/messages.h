@@ -18,10 +18,9 @@ namespace pgveil::wire {
 
 // Message type bytes. Frontend (client → server):
 namespace fe {
-inline constexpr char kBind = 'B', kClose = 'C', kCopyData = 'd', kCopyDone = 'c',
-                      kCopyFail = 'f', kDescribe = 'D', kExecute = 'E', kFlush = 'H',
-                      kFunctionCall = 'F', kParse = 'P', kPassword = 'p', kQuery = 'Q',
-                      kSync = 'S', kTerminate = 'X';
+inline constexpr char kBind = 'B', kClose = 'C', kCopyData = 'd', kCopyDone = 'c', kCopyFail = 'f',
+                      kDescribe = 'D', kExecute = 'E', kFlush = 'H', kFunctionCall = 'F',
+                      kParse = 'P', kPassword = 'p', kQuery = 'Q', kSync = 'S', kTerminate = 'X';
 }
 // Backend (server → client):
 namespace be {

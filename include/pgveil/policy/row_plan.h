@@ -1,0 +1,61 @@
+// RowPlan: a masking plan bound to one RowDescription (never to statement text).
+//
+// Compiled from the fields' provenance (table OID, attnum), type and result format under
+// one Policy; then applied to every DataRow that follows. Untouched fields are copied as
+// bytes; masked fields go through their transform into the output buffer.
+// A RowPlan holds its Policy alive; it is immutable and may be shared.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgveil/mask/types.h"
+#include "pgveil/policy/policy.h"
+#include "pgveil/status.h"
+#include "pgveil/wire/messages.h"
+
+namespace pgveil::policy {
+
+struct FieldPlan {
+  Action action = Action::kNull;
+  const mask::Transform* transform = nullptr;  // kTransform only; owned by the policy
+  uint32_t type_oid = 0;                       // the column's type as the server sends it
+  mask::Format format = mask::Format::kText;
+  mask::OutputType output;  // type written in the RowDescription
+};
+
+class RowPlan {
+ public:
+  // `formats`: the result formats a Bind asked for (empty: all text; one: for all; else
+  // one per field), or nullptr to take each field's format from `desc` (simple query
+  // and portal Describe replies carry the real formats).
+  static std::shared_ptr<const RowPlan> Compile(const wire::RowDescription& desc,
+                                                std::shared_ptr<const Policy> policy,
+                                                const std::vector<int16_t>* formats);
+
+  size_t size() const { return fields_.size(); }
+  const FieldPlan& field(size_t i) const { return fields_[i]; }
+  // True when every field passes unchanged.
+  bool passthrough() const { return passthrough_; }
+  // Relations named by the fields that the policy's snapshot does not know.
+  const std::vector<uint32_t>& unknown_relations() const { return unknown_relations_; }
+
+  // Appends a whole RowDescription message ('T') for `desc` with the output types.
+  void AppendRowDescription(const wire::RowDescription& desc, std::string* out) const;
+
+  // Appends a whole DataRow message ('D') with every field masked. `body` is the
+  // server's DataRow body. A row whose shape does not match the plan is an error and
+  // nothing is appended. A value a transform cannot read becomes NULL.
+  Status AppendDataRow(std::string_view body, std::string* out) const;
+
+ private:
+  std::shared_ptr<const Policy> policy_;
+  std::vector<FieldPlan> fields_;
+  std::vector<uint32_t> unknown_relations_;
+  bool passthrough_ = true;
+};
+
+}  // namespace pgveil::policy

@@ -1,0 +1,132 @@
+#include "pgveil/policy/scrub.h"
+
+#include "pgveil/wire/messages.h"
+#include "pgveil/wire/writer.h"
+
+namespace pgveil::policy {
+namespace {
+
+constexpr std::string_view kHidden = "…";
+
+// Removes the value parts of the server's messages that echo data:
+//   Key (col)=(value)            → Key (col)=(…)
+//   Failing row contains (...)   → Failing row contains (…)
+//   ...: "value"                 → ...: "…"      (invalid input syntax, and the like)
+//   value "v" is out of range    → value "…" is out of range
+// Everything in parentheses after ")=(" and every double-quoted string that follows a
+// colon or the word "value" is treated as data. Identifiers elsewhere stay readable.
+void RemoveEchoes(std::string_view in, std::string* out) {
+  size_t i = 0;
+  while (i < in.size()) {
+    if (in.compare(i, 3, ")=(") == 0) {
+      out->append(")=(");
+      out->append(kHidden);
+      // Skip to the matching close paren at the end of the value list.
+      size_t depth = 1, j = i + 3;
+      while (j < in.size() && depth > 0) {
+        if (in[j] == '(') ++depth;
+        if (in[j] == ')') --depth;
+        ++j;
+      }
+      out->push_back(')');
+      i = j;
+      continue;
+    }
+    static constexpr std::string_view kFailing = "row contains (";
+    if (in.compare(i, kFailing.size(), kFailing) == 0) {
+      out->append(kFailing);
+      out->append(kHidden);
+      out->push_back(')');
+      // The row runs to the end of the line: values may hold parentheses themselves.
+      size_t nl = in.find('\n', i);
+      i = nl == std::string_view::npos ? in.size() : nl;
+      continue;
+    }
+    if (in[i] == '"') {
+      // Look back past spaces: a quote after ':' or after "value" is data.
+      size_t k = out->size();
+      while (k > 0 && (*out)[k - 1] == ' ') --k;
+      bool data =
+          (k > 0 && (*out)[k - 1] == ':') || (k >= 5 && out->compare(k - 5, 5, "value") == 0);
+      size_t close = in.find('"', i + 1);
+      while (close != std::string_view::npos && close + 1 < in.size() && in[close + 1] == '"') {
+        close = in.find('"', close + 2);  // doubled quotes inside the string
+      }
+      if (data) {
+        out->push_back('"');
+        out->append(kHidden);
+        out->push_back('"');
+        i = close == std::string_view::npos ? in.size() : close + 1;
+        continue;
+      }
+      size_t end = close == std::string_view::npos ? in.size() : close + 1;
+      out->append(in.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    out->push_back(in[i++]);
+  }
+}
+
+}  // namespace
+
+void ScrubText(std::string_view text, const mask::Redactor* redactor, std::string* out) {
+  if (redactor == nullptr) {
+    RemoveEchoes(text, out);
+    return;
+  }
+  std::string tmp;
+  RemoveEchoes(text, &tmp);
+  redactor->Redact(tmp, out);
+}
+
+Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redactor* redactor,
+                            std::string* out) {
+  auto fields = wire::ParseNoticeFields(body);
+  if (!fields.ok()) return fields.status();
+  wire::Writer w(out);
+  w.Begin(type);
+  std::string text;
+  for (const auto& [code, value] : fields->fields) {
+    switch (code) {
+      case 'S':
+      case 'V':
+      case 'C':
+      case 'P':
+      case 's':
+      case 't':
+      case 'c':
+      case 'd':
+      case 'n':
+        w.Byte(code).CString(value);
+        break;
+      case 'M':
+      case 'D':
+      case 'H':
+        text.clear();
+        ScrubText(value, redactor, &text);
+        w.Byte(code).CString(text);
+        break;
+      default:
+        // W (where), q/p (internal query and position), F/L/R (source location) and
+        // anything unknown: dropped.
+        break;
+    }
+  }
+  w.Byte('\0');
+  w.End();
+  return Status::Ok();
+}
+
+Status AppendScrubbedNotification(std::string_view body, const mask::Redactor* redactor,
+                                  std::string* out) {
+  auto n = wire::ParseNotificationResponse(body);
+  if (!n.ok()) return n.status();
+  std::string payload;
+  ScrubText(n->payload, redactor, &payload);
+  wire::Writer w(out);
+  w.Begin(wire::be::kNotificationResponse).Int32(n->pid).CString(n->channel).CString(payload).End();
+  return Status::Ok();
+}
+
+}  // namespace pgveil::policy

@@ -1,0 +1,100 @@
+// MaskedStream: the protocol state of one masked session, sans I/O.
+//
+// The session feeds it every whole client message (OnClient) and every whole server
+// message (OnServer), in order; it says what to send on. It keeps an exact shadow of
+// what the server will answer (a queue of pending requests), so that every DataRow and
+// CopyData is masked by the plan of the RowDescription (or COPY statement) it belongs
+// to:
+//   * simple Query: each RowDescription sets the plan for the rows that follow;
+//   * extended protocol: before every Execute, pgveil injects a Describe of the portal
+//     and consumes the reply itself, so rows of a portal the client never Described are
+//     masked with the portal's real result formats;
+//   * a row for which there is no plan is never forwarded: the session is ended.
+// Refused requests (COPY of a query, FunctionCall) are replaced on the wire by a
+// statement that fails at the server, so the server's transaction state stays exactly
+// what PostgreSQL would have made it; the server's error is then swapped for pgveil's.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pgveil/guard/copy_inspect.h"
+#include "pgveil/mask/redact.h"
+#include "pgveil/policy/copy_plan.h"
+#include "pgveil/policy/policy.h"
+#include "pgveil/policy/row_plan.h"
+#include "pgveil/status.h"
+
+namespace pgveil::proxy {
+
+class MaskedStream {
+ public:
+  // `on_unknown_relations` is called (rarely) when a RowDescription names relations the
+  // policy's snapshot does not know, so that the owner can refresh the catalog.
+  MaskedStream(std::shared_ptr<const policy::Policy> policy,
+               std::shared_ptr<const mask::Redactor> scrubber,
+               std::function<void()> on_unknown_relations = nullptr);
+
+  // Swaps in a new policy (rules or catalog reloaded); takes effect for the next
+  // statement, never in the middle of a result.
+  void SetPolicy(std::shared_ptr<const policy::Policy> policy);
+
+  // One whole client message. Appends what to send to the server to *to_server.
+  // An error means the session must end (a message that cannot be parsed).
+  Status OnClient(char type, std::string_view body, std::string* to_server);
+
+  // One whole server message. Appends what to send to the client to *to_client.
+  // An error means the session must end; *to_client then holds a FATAL ErrorResponse
+  // for the client as its last message.
+  Status OnServer(char type, std::string_view body, std::string* to_client);
+
+  // Bookkeeping, for tests.
+  size_t pending() const { return pending_.size(); }
+
+ private:
+  enum class Kind { kQuery, kParse, kBind, kDescribe, kExecute, kClose, kSync, kRefused };
+  struct Pending {
+    Kind kind;
+    bool injected = false;  // a Describe pgveil added: its reply is not forwarded
+    std::string portal;     // kExecute / kDescribe of a portal
+    std::vector<guard::CopyStatement> copies;  // COPY TO statements, in order (kQuery, kExecute)
+    std::string refusal;                       // kRefused: the message the client gets
+    std::string refusal_sqlstate;
+    bool refusal_extended = false;  // replaced an extended-protocol message
+  };
+  struct Statement {
+    std::vector<guard::CopyStatement> copies;
+  };
+
+  Status Fatal(std::string_view message, std::string* to_client);
+  void AdoptNextPolicy();
+  void Refuse(char replaced_type, std::string sqlstate, std::string message,
+              std::string* to_server);
+  Status OnRowDescription(std::string_view body, std::string* to_client);
+  Status OnDataRow(std::string_view body, std::string* to_client);
+  Status OnCopyOut(std::string_view body, std::string* to_client);
+  Status OnCopyData(std::string_view body, std::string* to_client);
+  void PopUntilSync();
+
+  std::shared_ptr<const policy::Policy> policy_;
+  std::shared_ptr<const policy::Policy> next_policy_;
+  std::shared_ptr<const mask::Redactor> scrubber_;
+  std::function<void()> on_unknown_relations_;
+
+  std::deque<Pending> pending_;
+  std::unordered_map<std::string, Statement> statements_;
+  std::unordered_map<std::string, std::string> portal_statement_;
+
+  std::shared_ptr<const policy::RowPlan> plan_;  // for the DataRows now arriving
+  std::unordered_map<std::string, std::shared_ptr<const policy::RowPlan>> plan_cache_;
+  std::shared_ptr<policy::CopyPlan> copy_plan_;  // for the CopyData now arriving
+  bool in_copy_out_ = false;
+  bool in_copy_in_ = false;
+};
+
+}  // namespace pgveil::proxy
