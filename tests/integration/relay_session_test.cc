@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <iostream>
 #include <thread>
 
 #include "harness/integration_env.h"
@@ -73,7 +74,8 @@ TEST_F(SessionTest, CancelStopsOnlyItsOwnQueryWithinASecond) {
   auto bystander = Connect(Env().ProxyConnInfo(kTrustUser, "application_name=cancel-bystander"));
   IT_ASSERT_OK(victim);
   IT_ASSERT_OK(bystander);
-  ASSERT_EQ(PQsendQuery(bystander->get(), "SELECT pg_sleep(3), 'bystander done'"), 1);
+  auto bystander_start = Clock::now();
+  ASSERT_EQ(PQsendQuery(bystander->get(), "SELECT pg_sleep(4), 'bystander done'"), 1);
   ASSERT_EQ(PQsendQuery(victim->get(), "SELECT pg_sleep(30)"), 1);
   ASSERT_TRUE(PollUntil(
       [] {
@@ -105,11 +107,12 @@ TEST_F(SessionTest, CancelStopsOnlyItsOwnQueryWithinASecond) {
       << "cancel took " << std::chrono::duration_cast<milliseconds>(took).count() << " ms";
   while (PGresult* extra = PQgetResult(victim->get())) PQclear(extra);
 
-  // The other session's query is still running, and finishes normally.
-  EXPECT_EQ(CountBackends("cancel-bystander", "active"), 1);
+  // The other session's query was not cancelled: it runs to its end and succeeds.
   PgResult done(PQgetResult(bystander->get()));
+  auto bystander_took = Clock::now() - bystander_start;
   ASSERT_EQ(PQresultStatus(done.get()), PGRES_TUPLES_OK) << PQerrorMessage(bystander->get());
   EXPECT_STREQ(PQgetvalue(done.get(), 0, 1), "bystander done");
+  EXPECT_GE(bystander_took, milliseconds(3900));
   // And the cancelled session goes on.
   EXPECT_EQ(*QueryValue(victim->get(), "SELECT 'still here'"), "still here");
 }
@@ -240,10 +243,14 @@ TEST_F(SessionTest, TwoHundredConcurrentSessions) {
   std::atomic<int> failures{0};
   std::vector<std::string> errors(kSessions);
   std::vector<std::thread> threads;
+  auto start = Clock::now();
   for (int i = 0; i < kSessions; ++i) {
     threads.emplace_back([&, i] {
       const char* user = i % 10 == 0 ? kScramUser : i % 10 == 1 ? kMd5User : kTrustUser;
-      auto conn = Connect(Env().ProxyConnInfo(user, "application_name=concurrent-200"));
+      // A generous timeout: 200 logins at once (a tenth of them SCRAM) on a loaded 2-core
+      // machine can take many seconds; this test is about concurrency, not latency.
+      auto conn =
+          Connect(Env().ProxyConnInfo(user, "application_name=concurrent-200 connect_timeout=60"));
       all_connected.arrive_and_wait();
       all_checked.arrive_and_wait();
       if (!conn.ok()) {
@@ -263,6 +270,8 @@ TEST_F(SessionTest, TwoHundredConcurrentSessions) {
     });
   }
   all_connected.arrive_and_wait();
+  std::cerr << "[ info ] 200 sessions connected in "
+            << std::chrono::duration_cast<milliseconds>(Clock::now() - start).count() << " ms\n";
   int open = CountBackends("concurrent-200");
   all_checked.arrive_and_wait();
   for (std::thread& t : threads) t.join();
