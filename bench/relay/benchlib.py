@@ -219,6 +219,16 @@ def _right_aligned(headers, rows):
     return [i > 0 and all(_NUMERIC.match(str(r[i])) for r in rows) for i in range(len(headers))]
 
 
+def busy_warning():
+    """A warning when other work loads the machine: a 1-minute load average above the
+    number of cores before measuring (the setup alone stays well below)."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:
+        return (f"the machine was busy (load average {load:.2f} on {cores} cores): "
+                "these numbers are not comparable; rerun on an idle machine")
+    return None
+
+
 def console_table(headers, rows):
     widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
     right = _right_aligned(headers, rows)

@@ -14,7 +14,7 @@
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/../.." && pwd)
-# shellcheck source=../../scripts/lib/pgcluster.sh
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/pgcluster.sh
 source "$REPO/scripts/lib/pgcluster.sh"
 
 BENCH_PIDS=()

@@ -83,6 +83,10 @@ def main():
               ("query", f"`{query}`")]
     if args.notes:
         facts.append(("notes", args.notes))
+    busy = bl.busy_warning()
+    if busy:
+        bl.log("WARNING: " + busy)
+        facts.append(("WARNING", busy))
 
     # Verification pass (also the warm-up).
     header, direct_rows, direct_sha = fetch_all(targets[0], args.db, query)
@@ -167,6 +171,8 @@ def main():
         ("All samples", bl.markdown_table(["target", "median", "samples in run order"],
                                           sample_rows)),
     ])
+    if busy:
+        print(f"WARNING: {busy}")
     print(f"markdown report: {args.out}")
     return 1 if args.strict and failures else 0
 

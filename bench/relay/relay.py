@@ -72,6 +72,10 @@ def main():
               ("fetch table", f"{args.table}, {args.rows:,} rows")]
     if args.notes:
         facts.append(("notes", args.notes))
+    busy = bl.busy_warning()
+    if busy:
+        bl.log("WARNING: " + busy)
+        facts.append(("WARNING", busy))
 
     samples = {}   # case -> target -> [values]
     rss = {}       # case -> target -> [MB]
@@ -151,6 +155,8 @@ def main():
     ]
     facts.append(("load average at end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
     bl.write_markdown(args.out, "pgveil relay benchmark", args.cmdline, facts, sections)
+    if busy:
+        print(f"WARNING: {busy}")
     print(f"markdown report: {args.out}")
     return 1 if args.strict and failures else 0
 

@@ -34,6 +34,7 @@ Options:
 USAGE
 }
 
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CMDLINE=$(printf '%q ' bench/relay/run.sh "$@")
 
