@@ -641,6 +641,32 @@ FROM (
     OFFSET 0) c
   OFFSET 0) d;
 
+-- Resident ID numbers are unique: the rare collisions (same district, birth date and
+-- sequence number) move to another sequence number of the same parity (same sex).
+DO $$
+DECLARE
+  moved bigint;
+BEGIN
+  FOR attempt IN 1..50 LOOP
+    UPDATE crm.members m
+    SET id_card_no = x.s17 || pg_temp.id_check(x.s17::bigint)
+    FROM (SELECT member_id,
+                 left(id_card_no, 14)
+                 || lpad(((substr(id_card_no, 15, 3)::int + 2 * (rn - 1) + 2 * attempt) % 1000)::text,
+                         3, '0') AS s17
+          FROM (SELECT member_id, id_card_no,
+                       row_number() OVER (PARTITION BY id_card_no ORDER BY member_id) AS rn
+                FROM crm.members
+                WHERE id_card_no IN (SELECT id_card_no FROM crm.members
+                                     GROUP BY id_card_no HAVING count(*) > 1)) d
+          WHERE rn > 1) x
+    WHERE m.member_id = x.member_id;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    EXIT WHEN moved = 0;
+  END LOOP;
+END
+$$;
+
 INSERT INTO crm_truth.about_me_pii (member_id, kind, style, raw_fragment)
 SELECT member_id, CASE WHEN frag = phone THEN 'phone' ELSE kind END, 'plain', frag
 FROM (SELECT m.member_id, m.phone, k.kind,
@@ -768,12 +794,13 @@ FROM (
                    WHEN 'bank_card' THEN bp2 || pg_temp.luhn_digit(bp2) END AS raw2,
            CASE WHEN has_inn THEN (:'inn_v'::text[])[ii] END AS inn_tpl,
            CASE WHEN has_inn THEN (:'inn_a'::text[])[ii] END AS inn_kind,
-           (ARRAY['9.9', '19', '29', '39', '59', '68', '88', '99', '128', '168', '199', '299',
-                  '399', '520', '888', '999', '1299', '1999', '2999', '3980', '5999'])
-             [pg_temp.ri(:seed, message_id, 337, 1, 21)] AS p,
-           pg_temp.ri(:seed, message_id, 338, 1, 12) AS mo,
-           pg_temp.ri(:seed, message_id, 334, 1, 28) AS d,
-           pg_temp.ri(:seed, message_id, 335, 2023, 2025) AS yr
+           CASE WHEN has_inn
+                THEN (ARRAY['9.9', '19', '29', '39', '59', '68', '88', '99', '128', '168', '199',
+                            '299', '399', '520', '888', '999', '1299', '1999', '2999', '3980',
+                            '5999'])[pg_temp.ri(:seed, message_id, 337, 1, 21)] END AS p,
+           CASE WHEN has_inn THEN pg_temp.ri(:seed, message_id, 338, 1, 12) END AS mo,
+           CASE WHEN has_inn THEN pg_temp.ri(:seed, message_id, 334, 1, 28) END AS d,
+           CASE WHEN has_inn THEN pg_temp.ri(:seed, message_id, 335, 2023, 2025) END AS yr
     FROM (
       SELECT m.*,
              (:'pii_kind_v'::text[])[k1i] AS k1, (:'pii_kind_v'::text[])[k2i] AS k2,

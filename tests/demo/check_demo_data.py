@@ -108,6 +108,7 @@ def check_members():
           f"bad ids of members {bad_id[:5]}")
     check("mobile numbers valid", not bad_phone, f"members {bad_phone[:5]}")
     check("mobile numbers unique", len({r[3] for r in rows}) == len(rows))
+    check("ID numbers unique", len({r[4] for r in rows}) == len(rows))
     check("WeChat IDs valid", not bad_wechat, f"members {bad_wechat[:5]}")
     check("QQ numbers valid", not bad_qq, f"members {bad_qq[:5]}")
     check("emails valid", not bad_email, f"members {bad_email[:5]}")
