@@ -1,5 +1,7 @@
 // Patterns are deliberately loose where a validator follows (context words, IPv4) and
-// exact where the match is the whole verdict (emails, URLs).
+// exact where the match is the whole verdict (emails, URLs). No pattern crosses a line
+// break (spaces are [ \t], URLs stop at controls), so long texts can be searched line
+// block by line block.
 #include "mask/redact/patterns.h"
 
 namespace pgveil::mask::redact_internal {
@@ -7,8 +9,9 @@ namespace pgveil::mask::redact_internal {
 namespace {
 
 #define PGVEIL_AT \
-  R"((?:\s*@\s*|\s*\(\s*at\s*\)\s*|\s*\[\s*at\s*\]\s*|\s*\{\s*at\s*\}\s*|\s*<\s*at\s*>\s*|\s+at\s+|\s*艾特\s*|\s*圈a\s*|#))"
-#define PGVEIL_DOT R"((?:\s*(?:\.|点|。|\(\s*dot\s*\)|\[\s*dot\s*\])\s*|\s+dot\s+))"
+  R"((?:[ \t]*@[ \t]*|[ \t]*\([ \t]*at[ \t]*\)[ \t]*|[ \t]*\[[ \t]*at[ \t]*\][ \t]*|[ \t]*\{[ \t]*at[ \t]*\}[ \t]*|[ \t]*<[ \t]*at[ \t]*>[ \t]*|[ \t]+at[ \t]+|[ \t]*艾特[ \t]*|[ \t]*圈a[ \t]*|#))"
+#define PGVEIL_DOT \
+  R"((?:[ \t]*(?:\.|点|。|\([ \t]*dot[ \t]*\)|\[[ \t]*dot[ \t]*\])[ \t]*|[ \t]+dot[ \t]+))"
 #define PGVEIL_TLD \
   R"((?:com|cn|net|org|edu|gov|io|me|co|cc|top|xyz|info|biz|vip|hk|tw|jp|uk|us|de|fr|sg))"
 // Characters that end a URL: whitespace, controls, quotes, Han, symbols and CJK punctuation.
@@ -16,7 +19,7 @@ namespace {
 
 constexpr BuiltinPattern kPatterns[] = {
     {PatternKind::kEmail,
-     R"((?i)[a-z0-9][a-z0-9._%+\-]*\s?@\s?[a-z0-9\-]+(?:\s?\.\s?[a-z0-9\-]+)*\s?\.\s?[a-z]{2,})"},
+     R"((?i)[a-z0-9][a-z0-9._%+\-]*[ \t]?@[ \t]?[a-z0-9\-]+(?:[ \t]?\.[ \t]?[a-z0-9\-]+)*[ \t]?\.[ \t]?[a-z]{2,})"},
     {PatternKind::kEmailSpelled,
      R"((?i)[a-z0-9][a-z0-9._%+\-]*)" PGVEIL_AT R"([a-z0-9\-]+(?:)" PGVEIL_DOT
      R"([a-z0-9\-]+)*)" PGVEIL_DOT PGVEIL_TLD R"(\b)"},
@@ -26,13 +29,13 @@ constexpr BuiltinPattern kPatterns[] = {
      "*"},
     {PatternKind::kIPv4, R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})"},
     {PatternKind::kWeChatWord,
-     R"((?i)微信|威信|薇信|维信|卫信|徽信|魏信|微心|微芯|v信|微x|绿泡泡|\bvx|\bwx|\bweixin|\bwechat|\bv\s*:|加\s*v|\+\s*v|➕\s*v)"},
-    {PatternKind::kWeChatGeneric, R"((?i)加我|\badd\s+me\b)"},
+     R"((?i)微信|威信|薇信|维信|卫信|徽信|魏信|微心|微芯|v信|微x|绿泡泡|\bvx|\bwx|\bweixin|\bwechat|\bv[ \t]*:|加[ \t]*v|\+[ \t]*v|➕[ \t]*v)"},
+    {PatternKind::kWeChatGeneric, R"((?i)加我|\badd[ \t]+me\b)"},
     {PatternKind::kWeChatSystemId, R"((?i)\bwxid_[a-z0-9_\-]{4,})"},
     {PatternKind::kQQWord, R"((?i)\bqq|扣扣|抠抠|寇寇|蔻蔻|叩叩|企鹅|球球|秋秋|\bq号)"},
-    {PatternKind::kIdCardWord, R"((?i)身份证|证件号|身份号|\bid\s*card|\bid\s*number)"},
+    {PatternKind::kIdCardWord, R"((?i)身份证|证件号|身份号|\bid[ \t]*card|\bid[ \t]*number)"},
     {PatternKind::kBankCardWord,
-     R"((?i)银行卡|卡号|银行账号|银行帐号|收款账号|收款帐号|银行账户|\bcard\s*(?:no|number|num)\b)"},
+     R"((?i)银行卡|卡号|银行账号|银行帐号|收款账号|收款帐号|银行账户|\bcard[ \t]*(?:no|number|num)\b)"},
 };
 
 #undef PGVEIL_AT

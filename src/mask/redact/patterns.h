@@ -1,5 +1,6 @@
 // The regular expressions of the textual detectors. They run over the normalized text
-// (text.h), so they are written for ASCII digits and ASCII punctuation only.
+// (text.h), so they are written for ASCII digits and ASCII punctuation only, and none of
+// them may match across a line break.
 #pragma once
 
 #include <string_view>

@@ -32,6 +32,8 @@ constexpr size_t kDetectorCount = static_cast<size_t>(Detector::kCustom) + 1;
 constexpr int64_t kMaxMem = 64 << 20;
 // Scratch buffers above this size are released after use.
 constexpr size_t kKeepScratch = 1 << 20;
+// Long texts are matched against the pattern set in blocks of whole lines of about this size.
+constexpr size_t kBlock = 512;
 
 struct CompiledPattern {
   PatternKind kind;
@@ -42,7 +44,6 @@ struct CompiledPattern {
 struct Scratch {
   std::string norm;
   std::vector<uint32_t> weak;
-  std::vector<uint32_t> map;
   std::vector<Span> spans;
   std::vector<Context> contexts;
   std::vector<int> set_hits;
@@ -51,7 +52,6 @@ struct Scratch {
   void Trim() {
     if (norm.capacity() > kKeepScratch) std::string().swap(norm);
     if (weak.capacity() > kKeepScratch / 4) std::vector<uint32_t>().swap(weak);
-    if (map.capacity() > kKeepScratch / 4) std::vector<uint32_t>().swap(map);
     if (spans.capacity() > kKeepScratch / 16) std::vector<Span>().swap(spans);
     if (contexts.capacity() > kKeepScratch / 16) std::vector<Context>().swap(contexts);
   }
@@ -141,14 +141,17 @@ struct Redactor::Impl {
 
   bool Enabled(Detector d) const { return enabled[static_cast<size_t>(d)]; }
   void Detect(std::string_view text, Scratch* s, NormalizeResult* nr) const;
-  void RunPattern(const CompiledPattern& p, std::string_view norm, Scratch* s) const;
+  void FindPatterns(std::string_view norm, size_t begin, size_t end, Scratch* s) const;
+  void RunPattern(const CompiledPattern& p, std::string_view norm, size_t begin, size_t end,
+                  Scratch* s) const;
 };
 
-void Redactor::Impl::RunPattern(const CompiledPattern& p, std::string_view norm, Scratch* s) const {
+void Redactor::Impl::RunPattern(const CompiledPattern& p, std::string_view norm, size_t begin,
+                                size_t end, Scratch* s) const {
   const re2::StringPiece input(norm.data(), norm.size());
-  size_t pos = 0;
+  size_t pos = begin;
   re2::StringPiece m;
-  while (pos <= norm.size() && p.re->Match(input, pos, norm.size(), RE2::UNANCHORED, &m, 1)) {
+  while (pos <= end && p.re->Match(input, pos, end, RE2::UNANCHORED, &m, 1)) {
     size_t b = static_cast<size_t>(m.data() - norm.data());
     size_t e = b + m.size();
     bool accepted = true;
@@ -206,22 +209,40 @@ void Redactor::Impl::RunPattern(const CompiledPattern& p, std::string_view norm,
   }
 }
 
+void Redactor::Impl::FindPatterns(std::string_view norm, size_t begin, size_t end,
+                                  Scratch* s) const {
+  s->set_hits.clear();
+  RE2::Set::ErrorInfo info{RE2::Set::kNoError};
+  if (!set->Match(re2::StringPiece(norm.data() + begin, end - begin), &s->set_hits, &info) &&
+      info.kind != RE2::Set::kNoError) {
+    // The DFA gave up (memory): fail closed by running every pattern.
+    s->set_hits.clear();
+    for (size_t i = 0; i < patterns.size(); ++i) s->set_hits.push_back(static_cast<int>(i));
+  }
+  std::sort(s->set_hits.begin(), s->set_hits.end());
+  for (int i : s->set_hits) RunPattern(patterns[i], norm, begin, end, s);
+}
+
 void Redactor::Impl::Detect(std::string_view text, Scratch* s, NormalizeResult* nr) const {
   *nr = redact_internal::Normalize(text, &s->norm, &s->weak);
   s->spans.clear();
   s->contexts.clear();
   const std::string_view norm = s->norm;
   if (!patterns.empty() && (nr->has_trigger || !custom.empty())) {
-    s->set_hits.clear();
-    RE2::Set::ErrorInfo info{RE2::Set::kNoError};
-    if (!set->Match(re2::StringPiece(norm.data(), norm.size()), &s->set_hits, &info) &&
-        info.kind != RE2::Set::kNoError) {
-      // The DFA gave up (memory): fail closed by running every pattern.
-      s->set_hits.clear();
-      for (size_t i = 0; i < patterns.size(); ++i) s->set_hits.push_back(static_cast<int>(i));
+    // Built-in patterns never cross a line break, so a long text is searched in blocks
+    // of lines: the individual patterns then only run over blocks the set matched.
+    // Custom patterns might cross lines; with them the text is one block.
+    size_t begin = 0;
+    while (begin < norm.size() || begin == 0) {
+      size_t end = norm.size();
+      if (custom.empty() && norm.size() - begin > kBlock) {
+        const size_t nl = norm.find('\n', begin + kBlock);
+        if (nl != std::string_view::npos) end = nl + 1;
+      }
+      FindPatterns(norm, begin, end, s);
+      if (end >= norm.size()) break;
+      begin = end;
     }
-    std::sort(s->set_hits.begin(), s->set_hits.end());
-    for (int i : s->set_hits) RunPattern(patterns[i], norm, s);
     std::sort(s->contexts.begin(), s->contexts.end(),
               [](const Context& a, const Context& b) { return a.begin < b.begin; });
   }
@@ -238,9 +259,6 @@ void Redactor::Impl::Detect(std::string_view text, Scratch* s, NormalizeResult* 
       if (!redact_internal::IsCombining(d.cp)) break;
       e += d.len;
     }
-  }
-  if (!s->spans.empty() && !nr->identical) {
-    redact_internal::BuildOffsetMap(text, norm.size(), &s->map);
   }
 }
 
@@ -358,16 +376,24 @@ size_t Redactor::Redact(std::string_view text, std::string* out) const {
     s.Trim();
     return 0;
   }
-  auto orig = [&](uint32_t n) -> size_t { return nr.identical ? n : s.map[n]; };
+  redact_internal::OffsetMapper mapper(text);
+  auto orig = [&](uint32_t n) -> size_t { return nr.identical ? n : mapper.ToInput(n); };
+  auto copy = [&](std::string_view part) {
+    if (nr.valid_utf8) {
+      out->append(part);
+    } else {
+      redact_internal::AppendSanitized(part, out);
+    }
+  };
   size_t prev = 0;
   for (const Span& sp : s.spans) {
     const size_t b = orig(sp.begin);
-    redact_internal::AppendSanitized(text.substr(prev, b - prev), out);
+    copy(text.substr(prev, b - prev));
     out->append(sp.detector == Detector::kCustom ? impl_->custom[sp.custom].label
                                                  : impl_->labels[static_cast<size_t>(sp.detector)]);
     prev = orig(sp.end);
   }
-  redact_internal::AppendSanitized(text.substr(prev), out);
+  copy(text.substr(prev));
   const size_t n = s.spans.size();
   s.Trim();
   return n;
@@ -383,11 +409,11 @@ std::vector<RedactHit> Redactor::Find(std::string_view text) const {
   NormalizeResult nr;
   impl_->Detect(text, &s, &nr);
   hits.reserve(s.spans.size());
+  redact_internal::OffsetMapper mapper(text);
   for (const Span& sp : s.spans) {
-    RedactHit h{sp.detector,
-                {},
-                nr.identical ? sp.begin : s.map[sp.begin],
-                nr.identical ? sp.end : s.map[sp.end]};
+    const size_t begin = nr.identical ? sp.begin : mapper.ToInput(sp.begin);
+    const size_t end = nr.identical ? sp.end : mapper.ToInput(sp.end);
+    RedactHit h{sp.detector, {}, begin, end};
     if (sp.detector == Detector::kCustom) h.custom_name = impl_->custom[sp.custom].name;
     hits.push_back(h);
   }

@@ -248,19 +248,20 @@ NormalizeResult Normalize(std::string_view in, std::string* out,
   return r;
 }
 
-void BuildOffsetMap(std::string_view in, size_t normalized_size, std::vector<uint32_t>* map) {
-  map->clear();
-  map->reserve(normalized_size + 1);
-  const char* p = in.data();
-  const char* end = p + in.size();
-  while (p < end) {
-    const auto offset = static_cast<uint32_t>(p - in.data());
+size_t OffsetMapper::ToInput(size_t normalized_offset) {
+  const char* end = in_.data() + in_.size();
+  while (norm_pos_ < normalized_offset && in_pos_ < in_.size()) {
+    const char* p = in_.data() + in_pos_;
+    if (static_cast<unsigned char>(*p) < 0x80) {
+      ++in_pos_;
+      ++norm_pos_;
+      continue;
+    }
     const Decoded d = DecodeUtf8(p, end);
-    const size_t produced = (!d.valid || FoldToAscii(d.cp) != 0) ? 1 : d.len;
-    for (size_t i = 0; i < produced; ++i) map->push_back(offset);
-    p += d.len;
+    norm_pos_ += (!d.valid || FoldToAscii(d.cp) != 0) ? 1 : d.len;
+    in_pos_ += d.len;
   }
-  map->push_back(static_cast<uint32_t>(in.size()));
+  return in_pos_;
 }
 
 void AppendSanitized(std::string_view in, std::string* out) {

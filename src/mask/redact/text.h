@@ -110,9 +110,19 @@ struct NormalizeResult {
 NormalizeResult Normalize(std::string_view in, std::string* out,
                           std::vector<uint32_t>* weak_digits);
 
-// Fills *map (size normalized.size() + 1) with the input offset of the code point that
-// produced each normalized byte; map[normalized.size()] == in.size().
-void BuildOffsetMap(std::string_view in, size_t normalized_size, std::vector<uint32_t>* map);
+// Maps offsets in the normalized text back to offsets in the input. Queries must not
+// decrease and must fall on code point boundaries of the normalized text (every span a
+// detector reports does); each call walks only from the previous query.
+class OffsetMapper {
+ public:
+  explicit OffsetMapper(std::string_view in) : in_(in) {}
+  size_t ToInput(size_t normalized_offset);
+
+ private:
+  std::string_view in_;
+  size_t in_pos_ = 0;
+  size_t norm_pos_ = 0;
+};
 
 // Appends `in` to *out with each invalid UTF-8 byte replaced by U+FFFD.
 void AppendSanitized(std::string_view in, std::string* out);

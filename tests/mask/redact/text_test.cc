@@ -104,15 +104,20 @@ TEST(NormalizeTest, InvalidBytesBecomeSeparators) {
   EXPECT_FALSE(r.identical);
 }
 
-TEST(OffsetMapTest, MapsEveryNormalizedByte) {
-  const std::string in = "a１中\xFF";
+TEST(OffsetMapperTest, MapsNormalizedOffsetsBack) {
+  const std::string in = "a１中\xFF一b";
   std::string out;
   std::vector<uint32_t> weak;
   (void)Normalize(in, &out, &weak);
-  ASSERT_EQ(out, std::string("a1中") + kInvalidByte);
-  std::vector<uint32_t> map;
-  BuildOffsetMap(in, out.size(), &map);
-  EXPECT_EQ(map, (std::vector<uint32_t>{0, 1, 4, 4, 4, 7, 8}));
+  ASSERT_EQ(out, std::string("a1中") + kInvalidByte + "1b");
+  OffsetMapper mapper(in);
+  EXPECT_EQ(mapper.ToInput(0), 0u);
+  EXPECT_EQ(mapper.ToInput(1), 1u);  // １ starts at input byte 1
+  EXPECT_EQ(mapper.ToInput(2), 4u);  // 中
+  EXPECT_EQ(mapper.ToInput(5), 7u);  // the invalid byte
+  EXPECT_EQ(mapper.ToInput(6), 8u);  // 一
+  EXPECT_EQ(mapper.ToInput(7), 11u);
+  EXPECT_EQ(mapper.ToInput(8), in.size());
 }
 
 TEST(AppendSanitizedTest, ReplacesInvalidBytes) {
