@@ -39,8 +39,12 @@ struct Catalog::Impl {
 
 Status Catalog::Impl::LoadLocked() {
   std::vector<Relation> relations;
-  Status st =
-      conn.Run("catalog load", [&](pqxx::connection_base& c) { relations = ReadRelations(c); });
+  Status st = conn.Run("catalog load", [&](SideConnection::Session& session) {
+    auto read = ReadRelations(session);
+    if (!read.ok()) return read.status();
+    relations = std::move(*read);
+    return Status::Ok();
+  });
   // From the end of the attempt: a slow or failing server gets the whole interval to rest.
   last_load = Clock::now();
   if (!st.ok()) return st;
@@ -91,8 +95,12 @@ StatusOr<std::vector<std::string>> Catalog::RolesOf(const std::string& login) {
   const uint64_t generation = impl_->memberships.generation();
   const Clock::time_point asked_at = Clock::now();
   std::vector<std::string> roles;
-  Status st = impl_->conn.Run("role membership",
-                              [&](pqxx::connection_base& c) { roles = ReadRoles(c, login); });
+  Status st = impl_->conn.Run("role membership", [&](SideConnection::Session& session) {
+    auto read = ReadRoles(session, login);
+    if (!read.ok()) return read.status();
+    roles = std::move(*read);
+    return Status::Ok();
+  });
   if (!st.ok()) return st;
   // The server verified this login; if the side connection does not know it, it is
   // looking at another cluster or database server, and nothing it says can be trusted.

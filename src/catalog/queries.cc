@@ -1,6 +1,5 @@
 #include "catalog/queries.h"
 
-#include <pqxx/pqxx>
 #include <unordered_map>
 
 namespace pgveil::catalog {
@@ -63,48 +62,57 @@ constexpr char kRolesSql[] =
 
 }  // namespace
 
-std::vector<Relation> ReadRelations(pqxx::connection_base& conn) {
-  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn, "pgveil_catalog");
-  const pqxx::result rels = tx.exec(kRelationsSql);
-  const pqxx::result cols = tx.exec(kColumnsSql);
-  tx.commit();
+StatusOr<std::vector<Relation>> ReadRelations(SideConnection::Session& session) {
+  // One snapshot for both queries. A failure leaves the transaction open; SideConnection
+  // then closes the connection.
+  if (auto begin = session.Query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !begin.ok()) {
+    return begin.status();
+  }
+  auto rels = session.Query(kRelationsSql);
+  if (!rels.ok()) return rels.status();
+  auto cols = session.Query(kColumnsSql);
+  if (!cols.ok()) return cols.status();
+  if (auto commit = session.Query("COMMIT"); !commit.ok()) return commit.status();
 
+  Status bad;  // the first unparsable value, if any
   std::vector<Relation> out;
-  out.reserve(rels.size());
+  out.reserve(rels->rows());
   std::unordered_map<uint32_t, size_t> index;
-  for (const pqxx::row& row : rels) {
+  for (int r = 0; r < rels->rows(); ++r) {
     Relation rel;
-    rel.oid = row[0].as<uint32_t>();
-    rel.schema = row[1].as<std::string>();
-    rel.name = row[2].as<std::string>();
-    const std::string kind = row[3].as<std::string>();
+    rel.oid = rels->Oid(r, 0, &bad);
+    rel.schema = rels->Text(r, 1);
+    rel.name = rels->Text(r, 2);
+    const std::string_view kind = rels->Text(r, 3);
     rel.kind = kind.empty() ? '?' : kind[0];
-    if (!row[4].is_null()) rel.view_definition = row[4].as<std::string>();
+    rel.view_definition = rels->Text(r, 4);  // "" when NULL
     index.emplace(rel.oid, out.size());
     out.push_back(std::move(rel));
   }
-  for (const pqxx::row& row : cols) {
-    auto it = index.find(row[0].as<uint32_t>());
+  for (int r = 0; r < cols->rows(); ++r) {
+    auto it = index.find(cols->Oid(r, 0, &bad));
     if (it == index.end()) continue;  // cannot happen: both queries filter alike
     Column col;
-    col.attnum = row[1].as<int16_t>();
-    col.name = row[2].as<std::string>();
-    col.type_oid = row[3].as<uint32_t>();
-    col.typmod = row[4].as<int32_t>();
-    col.type_name = row[5].as<std::string>();
-    col.base_type_oid = row[6].as<uint32_t>();
-    col.base_typmod = row[7].as<int32_t>();
+    col.attnum = cols->Int16(r, 1, &bad);
+    col.name = cols->Text(r, 2);
+    col.type_oid = cols->Oid(r, 3, &bad);
+    col.typmod = cols->Int32(r, 4, &bad);
+    col.type_name = cols->Text(r, 5);
+    col.base_type_oid = cols->Oid(r, 6, &bad);
+    col.base_typmod = cols->Int32(r, 7, &bad);
     out[it->second].columns.push_back(std::move(col));
   }
+  if (!bad.ok()) return bad;
   return out;
 }
 
-std::vector<std::string> ReadRoles(pqxx::connection_base& conn, const std::string& login) {
-  pqxx::nontransaction tx(conn, "pgveil_roles");
-  const pqxx::result rows = tx.exec_params(kRolesSql, login);
+StatusOr<std::vector<std::string>> ReadRoles(SideConnection::Session& session,
+                                             const std::string& login) {
+  auto rows = session.Query(kRolesSql, {login});
+  if (!rows.ok()) return rows.status();
   std::vector<std::string> out;
-  out.reserve(rows.size());
-  for (const pqxx::row& row : rows) out.push_back(row[0].as<std::string>());
+  out.reserve(rows->rows());
+  for (int r = 0; r < rows->rows(); ++r) out.emplace_back(rows->Text(r, 0));
   return out;
 }
 

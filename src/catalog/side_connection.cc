@@ -1,16 +1,8 @@
 #include "catalog/side_connection.h"
 
-#include <pqxx/pqxx>
-
 #include "catalog/conninfo.h"
 
 namespace pgveil::catalog {
-
-struct SideConnection::Connection {
-  explicit Connection(const std::string& conninfo) : conn(conninfo) {}
-  pqxx::connection conn;
-};
-
 namespace {
 
 // One line, no trailing newline: libpq's messages end in "\n" and may span lines.
@@ -30,17 +22,35 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
-// Which Status a server error becomes: the side connection's peer being unreachable or
-// shutting down is Unavailable (callers retry later); a missing privilege is the DBA's to
-// fix; anything else is a bug on one side or the other.
-StatusCode CodeForSqlState(const std::string& sqlstate) {
+// Which Status a server error becomes: the server being unreachable or shutting down is
+// Unavailable (callers retry later); a missing privilege is the DBA's to fix; anything
+// else is a bug on one side or the other.
+StatusCode CodeForSqlState(std::string_view sqlstate) {
   if (sqlstate == "42501") return StatusCode::kPermissionDenied;
-  std::string_view cls = std::string_view(sqlstate).substr(0, 2);
+  std::string_view cls = sqlstate.substr(0, 2);
   if (cls == "08" || cls == "53" || cls == "57") return StatusCode::kUnavailable;
   return StatusCode::kInternal;
 }
 
 }  // namespace
+
+StatusOr<PgResult> SideConnection::Session::Query(const char* sql,
+                                                  const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  PgResult res(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr,
+                            values.empty() ? nullptr : values.data(), nullptr, nullptr, 0));
+  const ExecStatusType st = PQresultStatus(res.get());
+  if (res.get() != nullptr && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) return res;
+  if (PQstatus(conn_) == CONNECTION_BAD) {
+    return owner_->Fail(StatusCode::kUnavailable, what_, PQerrorMessage(conn_));
+  }
+  const char* sqlstate = res.get() ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
+  const char* message = res.get() ? PQresultErrorMessage(res.get()) : "";
+  if (message == nullptr || *message == '\0') message = PQerrorMessage(conn_);
+  return owner_->Fail(sqlstate ? CodeForSqlState(sqlstate) : StatusCode::kInternal, what_, message);
+}
 
 SideConnection::SideConnection(const std::string& conninfo,
                                std::chrono::milliseconds query_timeout) {
@@ -55,49 +65,48 @@ SideConnection::SideConnection(const std::string& conninfo,
 
 SideConnection::~SideConnection() = default;
 
-bool SideConnection::connected() const { return conn_ != nullptr && conn_->conn.is_open(); }
+bool SideConnection::connected() const {
+  return conn_ != nullptr && PQstatus(conn_.get()) == CONNECTION_OK;
+}
 
 Status SideConnection::Fail(StatusCode code, std::string_view what, std::string_view detail) const {
-  return Status(code, ScrubSecret(std::string(what) + ": " + OneLine(detail), password_));
+  // Scrub before and after folding whitespace: a password holding runs of blanks or a
+  // newline is only recognizable in the raw text.
+  std::string text = OneLine(ScrubSecret(std::string(detail), password_));
+  return Status(code, ScrubSecret(std::string(what) + ": " + text, password_));
 }
 
 Status SideConnection::Open() {
-  conn_.reset();
-  try {
-    conn_ = std::make_unique<Connection>(conninfo_);
-  } catch (const std::exception& e) {
-    return Fail(StatusCode::kUnavailable, "catalog connection", e.what());
+  conn_.reset(PQconnectdb(conninfo_.c_str()));
+  if (conn_ == nullptr) return Unavailable("catalog connection: out of memory");
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    Status st = Fail(StatusCode::kUnavailable, "catalog connection", PQerrorMessage(conn_.get()));
+    conn_.reset();
+    return st;
   }
   return Status::Ok();
 }
 
-Status SideConnection::Run(std::string_view what,
-                           const std::function<void(pqxx::connection_base&)>& body) {
+Status SideConnection::Run(std::string_view what, const std::function<Status(Session&)>& body) {
   if (!conninfo_status_.ok()) return conninfo_status_;
   for (int attempt = 0;; ++attempt) {
     const bool reused = connected();
     if (!reused) {
       if (Status st = Open(); !st.ok()) return st;
     }
-    Status failure;
-    try {
-      body(conn_->conn);
-      return Status::Ok();
-    } catch (const pqxx::broken_connection& e) {
-      failure = Fail(StatusCode::kUnavailable, what, e.what());
-    } catch (const pqxx::in_doubt_error& e) {
-      failure = Fail(StatusCode::kUnavailable, what, e.what());
-    } catch (const pqxx::sql_error& e) {
-      failure = Fail(CodeForSqlState(e.sqlstate()), what, e.what());
-    } catch (const std::exception& e) {
-      failure = Fail(StatusCode::kInternal, what, e.what());
+    Session session(conn_.get(), this, what);
+    Status st = body(session);
+    if (connected()) {
+      // A body that failed half-way may have left a transaction open; start afresh
+      // rather than guess what state the session is in.
+      if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) conn_.reset();
+      return st;
     }
-    if (connected()) return failure;
+    conn_.reset();
     // The connection is gone. If it had been idle since an earlier call, the server may
     // simply have restarted or closed it: one fresh attempt. A fresh one that breaks is
     // a real failure.
-    conn_.reset();
-    if (!reused || attempt > 0) return failure;
+    if (st.ok() || !reused || attempt > 0) return st;
   }
 }
 

@@ -157,6 +157,20 @@ TEST(CatalogConnection, ScrubbedEchoKeepsTheRestOfTheMessage) {
       << st.ToString();
 }
 
+TEST(CatalogConnection, PasswordWithRunsOfBlanksIsScrubbedToo) {
+  // Error messages are folded onto one line; the password must go before that.
+  CAT_EXEC("CREATE ROLE cat_blanks LOGIN PASSWORD 'Two  blanks-pw'");
+  CatalogOptions options;
+  options.conninfo = "host=127.0.0.1 port=" + std::to_string(Env().cluster().port()) +
+                     " user=cat_blanks password='Two  blanks-pw' dbname='Two  blanks-pw'";
+  Catalog catalog(options);
+  Status st = catalog.Load();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("database \"***\" does not exist"), std::string::npos)
+      << st.ToString();
+  EXPECT_EQ(st.message().find("blanks-pw"), std::string::npos) << st.ToString();
+}
+
 TEST(CatalogConnection, RefreshIfStaleIsRateLimited) {
   CatalogOptions slow = Options();
   slow.min_refresh_interval = std::chrono::hours(1);
