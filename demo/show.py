@@ -12,6 +12,7 @@ import io
 import os
 import subprocess
 import sys
+import shutil
 import unicodedata
 
 MARK = "▸"  # prefix of a masked cell
@@ -51,49 +52,72 @@ def run_psql(port, dbname, user, password, sql_file, variables):
     return rows, None
 
 
-def show_screen(title, results, max_cell):
-    print(f"\n┌─ {title}")
-    header = None
-    body = []
-    for label, (rows, err) in results:
-        if err:
-            body.append([label, f"ERROR: {err}"])
-            continue
-        if header is None and rows:
-            header = rows[0]
-    if header is None:
-        for r in body:
-            print("│ " + "  ".join(r))
-        return
-    (m_rows, m_err), (s_rows, s_err) = results[0][1], results[1][1]
-    m_data = m_rows[1:] if m_rows else []
-    s_data = s_rows[1:] if s_rows else []
-    table = [["view"] + header]
-    masked = 0
-    for i in range(max(len(m_data), len(s_data))):
-        m = m_data[i] if i < len(m_data) else None
-        s = s_data[i] if i < len(s_data) else None
-        if m is not None:
-            table.append([results[0][0]] + [clip(v, max_cell) for v in m])
-        if s is not None:
-            cells = []
-            for j, v in enumerate(s):
-                changed = m is None or j >= len(m) or m[j] != v
-                if changed:
-                    masked += 1
-                cells.append(clip((MARK + v) if changed else v, max_cell))
-            table.append([results[1][0]] + cells)
-        elif s_err:
-            table.append([results[1][0], "ERROR: " + s_err])
+def print_table(table):
     widths = [0] * max(len(r) for r in table)
     for r in table:
         for j, v in enumerate(r):
             widths[j] = max(widths[j], width(v))
     for n, r in enumerate(table):
-        print("│ " + " │ ".join(pad(v, widths[j]) for j, v in enumerate(r)))
+        print("│ " + " │ ".join(pad(v, widths[j]) for j, v in enumerate(r)).rstrip())
         if n == 0:
             print("│ " + "─┼─".join("─" * w for w in widths))
-    print(f"└─ {len(m_data)} row(s) as {results[0][0]}, {len(s_data)} as {results[1][0]}; "
+
+
+def show_screen(title, results, max_cell, term_width):
+    print(f"\n┌─ {title}")
+    (m_label, (m_rows, m_err)), (s_label, (s_rows, s_err)) = results
+    for label, err in ((m_label, m_err), (s_label, s_err)):
+        if err:
+            print(f"│ {label}: ERROR: {err}")
+    header = (m_rows or s_rows or [[]])[0]
+    m_data = m_rows[1:] if m_rows else []
+    s_data = s_rows[1:] if s_rows else []
+    masked = 0
+
+    def mark(m, s, j):
+        nonlocal masked
+        v = s[j] if j < len(s) else ""
+        if m is None or j >= len(m) or m[j] != v:
+            masked += 1
+            return MARK + v
+        return v
+
+    if len(m_data) <= 1 and len(s_data) <= 1 and header:
+        # One record: a card, field by field.
+        m = m_data[0] if m_data else None
+        s = s_data[0] if s_data else None
+        table = [["field", m_label, s_label]]
+        for j, name in enumerate(header):
+            table.append([name, clip(m[j] if m else "", max_cell),
+                          clip(mark(m, s, j), max_cell) if s else ""])
+        print_table(table)
+    elif header:
+        rows = []
+        for i in range(max(len(m_data), len(s_data))):
+            m = m_data[i] if i < len(m_data) else None
+            s = s_data[i] if i < len(s_data) else None
+            if m is not None:
+                rows.append([m_label] + [clip(v, max_cell) for v in m])
+            if s is not None:
+                rows.append([s_label] + [clip(mark(m, s, j), max_cell) for j in range(len(s))])
+        # Split wide results into column groups that fit the terminal.
+        cols = list(range(len(header)))
+        groups, cur, cur_w = [], [], width("sales_li") + 4
+        for j in cols:
+            w = max([width(header[j])] + [width(r[j + 1]) for r in rows if j + 1 < len(r)]) + 3
+            if cur and cur_w + w > term_width:
+                groups.append(cur)
+                cur, cur_w = [], width("sales_li") + 4
+            cur.append(j)
+            cur_w += w
+        if cur:
+            groups.append(cur)
+        for g in groups:
+            table = [["view"] + [header[j] for j in g]]
+            for r in rows:
+                table.append([r[0]] + [r[j + 1] if j + 1 < len(r) else "" for j in g])
+            print_table(table)
+    print(f"└─ {len(m_data)} row(s) as {m_label}, {len(s_data)} as {s_label}; "
           f"{masked} cell(s) masked by pgveil ({MARK})")
 
 
@@ -103,10 +127,12 @@ def main():
     ap.add_argument("--dbname", default="crm")
     ap.add_argument("--member-id", required=True, help="the member the screens show")
     ap.add_argument("--rows", type=int, default=8)
-    ap.add_argument("--max-cell", type=int, default=34, help="clip cells wider than this")
+    ap.add_argument("--max-cell", type=int, default=40, help="clip cells wider than this")
+    ap.add_argument("--width", type=int, default=0, help="terminal width (default: detected)")
     ap.add_argument("--screens-dir", default=os.path.join(os.path.dirname(__file__), "screens"))
     ap.add_argument("--password", default="veil-demo")
     args = ap.parse_args()
+    term_width = args.width or shutil.get_terminal_size((150, 40)).columns
 
     logins = [("match_engine", "matcher"), ("sales_li", "sales")]
     screens = [
@@ -121,7 +147,8 @@ def main():
         for user, _ in logins:
             results.append((user, run_psql(args.port, args.dbname, user, args.password,
                                            os.path.join(args.screens_dir, f), variables)))
-        show_screen(title, results, args.max_cell)
+        max_cell = 64 if f.startswith("3_") else args.max_cell
+        show_screen(title, results, max_cell, term_width)
     print("\n┌─ 5. A sales rep opens a member by the pseudonymous id on screen and logs a call")
     print("└─ not yet available: translating pseudonyms back to real ids comes with the query "
           "guard.")
