@@ -34,6 +34,15 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# Node.js clients used by the tests (versions pinned by the committed lock files).
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+for dir in "$ROOT"/tests/*/node; do
+  if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
+    echo "install-deps: npm ci in ${dir#"$ROOT"/}" >&2
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
+
 # Debian starts a cluster and a pgbouncer when their packages are installed; the
 # tests and the demo run their own throwaway instances, so stop the system ones.
 if command -v service >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
