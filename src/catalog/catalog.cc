@@ -104,8 +104,9 @@ StatusOr<std::vector<std::string>> Catalog::RolesOf(const std::string& login) {
   if (!st.ok()) return st;
   // The server verified this login; if the side connection does not know it, it is
   // looking at another cluster or database server, and nothing it says can be trusted.
-  if (roles.empty())
+  if (roles.empty()) {
     return NotFound("role membership: the login is not a role on the catalog server");
+  }
   std::sort(roles.begin(), roles.end());
   roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
   impl_->memberships.Insert(login, roles, asked_at, generation);
