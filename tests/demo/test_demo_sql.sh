@@ -83,9 +83,9 @@ ddl() {
 pgc_psql -c "CREATE DATABASE demo"
 pgc_psql -d demo -f "$root/demo/schema.sql"
 ddl >"$tmp/ddl"
-start=$(date +%s.%N)
+start=$(date +%s%N)
 generate 42
-echo "info: generated $members members in $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)") s"
+echo "info: generated $members members in $((($(date +%s%N) - start) / 1000000)) ms"
 
 # --- Row counts -----------------------------------------------------------------------
 expect "members: exactly $members" "SELECT count(*) = $members FROM crm.members"
@@ -261,13 +261,13 @@ rows() {
 for login in match_engine sales_li lead_zhao intern_zhou; do
   for screen in 1_profile_card.sql 2_who_viewed_me.sql 3_chat_messages.sql 4_pool_listing.sql; do
     n=$(rows "$login" "$screen")
+    max=20
+    if [[ $screen == 1_* ]]; then max=1; fi
     if [[ -s $tmp/err ]]; then fail "$screen as $login: $(cat "$tmp/err")"
-    elif [[ $n -lt 1 ]]; then fail "$screen as $login returned no rows"
+    elif [[ $n -lt 1 || $n -gt $max ]]; then fail "$screen as $login returned $n rows"
     else pass "$screen as $login ($n rows)"; fi
   done
 done
-expect "screen 1 shows exactly the one member" \
-  "SELECT count(*) = 1 FROM crm.members WHERE member_id = $member"
 before=$(q "SELECT count(*) FROM crm.contact_log")
 out=$(as sales_li -tA -F'|' -v member_id="$member" -f "$root/demo/screens/5_log_call.sql" 2>&1) ||
   true
