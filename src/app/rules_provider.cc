@@ -46,6 +46,7 @@ struct RulesPolicyProvider::Impl {
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stop = false;
+  bool refresh_requested = false;
 
   Status LoadRulesAndKeys() {
     std::vector<rules::Diagnostic> errors;
@@ -68,17 +69,25 @@ struct RulesPolicyProvider::Impl {
 
   void Bump() { generation++; }
 
+  // Catalog refreshes happen here, never on the proxy's event loops: on the timer, and
+  // when a session asked for one (a relation its snapshot does not know).
   void RefreshLoop() {
     std::unique_lock lock(stop_mu);
-    while (!stop_cv.wait_for(lock, options.catalog_refresh, [this] { return stop; })) {
+    for (;;) {
+      bool requested = stop_cv.wait_for(lock, options.catalog_refresh,
+                                        [this] { return stop || refresh_requested; });
+      if (stop) return;
+      refresh_requested = false;
       lock.unlock();
       int64_t before = catalog->current()->version();
-      Status st = catalog->Load();
-      if (!st.ok()) {
-        spdlog::warn("event=catalog_refresh_failed reason=\"{}\"", st.message());
-      } else if (catalog->current()->version() != before) {
-        Bump();
+      if (requested) {
+        if (catalog->RefreshIfStale())
+          spdlog::info("event=catalog_refreshed reason=unknown_relation");
+      } else {
+        Status st = catalog->Load();
+        if (!st.ok()) spdlog::warn("event=catalog_refresh_failed reason=\"{}\"", st.message());
       }
+      if (catalog->current()->version() != before) Bump();
       lock.lock();
     }
   }
@@ -148,10 +157,11 @@ std::shared_ptr<const mask::Redactor> RulesPolicyProvider::Scrubber() const {
 }
 
 void RulesPolicyProvider::OnUnknownRelations() {
-  if (impl_->catalog->RefreshIfStale()) {
-    spdlog::info("event=catalog_refreshed reason=unknown_relation");
-    impl_->Bump();
+  {
+    std::lock_guard lock(impl_->stop_mu);
+    impl_->refresh_requested = true;
   }
+  impl_->stop_cv.notify_all();
 }
 
 uint64_t RulesPolicyProvider::generation() const { return impl_->generation.load(); }

@@ -141,6 +141,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool ResolvePolicy();
   void RefreshPolicyIfChanged();
   awaitable<bool> ClientMasked();
+  awaitable<void> LingerAfterTerminate();
   awaitable<bool> ServerMasked(size_t pos);
 
   int32_t cancel_pid_ = 0;
@@ -328,7 +329,10 @@ awaitable<void> Session::ClientToServer() {
     }
     need_read = true;
     if (masked_) {
-      if (!co_await ClientMasked()) co_return;
+      if (!co_await ClientMasked()) {
+        if (client_terminated_) co_await LingerAfterTerminate();
+        co_return;
+      }
       continue;
     }
     size_t pos = 0;
@@ -376,7 +380,10 @@ awaitable<void> Session::ClientToServer() {
       if (ec) co_return;  // ServerToClient reports the server's failure
       cin_.Consume(pos);
     }
-    if (client_terminated_ && skip == 0 && cin_.len == 0) co_return;
+    if (client_terminated_ && skip == 0 && cin_.len == 0) {
+      co_await LingerAfterTerminate();
+      co_return;
+    }
     if (wait_for_policy) {
       while (!policy_ready_) {
         policy_signal_.expires_at(asio::steady_timer::time_point::max());
@@ -386,6 +393,14 @@ awaitable<void> Session::ClientToServer() {
       need_read = false;  // go on with the bytes already buffered
     }
   }
+}
+
+awaitable<void> Session::LingerAfterTerminate() {
+  // The client said goodbye, possibly in the same write as its last query: the server
+  // answers what came before the Terminate and then closes, which ends the session from
+  // the other direction. The timer only bounds a server that never closes.
+  asio::steady_timer t(client_.get_executor(), std::chrono::seconds(30));
+  co_await t.async_wait(kNoThrow);
 }
 
 awaitable<bool> Session::ClientMasked() {
