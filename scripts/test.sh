@@ -37,7 +37,7 @@ bash scripts/install-deps.sh
 umask 022
 
 step "building (warnings are errors)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPGVEIL_WERROR=ON >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPGVEIL_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS"
 
 if command -v clang-format >/dev/null 2>&1; then

@@ -215,12 +215,12 @@ Status Canonical(uint32_t type_oid, Format format, std::string_view in, std::str
       out->append(in);
       return Status::Ok();
     case TypeFamily::kInt: {
-      int64_t v;
+      int64_t v = {};
       if (Status s = DecodeInt(type_oid, format, in, &v); !s.ok()) return s;
       return EncodeInt(type_oid, Format::kText, v, out);
     }
     case TypeFamily::kFloat: {
-      double v;
+      double v = {};
       if (Status s = DecodeFloat(type_oid, format, in, &v); !s.ok()) return s;
       EncodeFloat(type_oid, Format::kText, v, out);
       return Status::Ok();
@@ -228,7 +228,7 @@ Status Canonical(uint32_t type_oid, Format format, std::string_view in, std::str
     case TypeFamily::kNumeric:
       return DecodeNumeric(format, in, out);
     case TypeFamily::kBool: {
-      bool v;
+      bool v = {};
       if (Status s = DecodeBool(format, in, &v); !s.ok()) return s;
       EncodeBool(Format::kText, v, out);
       return Status::Ok();
@@ -283,12 +283,12 @@ Status EncodeLiteral(uint32_t type_oid, Format format, std::string_view literal,
       out->append(literal);
       return Status::Ok();
     case TypeFamily::kInt: {
-      int64_t v;
+      int64_t v = {};
       if (Status s = DecodeInt(type_oid, Format::kText, literal, &v); !s.ok()) return s;
       return EncodeInt(type_oid, format, v, out);
     }
     case TypeFamily::kFloat: {
-      double v;
+      double v = {};
       if (Status s = DecodeFloat(type_oid, Format::kText, literal, &v); !s.ok()) return s;
       EncodeFloat(type_oid, format, v, out);
       return Status::Ok();
@@ -299,7 +299,7 @@ Status EncodeLiteral(uint32_t type_oid, Format format, std::string_view literal,
       return EncodeNumeric(format, dec, out);
     }
     case TypeFamily::kBool: {
-      bool v;
+      bool v = {};
       if (Status s = DecodeBool(Format::kText, literal, &v); !s.ok()) return s;
       EncodeBool(format, v, out);
       return Status::Ok();
