@@ -35,6 +35,8 @@ class IntegrationEnv : public ::testing::Environment {
   // The port clients use: pgveil's, or the server's in direct mode.
   int proxy_port() const { return proxy_ ? proxy_->port() : cluster_->port(); }
   bool direct_mode() const { return direct_; }
+  // The pgveil process (nullptr in direct mode), for tests that signal it.
+  PgveilProcess* proxy() { return proxy_.get(); }
 
   std::string DirectConnInfo(const std::string& user, const std::string& extra = "") const {
     return cluster_->ConnInfo(user, cluster_->port(), extra);

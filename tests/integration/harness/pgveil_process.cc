@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <thread>
 
@@ -68,6 +69,15 @@ StatusOr<std::unique_ptr<PgveilProcess>> PgveilProcess::Start(const Options& opt
 int PgveilProcess::Stop(int grace_ms) {
   if (!child_) return -1;
   return child_->Stop(SIGTERM, std::chrono::milliseconds(grace_ms));
+}
+
+void PgveilProcess::Signal(int sig) {
+  if (child_ && child_->Running()) kill(child_->pid(), sig);
+}
+
+std::optional<int> PgveilProcess::Wait(std::chrono::milliseconds timeout) {
+  if (!child_) return std::nullopt;
+  return child_->Wait(timeout);
 }
 
 PgveilProcess::~PgveilProcess() { Stop(); }

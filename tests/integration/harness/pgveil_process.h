@@ -7,7 +7,9 @@
 // Not thread-safe except port(), which is immutable after Start().
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,9 @@ class PgveilProcess {
   bool Running() { return child_ && child_->Running(); }
   // Stops it with SIGTERM (SIGKILL after `grace_ms`); returns the waitpid status.
   int Stop(int grace_ms = 10000);
+  // Sends a signal without waiting; then Wait() for the exit status (nullopt: timeout).
+  void Signal(int sig);
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
 
  private:
   PgveilProcess() = default;
