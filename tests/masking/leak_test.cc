@@ -1,0 +1,325 @@
+// A raw-wire leak test: a masked session (raw_sales, policy sales) spoken to with the
+// harness's own protocol client, and every byte it receives scanned for the protected
+// raw values of crm.members (leak_scanner.h) — across simple and extended queries,
+// binary results, COPY in text, CSV and binary, errors that echo values, notices and
+// NOTIFY payloads. The same scenarios straight to PostgreSQL must show the needles: that
+// is the proof that the scanner would see a leak.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "harness/raw_client.h"
+#include "leak_scanner.h"
+#include "masking_env.h"
+
+namespace pgveil::masking {
+namespace {
+
+using it::BackendMessage;
+using std::chrono::seconds;
+namespace fe = it::fe;
+namespace be = it::be;
+
+// One raw session; keeps every message received, startup included.
+class Session {
+ public:
+  static std::unique_ptr<Session> Open(int port) {
+    auto client = it::RawClient::Connect(port);
+    if (!client.ok()) {
+      ADD_FAILURE() << client.status().ToString();
+      return nullptr;
+    }
+    auto s = std::unique_ptr<Session>(new Session(std::move(*client)));
+    auto startup = s->client_->StartupTrust(kRawSales, it::kDatabase);
+    if (!startup.ok()) {
+      ADD_FAILURE() << startup.status().ToString();
+      return nullptr;
+    }
+    s->all_ = *startup;
+    return s;
+  }
+
+  // Sends `script` and reads until `ready` ReadyForQuery messages; returns those messages.
+  std::vector<BackendMessage> Run(const std::string& script, int ready = 1) {
+    std::vector<BackendMessage> got;
+    if (Status st = client_->Send(script); !st.ok()) {
+      ADD_FAILURE() << st.ToString();
+      return got;
+    }
+    for (int i = 0; i < ready; ++i) {
+      auto part = client_->ReadUntil('Z', seconds(60));
+      if (!part.ok()) {
+        ADD_FAILURE() << part.status().ToString();
+        break;
+      }
+      got.insert(got.end(), part->begin(), part->end());
+    }
+    all_.insert(all_.end(), got.begin(), got.end());
+    return got;
+  }
+
+  // Reads whatever arrives within `wait` (asynchronous messages).
+  std::vector<BackendMessage> Drain(std::chrono::milliseconds wait) {
+    std::vector<BackendMessage> got;
+    for (;;) {
+      auto m = client_->ReadMessage(wait);
+      if (!m.ok()) break;
+      got.push_back(*m);
+    }
+    all_.insert(all_.end(), got.begin(), got.end());
+    return got;
+  }
+
+  const std::vector<BackendMessage>& all() const { return all_; }
+
+ private:
+  explicit Session(std::unique_ptr<it::RawClient> c) : client_(std::move(c)) {}
+  std::unique_ptr<it::RawClient> client_;
+  std::vector<BackendMessage> all_;
+};
+
+int Count(const std::vector<BackendMessage>& ms, char type) {
+  int n = 0;
+  for (const auto& m : ms) n += m.type == type;
+  return n;
+}
+
+std::vector<std::string> Sqlstates(const std::vector<BackendMessage>& ms) {
+  std::vector<std::string> codes;
+  for (const auto& m : ms) {
+    if (m.type == 'E') codes.push_back(be::Fields(m.body)['C']);
+  }
+  return codes;
+}
+
+std::string Join(const std::vector<std::string>& v, size_t max = 20) {
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < max; ++i) out += "\n  " + v[i];
+  if (v.size() > max) out += "\n  ... and " + std::to_string(v.size() - max) + " more";
+  return out;
+}
+
+// Binary Bind with one result format code.
+std::string BindBinary(std::string_view portal, std::string_view statement) {
+  return fe::Bind(portal, statement, {}, /*binary_results=*/true);
+}
+
+class LeakTest : public MaskingTest {
+ protected:
+  static void SetUpTestSuite() {
+    auto s = LeakScanner::Load();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    scanner_ = new LeakScanner(std::move(*s));
+    // Helpers a superuser provides; the masked session may call them.
+    ASSERT_TRUE(Env()
+                    .Exec("CREATE OR REPLACE FUNCTION public.echo_contact(n int) RETURNS int "
+                          "LANGUAGE plpgsql AS $$ DECLARE r record; BEGIN "
+                          "FOR r IN SELECT phone, email, id_card_no FROM crm.members "
+                          "ORDER BY member_id LIMIT n LOOP "
+                          "RAISE NOTICE 'call % now', r.phone; "
+                          "RAISE NOTICE 'mail %, id %', r.email, r.id_card_no; "
+                          "END LOOP; RETURN n; END $$;"
+                          "GRANT EXECUTE ON FUNCTION public.echo_contact(int) TO PUBLIC;")
+                    .ok());
+  }
+  static void TearDownTestSuite() {
+    delete scanner_;
+    scanner_ = nullptr;
+  }
+
+  // Every scenario runs once through pgveil (no needle may appear) and once directly
+  // (needles must appear, unless `direct_leaks` is false: e.g. a refusal that only
+  // pgveil makes).
+  void ExpectNoLeak(const std::string& name,
+                    const std::function<void(Session&, bool proxied)>& scenario,
+                    bool direct_leaks = true) {
+    SCOPED_TRACE(name);
+    auto direct = Session::Open(Env().server_port());
+    ASSERT_NE(direct, nullptr);
+    scenario(*direct, false);
+    if (direct_leaks) {
+      EXPECT_FALSE(scanner_->Scan(direct->all()).empty())
+          << "the direct session should show raw values: the scenario proves nothing";
+    }
+    auto proxied = Session::Open(Env().proxy_port());
+    ASSERT_NE(proxied, nullptr);
+    scenario(*proxied, true);
+    auto leaks = scanner_->Scan(proxied->all());
+    EXPECT_TRUE(leaks.empty()) << leaks.size()
+                               << " raw values reached the masked session:" << Join(leaks);
+  }
+
+  static LeakScanner* scanner_;
+};
+
+LeakScanner* LeakTest::scanner_ = nullptr;
+
+constexpr char kAllMembers[] = "SELECT * FROM crm.members";
+constexpr char kProtected[] =
+    "SELECT member_id, phone, id_card_no, wechat_id, qq, email, real_name, monthly_income, "
+    "about_me FROM crm.members";
+
+TEST_F(LeakTest, SimpleQueries) {
+  ExpectNoLeak("simple", [](Session& s, bool) {
+    auto got = s.Run(fe::Query(std::string(kAllMembers) + ";" + kProtected), 1);
+    EXPECT_EQ(Count(got, 'D'), 2 * kMembers);
+  });
+}
+
+TEST_F(LeakTest, ExtendedQueriesTextAndBinary) {
+  ExpectNoLeak("extended", [](Session& s, bool) {
+    std::string script;
+    // Unnamed statement, Describe of the portal, text results.
+    script += fe::Parse("", kAllMembers) + fe::Bind("", "", {}) + fe::Describe('P', "") +
+              fe::Execute("", 0) + fe::Sync();
+    // Named statement, binary results, no Describe at all; executed twice.
+    script += fe::Parse("p1", kProtected) + BindBinary("", "p1") + fe::Execute("", 0) + fe::Sync() +
+              BindBinary("", "p1") + fe::Execute("", 0) + fe::Sync();
+    // A row-limited portal executed in pieces (PortalSuspended) with a Flush between.
+    script += fe::Bind("c1", "p1", {}) + fe::Execute("c1", 700) + fe::Flush() +
+              fe::Execute("c1", 700) + fe::Execute("c1", 0) + fe::Sync();
+    auto got = s.Run(script, 4);
+    EXPECT_EQ(Count(got, 'D'), 4 * kMembers);
+    EXPECT_EQ(Count(got, 's'), 2);
+    EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
+  });
+}
+
+TEST_F(LeakTest, CopyTextCsvAndBinary) {
+  ExpectNoLeak("copy", [](Session& s, bool) {
+    auto got =
+        s.Run(fe::Query("COPY crm.members TO STDOUT; "
+                        "COPY crm.members TO STDOUT (FORMAT csv, HEADER); "
+                        "COPY crm.members (phone, email, real_name, monthly_income, qq) "
+                        "TO STDOUT (FORMAT binary)"));
+    EXPECT_EQ(Count(got, 'H'), 3);
+    EXPECT_GE(Count(got, 'd'), 3 * kMembers);
+    // COPY through the extended protocol.
+    got = s.Run(fe::Parse("", "COPY crm.members TO STDOUT (FORMAT csv)") + fe::Bind("", "", {}) +
+                fe::Execute("", 0) + fe::Sync());
+    EXPECT_EQ(Count(got, 'H'), 1);
+    EXPECT_EQ(Count(got, 'd'), kMembers);
+  });
+}
+
+TEST_F(LeakTest, CopyOfAQueryIsRefused) {
+  auto s = Session::Open(Env().proxy_port());
+  ASSERT_NE(s, nullptr);
+  auto got = s->Run(fe::Query("COPY (SELECT phone FROM crm.members) TO STDOUT"));
+  EXPECT_EQ(Sqlstates(got), std::vector<std::string>{"0A000"});
+  got = s->Run(fe::Parse("", "COPY (SELECT phone FROM crm.members) TO STDOUT (FORMAT binary)") +
+               fe::Bind("", "", {}) + fe::Execute("", 0) + fe::Sync());
+  EXPECT_EQ(Sqlstates(got), std::vector<std::string>{"0A000"});
+  EXPECT_EQ(Count(got, 'd'), 0);
+  auto leaks = scanner_->Scan(s->all());
+  EXPECT_TRUE(leaks.empty()) << Join(leaks);
+}
+
+TEST_F(LeakTest, UniqueAndCheckViolations) {
+  ExpectNoLeak("constraint errors", [](Session& s, bool) {
+    s.Run(fe::Query(
+        "CREATE TEMP TABLE u (phone text PRIMARY KEY, email text UNIQUE, card text UNIQUE);"
+        "CREATE TEMP TABLE c (phone text, name text, income int, CHECK (phone = ''));"
+        "INSERT INTO u SELECT phone, email, id_card_no FROM crm.members "
+        "WHERE phone IS NOT NULL AND email IS NOT NULL AND id_card_no IS NOT NULL LIMIT 5"));
+    std::string script;
+    // Each statement alone, so that each produces its own error.
+    for (const char* col :
+         {"phone, NULL, NULL", "phone || 'a', email, NULL", "phone || 'b', NULL, card"}) {
+      script += fe::Query(std::string("INSERT INTO u SELECT ") + col + " FROM u");
+    }
+    script += fe::Query(
+        "INSERT INTO c SELECT phone, real_name, monthly_income FROM crm.members "
+        "WHERE phone IS NOT NULL LIMIT 1");
+    // The same through the extended protocol.
+    script += fe::Parse("", "INSERT INTO u SELECT phone, NULL, NULL FROM u") +
+              fe::Bind("", "", {}) + fe::Execute("", 0) + fe::Sync();
+    auto got = s.Run(script, 5);
+    EXPECT_EQ(Sqlstates(got),
+              (std::vector<std::string>{"23505", "23505", "23505", "23514", "23505"}));
+  });
+}
+
+// Runs each statement as its own simple query (plus `extended` through the extended
+// protocol with binary results); every one must fail.
+void RunFailingStatements(Session& s, const std::vector<std::string>& statements,
+                          const std::string& extended) {
+  std::string script;
+  for (const auto& sql : statements) script += fe::Query(sql);
+  script += fe::Parse("", extended) + BindBinary("", "") + fe::Execute("", 0) + fe::Sync();
+  auto got = s.Run(script, static_cast<int>(statements.size()) + 1);
+  EXPECT_EQ(Sqlstates(got).size(), statements.size() + 1) << Join(Sqlstates(got));
+}
+
+TEST_F(LeakTest, BadCastsThatEchoValues) {
+  ExpectNoLeak("casts", [](Session& s, bool) {
+    RunFailingStatements(
+        s,
+        {"SELECT phone::int FROM crm.members", "SELECT id_card_no::bigint FROM crm.members",
+         "SELECT email::int FROM crm.members",
+         "SELECT qq::smallint FROM crm.members WHERE qq IS NOT NULL",
+         "SELECT monthly_income::smallint FROM crm.members WHERE monthly_income > 40000",
+         "SELECT wechat_id::numeric FROM crm.members", "SELECT phone::inet FROM crm.members",
+         "SELECT email::uuid FROM crm.members", "SELECT real_name::date FROM crm.members",
+         "SELECT to_timestamp(id_card_no, 'YYYY-MM-DD')::int FROM crm.members",
+         "SELECT phone::int4range FROM crm.members"},
+        "SELECT phone::int FROM crm.members");
+  });
+}
+
+// Casts to the reg* types fail with `relation "<value>" does not exist` and the like:
+// the value is quoted after a word, not after a colon.
+TEST_F(LeakTest, NameLookupErrorsThatEchoValues) {
+  ExpectNoLeak("lookups", [](Session& s, bool) {
+    RunFailingStatements(
+        s,
+        {"SELECT phone::regclass FROM crm.members", "SELECT email::regclass FROM crm.members",
+         "SELECT wechat_id::regrole FROM crm.members",
+         "SELECT real_name::regclass FROM crm.members",
+         "SELECT real_name::regtype FROM crm.members",
+         "SELECT real_name::regproc FROM crm.members"},
+        "SELECT real_name::regnamespace FROM crm.members");
+  });
+}
+
+TEST_F(LeakTest, NoticesRaisedByAFunction) {
+  ExpectNoLeak("notices", [](Session& s, bool) {
+    auto got = s.Run(fe::Query("SELECT public.echo_contact(20)"));
+    EXPECT_EQ(Count(got, 'N'), 40);
+    got = s.Run(fe::Parse("", "SELECT public.echo_contact(5)") + fe::Bind("", "", {}) +
+                fe::Execute("", 0) + fe::Sync());
+    EXPECT_EQ(Count(got, 'N'), 10);
+  });
+}
+
+TEST_F(LeakTest, NotifyPayloads) {
+  auto raw = Env().Query(
+      "SELECT phone, email, id_card_no FROM crm.members WHERE phone IS NOT NULL "
+      "AND email IS NOT NULL AND id_card_no IS NOT NULL ORDER BY member_id LIMIT 3");
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  ASSERT_EQ(raw->size(), 3u);
+  ExpectNoLeak("notify", [&](Session& s, bool) {
+    s.Run(fe::Query("LISTEN crm_events"));
+    std::string notify;
+    for (const auto& row : *raw) {
+      notify +=
+          "NOTIFY crm_events, 'call " + *row[0] + " or mail " + *row[1] + " id " + *row[2] + "';";
+    }
+    // Digits written the way people write them, and a JSON payload.
+    const std::string& phone = *(*raw)[0][0];
+    notify += "NOTIFY crm_events, '" + phone.substr(0, 3) + " " + phone.substr(3, 4) + " " +
+              phone.substr(7) + "';";
+    notify += "NOTIFY crm_events, '{\"phone\":\"" + phone + "\"}';";
+    ASSERT_TRUE(Env().Exec(notify).ok());
+    std::vector<BackendMessage> got;
+    auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    while (Count(got, 'A') < 5 && std::chrono::steady_clock::now() < deadline) {
+      auto more = s.Drain(std::chrono::milliseconds(100));
+      got.insert(got.end(), more.begin(), more.end());
+    }
+    EXPECT_EQ(Count(got, 'A'), 5);
+  });
+}
+
+}  // namespace
+}  // namespace pgveil::masking
