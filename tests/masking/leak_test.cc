@@ -292,6 +292,40 @@ TEST_F(LeakTest, NoticesRaisedByAFunction) {
   });
 }
 
+// FunctionCall carries no statement text that pgveil could check: refused with 42501.
+// Directly, the same call raises the notices with raw values.
+TEST_F(LeakTest, FunctionCallIsRefused) {
+  auto oid = Env().Query("SELECT 'public.echo_contact(int)'::regprocedure::oid::text");
+  ASSERT_TRUE(oid.ok()) << oid.status().ToString();
+  const uint32_t fn = static_cast<uint32_t>(std::stoul(*(*oid)[0][0]));
+  std::string body;
+  auto put32 = [&](uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) body.push_back(static_cast<char>(v >> shift));
+  };
+  auto put16 = [&](uint16_t v) {
+    body.push_back(static_cast<char>(v >> 8));
+    body.push_back(static_cast<char>(v));
+  };
+  put32(fn);
+  put16(1);  // one argument format code: text
+  put16(0);
+  put16(1);  // one argument: "5"
+  put32(1);
+  body += "5";
+  put16(0);  // text result
+  const std::string call = fe::Frame('F', body);
+  ExpectNoLeak("function call", [&](Session& s, bool proxied) {
+    auto got = s.Run(call);
+    if (proxied) {
+      EXPECT_EQ(Sqlstates(got), std::vector<std::string>{"42501"});
+      EXPECT_EQ(Count(got, 'N'), 0);
+      EXPECT_EQ(Count(got, 'V'), 0);
+    } else {
+      EXPECT_EQ(Count(got, 'V'), 1);
+    }
+  });
+}
+
 TEST_F(LeakTest, NotifyPayloads) {
   auto raw = Env().Query(
       "SELECT phone, email, id_card_no FROM crm.members WHERE phone IS NOT NULL "

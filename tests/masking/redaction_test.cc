@@ -139,9 +139,13 @@ TEST_F(RedactionTest, CopyOfChatMessagesHoldsNoContactDetails) {
   ASSERT_TRUE(truth.ok());
   auto conn = it::Connect(Env().ProxyConnInfo("sales_li"));
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  for (const char* sql :
-       {"COPY crm.chat_messages TO STDOUT", "COPY crm.chat_messages (body) TO STDOUT (FORMAT csv)",
-        "COPY crm.chat_messages TO STDOUT (FORMAT binary)"}) {
+  // The whole table too: there, all-digit fragments (QQ numbers) are left out, as they
+  // can occur inside pseudonyms and timestamps by chance.
+  for (const char* sql : {"COPY crm.chat_messages (body) TO STDOUT",
+                          "COPY crm.chat_messages (body) TO STDOUT (FORMAT csv)",
+                          "COPY crm.chat_messages (body) TO STDOUT (FORMAT binary)",
+                          "COPY crm.chat_messages TO STDOUT"}) {
+    const bool whole_table = std::string_view(sql).find("(body)") == std::string_view::npos;
     it::PgResult res(PQexec(conn->get(), sql));
     ASSERT_EQ(PQresultStatus(res.get()), PGRES_COPY_OUT) << sql << PQerrorMessage(conn->get());
     std::string out;
@@ -156,6 +160,7 @@ TEST_F(RedactionTest, CopyOfChatMessagesHoldsNoContactDetails) {
     ASSERT_GT(out.size(), 10000u) << sql;
     std::map<std::string, int> survived;  // "kind/style" → count
     for (const auto& row : *truth) {
+      if (whole_table && DigitsOf(*row[3]) == *row[3]) continue;
       if (out.find(*row[3]) != std::string::npos) ++survived[*row[1] + "/" + *row[2]];
     }
     for (const auto& [label, n] : survived) {
