@@ -202,6 +202,55 @@ TEST_F(LeakTest, CopyTextCsvAndBinary) {
   });
 }
 
+TEST_F(LeakTest, CopyWithDelimiterQuoteAndNullOptions) {
+  ExpectNoLeak("copy options", [](Session& s, bool) {
+    auto got =
+        s.Run(fe::Query("COPY crm.members TO STDOUT (DELIMITER '|'); "
+                        "COPY crm.members TO STDOUT (NULL 'nil', DELIMITER ','); "
+                        "COPY crm.members TO STDOUT (FORMAT csv, DELIMITER ';', QUOTE '''', "
+                        "FORCE_QUOTE *); "
+                        "COPY crm.members (real_name, phone) TO STDOUT (FORMAT csv, HEADER, "
+                        "ESCAPE '\\')"));
+    // Refusing is fine, masking is fine, raw values are not.
+    EXPECT_EQ(Count(got, 'Z'), 1);
+  });
+}
+
+TEST_F(LeakTest, CursorsReturningWholeRowsAndAggregates) {
+  ExpectNoLeak("cursors and expressions", [](Session& s, bool) {
+    auto got = s.Run(
+        fe::Query("BEGIN; DECLARE c CURSOR FOR SELECT * FROM crm.members; FETCH 100 FROM c; "
+                  "FETCH ALL FROM c; CLOSE c; COMMIT; "
+                  "SELECT m FROM crm.members m; SELECT row_to_json(m) FROM crm.members m; "
+                  "SELECT string_agg(phone, ',') FROM crm.members; "
+                  "SELECT (SELECT phone FROM crm.members x WHERE x.member_id = m.member_id) FROM "
+                  "crm.members m; "
+                  "UPDATE crm.resource_claims SET status = status WHERE pool = 'store' "
+                  "RETURNING member_id, staff_id, status"));
+    EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
+    EXPECT_GE(Count(got, 'D'), 4 * kMembers + 1);
+  });
+}
+
+// Views and catalogs the rules do not list: pg_stats holds column values of the tables
+// a login may read (histogram bounds, most common values).
+TEST_F(LeakTest, UnlistedViewsAndStatisticsCatalogs) {
+  ASSERT_TRUE(Env()
+                  .Exec("ANALYZE crm.members;"
+                        "CREATE OR REPLACE VIEW public.member_contacts AS "
+                        "SELECT member_id, real_name, phone, email FROM crm.members;"
+                        "GRANT SELECT ON public.member_contacts TO PUBLIC;")
+                  .ok());
+  ExpectNoLeak("views and catalogs", [](Session& s, bool) {
+    auto got = s.Run(
+        fe::Query("SELECT * FROM public.member_contacts; "
+                  "SELECT attname, histogram_bounds::text, most_common_vals::text FROM pg_stats "
+                  "WHERE schemaname = 'crm' AND tablename = 'members'; "
+                  "SELECT * FROM pg_stats WHERE schemaname = 'crm'"));
+    EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
+  });
+}
+
 TEST_F(LeakTest, CopyOfAQueryIsRefused) {
   auto s = Session::Open(Env().proxy_port());
   ASSERT_NE(s, nullptr);
