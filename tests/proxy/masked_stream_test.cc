@@ -1,0 +1,222 @@
+// MaskedStream without sockets: client and server messages as byte literals, checking
+// what goes to the server (injected Describes, refusals) and what reaches the client.
+#include "proxy/masked_stream.h"
+
+#include <gtest/gtest.h>
+
+#include "pgveil/mask/transforms.h"
+#include "pgveil/wire/messages.h"
+#include "pgveil/wire/writer.h"
+#include "wire/wire_test_util.h"
+
+namespace pgveil::proxy {
+namespace {
+
+using wire::testing::I16;
+using wire::testing::I32;
+using wire::testing::Msg;
+using wire::testing::Z;
+
+constexpr uint32_t kMembers = 16400;
+constexpr uint32_t kText = 25;
+constexpr uint32_t kInt4 = 23;
+
+std::shared_ptr<const policy::Policy> TestPolicy() {
+  catalog::Relation members;
+  members.oid = kMembers;
+  members.schema = "crm";
+  members.name = "members";
+  members.columns = {{"id", 1, kInt4, kInt4, -1, "integer"},
+                     {"phone", 2, kText, kText, -1, "text"},
+                     {"secret", 3, kText, kText, -1, "text"}};
+  auto snap = std::make_shared<catalog::Snapshot>(std::vector<catalog::Relation>{members}, 1);
+  mask::PartialOptions po;
+  po.keep_last = 4;
+  auto partial = mask::MakePartial(po);
+  EXPECT_TRUE(partial.ok());
+  mask::TransformPtr t = *partial;
+  return policy::Policy::Masked("sales", snap, [t](const auto&, const catalog::Column& c) {
+    if (c.name == "id") return policy::ColumnMask{policy::Action::kPass, nullptr};
+    if (c.name == "phone") return policy::ColumnMask{policy::Action::kTransform, t};
+    return policy::ColumnMask{policy::Action::kNull, nullptr};
+  });
+}
+
+std::string Field(const std::string& name, uint32_t table, int16_t attnum, uint32_t type,
+                  int16_t format = 0) {
+  return Z(name) + I32(table) + I16(static_cast<uint16_t>(attnum)) + I32(type) + I16(0xFFFF) +
+         I32(0xFFFFFFFFu) + I16(static_cast<uint16_t>(format));
+}
+std::string RowDesc(std::initializer_list<std::string> fields) {
+  std::string b = I16(static_cast<uint16_t>(fields.size()));
+  for (const auto& f : fields) b += f;
+  return b;
+}
+std::string DataRow(std::initializer_list<const char*> values) {
+  std::string b = I16(static_cast<uint16_t>(values.size()));
+  for (const char* v : values) {
+    if (v == nullptr) {
+      b += I32(0xFFFFFFFFu);
+    } else {
+      b += I32(static_cast<uint32_t>(strlen(v))) + v;
+    }
+  }
+  return b;
+}
+
+// Splits a byte stream into (type, body) pairs.
+std::vector<std::pair<char, std::string>> Split(const std::string& bytes) {
+  std::vector<std::pair<char, std::string>> out;
+  size_t i = 0;
+  while (i + 5 <= bytes.size()) {
+    uint32_t len = wire::ReadU32(bytes.data() + i + 1);
+    out.emplace_back(bytes[i], bytes.substr(i + 5, len - 4));
+    i += 1 + len;
+  }
+  EXPECT_EQ(i, bytes.size());
+  return out;
+}
+
+class MaskedStreamTest : public ::testing::Test {
+ protected:
+  MaskedStream stream_{TestPolicy(), nullptr};
+
+  std::string Client(char type, const std::string& body) {
+    std::string out;
+    EXPECT_TRUE(stream_.OnClient(type, body, &out).ok());
+    return out;
+  }
+  std::string Server(char type, const std::string& body) {
+    std::string out;
+    Status st = stream_.OnServer(type, body, &out);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  }
+};
+
+TEST_F(MaskedStreamTest, SimpleQueryRowsMaskedByTheirRowDescription) {
+  Client('Q', Z("select id, phone, secret from crm.members"));
+  std::string t =
+      Server('T', RowDesc({Field("id", kMembers, 1, kInt4), Field("phone", kMembers, 2, kText),
+                           Field("secret", kMembers, 3, kText)}));
+  auto t_msgs = Split(t);  // parsed views point into these bodies
+  auto desc = wire::ParseRowDescription(t_msgs[0].second);
+  ASSERT_TRUE(desc.ok());
+  EXPECT_EQ(desc->fields[1].type_oid, kText);
+  auto d_msgs = Split(Server('D', DataRow({"7", "13812345678", "top secret"})));
+  auto row = wire::ParseDataRow(d_msgs[0].second);
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->columns[0].value(), "7");
+  EXPECT_EQ(row->columns[1].value(), "*******5678");
+  EXPECT_FALSE(row->columns[2].has_value());
+  Server('C', Z("SELECT 1"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, ExpressionsWithoutProvenanceAreNull) {
+  Client('Q', Z("select phone || '' from crm.members"));
+  Server('T', RowDesc({Field("?column?", 0, 0, kText)}));
+  auto d_msgs = Split(Server('D', DataRow({"13812345678"})));
+  auto row = wire::ParseDataRow(d_msgs[0].second);
+  ASSERT_TRUE(row.ok());
+  EXPECT_FALSE(row->columns[0].has_value());
+}
+
+TEST_F(MaskedStreamTest, UnknownRelationIsNull) {
+  Client('Q', Z("select * from other"));
+  Server('T', RowDesc({Field("x", 99999, 1, kText)}));
+  auto d_msgs = Split(Server('D', DataRow({"13812345678"})));
+  auto row = wire::ParseDataRow(d_msgs[0].second);
+  ASSERT_TRUE(row.ok());
+  EXPECT_FALSE(row->columns[0].has_value());
+}
+
+TEST_F(MaskedStreamTest, ExecuteWithoutDescribeGetsAnInjectedDescribe) {
+  Client('P', Z("s1") + Z("select phone from crm.members") + I16(0));
+  Client('B', Z("") + Z("s1") + I16(0) + I16(0) + I16(1) + I16(1));
+  std::string to_server = Client('E', Z("") + I32(0));
+  auto msgs = Split(to_server);
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0].first, 'D');  // pgveil's Describe of the portal
+  EXPECT_EQ(msgs[0].second, "P" + Z(""));
+  EXPECT_EQ(msgs[1].first, 'E');
+  Client('S', "");
+
+  EXPECT_EQ(Server('1', "").size(), 5u);
+  EXPECT_EQ(Server('2', "").size(), 5u);
+  // The reply to the injected Describe is consumed, not forwarded; it carries the binary
+  // format the Bind asked for.
+  EXPECT_TRUE(Server('T', RowDesc({Field("phone", kMembers, 2, kText, 1)})).empty());
+  auto d_msgs = Split(Server('D', DataRow({"13812345678"})));
+  auto row = wire::ParseDataRow(d_msgs[0].second);
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->columns[0].value(), "*******5678");
+  Server('C', Z("SELECT 1"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, RowWithoutPlanEndsTheSession) {
+  std::string out;
+  Status st = stream_.OnServer('D', DataRow({"13812345678"}), &out);
+  EXPECT_FALSE(st.ok());
+  auto msgs = Split(out);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].first, 'E');
+  EXPECT_EQ(out.find("13812345678"), std::string::npos);
+}
+
+TEST_F(MaskedStreamTest, ErrorInPipelineSkipsToSync) {
+  Client('P', Z("") + Z("select phone from crm.members") + I16(0));
+  Client('B', Z("") + Z("") + I16(0) + I16(0) + I16(0));
+  Client('E', Z("") + I32(0));
+  Client('S', "");
+  Server('1', "");
+  std::string e = Server('E', "SERROR" + std::string(1, '\0') + "C22P02" + std::string(1, '\0') +
+                                  "Minvalid input syntax for type integer: \"13812345678\"" +
+                                  std::string(1, '\0') + std::string(1, '\0'));
+  EXPECT_EQ(e.find("13812345678"), std::string::npos);
+  EXPECT_NE(e.find("22P02"), std::string::npos);
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, CopyQueryToIsRefusedWithoutReachingTheServer) {
+  std::string to_server = Client('Q', Z("copy (select phone from crm.members) to stdout"));
+  auto msgs = Split(to_server);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].first, 'Q');
+  EXPECT_EQ(msgs[0].second.find("phone"), std::string::npos);
+  std::string e = Server('E', "SERROR" + std::string(1, '\0') + "C42601" + std::string(1, '\0') +
+                                  "Msyntax error" + std::string(1, '\0') + std::string(1, '\0'));
+  auto e_msgs = Split(e);
+  auto fields = wire::ParseNoticeFields(e_msgs[0].second);
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(fields->Get('C'), "0A000");
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, CopyTableToStdoutIsMasked) {
+  Client('Q', Z("copy crm.members (id, phone, secret) to stdout"));
+  Server('H', std::string(1, '\0') + I16(3) + I16(0) + I16(0) + I16(0));
+  std::string d = Server('d', "7\t13812345678\ttop secret\n");
+  auto msgs = Split(d);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].second, "7\t*******5678\t\\N\n");
+  Server('c', "");
+  Server('C', Z("COPY 1"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, FunctionCallIsRefused) {
+  std::string to_server = Client('F', I32(1234) + I16(0) + I16(0) + I16(0));
+  auto msgs = Split(to_server);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].first, 'Q');
+}
+
+}  // namespace
+}  // namespace pgveil::proxy
