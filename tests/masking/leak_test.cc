@@ -23,19 +23,20 @@ namespace be = it::be;
 // One raw session; keeps every message received, startup included.
 class Session {
  public:
-  static std::unique_ptr<Session> Open(int port) {
+  static std::unique_ptr<Session> Open(int port, const std::string& user = kRawSales) {
     auto client = it::RawClient::Connect(port);
     if (!client.ok()) {
       ADD_FAILURE() << client.status().ToString();
       return nullptr;
     }
     auto s = std::unique_ptr<Session>(new Session(std::move(*client)));
-    auto startup = s->client_->StartupTrust(kRawSales, it::kDatabase);
+    auto startup = s->client_->StartupTrust(user, it::kDatabase);
     if (!startup.ok()) {
       ADD_FAILURE() << startup.status().ToString();
       return nullptr;
     }
     s->all_ = *startup;
+    s->startup_count_ = s->all_.size();
     return s;
   }
 
@@ -71,11 +72,16 @@ class Session {
   }
 
   const std::vector<BackendMessage>& all() const { return all_; }
+  // Everything after the startup's ReadyForQuery.
+  std::vector<BackendMessage> after_startup() const {
+    return {all_.begin() + static_cast<std::ptrdiff_t>(startup_count_), all_.end()};
+  }
 
  private:
   explicit Session(std::unique_ptr<it::RawClient> c) : client_(std::move(c)) {}
   std::unique_ptr<it::RawClient> client_;
   std::vector<BackendMessage> all_;
+  size_t startup_count_ = 0;
 };
 
 int Count(const std::vector<BackendMessage>& ms, char type) {
@@ -373,6 +379,31 @@ TEST_F(LeakTest, FunctionCallIsRefused) {
       EXPECT_EQ(Count(got, 'V'), 1);
     }
   });
+}
+
+// The unmasked fast path: the matcher receives exactly the server's messages, raw values
+// included, for every kind of result.
+TEST_F(LeakTest, MatcherReceivesTheServersBytes) {
+  const std::string script =
+      fe::Query(std::string(kAllMembers) + "; SELECT phone::int FROM crm.members") +
+      fe::Parse("p1", kProtected) + BindBinary("", "p1") + fe::Execute("", 0) + fe::Sync() +
+      fe::Bind("c1", "p1", {}) + fe::Execute("c1", 500) + fe::Execute("c1", 0) + fe::Sync() +
+      fe::Query("COPY crm.members TO STDOUT (FORMAT binary); COPY crm.members TO STDOUT") +
+      fe::Query("SELECT public.echo_contact(3)");
+  std::vector<BackendMessage> want, got;
+  for (int port : {Env().server_port(), Env().proxy_port()}) {
+    auto s = Session::Open(port, kRawMatcher);
+    ASSERT_NE(s, nullptr);
+    s->Run(script, 5);
+    (port == Env().server_port() ? want : got) = s->after_startup();
+  }
+  ASSERT_GT(want.size(), static_cast<size_t>(3 * kMembers));
+  ASSERT_FALSE(scanner_->Scan(want).empty());
+  ASSERT_EQ(got.size(), want.size()) << be::Types(got).substr(0, 80);
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(got[i].type, want[i].type) << "message " << i;
+    ASSERT_TRUE(got[i].body == want[i].body) << "message " << i << " of type " << want[i].type;
+  }
 }
 
 TEST_F(LeakTest, NotifyPayloads) {

@@ -19,12 +19,16 @@ using std::chrono::milliseconds;
 MaskingEnv* g_env = nullptr;
 
 // Logins the raw-protocol client uses: trust, before the catch-all SCRAM line.
-constexpr char kTrustHbaLines[] = "host all raw_sales 127.0.0.1/32 trust\n";
+constexpr char kTrustHbaLines[] =
+    "host all raw_sales 127.0.0.1/32 trust\n"
+    "host all raw_matcher 127.0.0.1/32 trust\n";
 
 constexpr char kExtraRoles[] =
     "SET client_min_messages = warning;"
-    "DROP ROLE IF EXISTS raw_sales; DROP ROLE IF EXISTS dual_login;"
+    "DROP ROLE IF EXISTS raw_sales; DROP ROLE IF EXISTS raw_matcher;"
+    "DROP ROLE IF EXISTS dual_login;"
     "CREATE ROLE raw_sales LOGIN; GRANT sales TO raw_sales;"
+    "CREATE ROLE raw_matcher LOGIN; GRANT matcher TO raw_matcher;"
     "SET password_encryption = 'scram-sha-256';"
     "CREATE ROLE dual_login LOGIN PASSWORD 'veil-demo'; GRANT sales, matcher TO dual_login;";
 

@@ -8,6 +8,7 @@
 // Besides the demo logins (password kPassword, SCRAM) the environment creates:
 //   raw_sales    member of sales, trust authentication: for the raw-protocol client,
 //                which only speaks trust
+//   raw_matcher  member of matcher, trust authentication (same reason)
 //   dual_login   member of sales and of matcher (password kPassword)
 //
 // Environment variables: PGVEIL_BIN (set by ctest), PGVEIL_IT_KEEP=1 keeps the
@@ -35,6 +36,7 @@ using it::Rows;
 inline constexpr int kMembers = 2000;
 inline constexpr char kPassword[] = "veil-demo";
 inline constexpr char kRawSales[] = "raw_sales";
+inline constexpr char kRawMatcher[] = "raw_matcher";
 inline constexpr char kDualLogin[] = "dual_login";
 
 class MaskingEnv : public ::testing::Environment {
