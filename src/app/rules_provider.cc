@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "pgveil/catalog/catalog.h"
@@ -67,7 +68,38 @@ struct RulesPolicyProvider::Impl {
     return Status::Ok();
   }
 
-  void Bump() { generation++; }
+  void Bump() {
+    generation++;
+    CheckCoverage();
+  }
+
+  // Logs rule columns that the catalog no longer has (a dropped or renamed column or
+  // table): their rules protect nothing until they are fixed.
+  std::set<std::string> missing;
+  void CheckCoverage() {
+    std::shared_ptr<const rules::RuleSet> r;
+    {
+      std::lock_guard lock(mu);
+      r = rules;
+    }
+    auto snap = catalog->current();
+    std::set<std::string> now;
+    for (const auto& ref : r->Columns()) {
+      const catalog::Relation* rel = snap->FindRelation(ref.schema, ref.table);
+      if (rel == nullptr || rel->FindColumn(ref.column) == nullptr) {
+        now.insert(ref.schema + "." + ref.table + "." + ref.column);
+      }
+    }
+    std::lock_guard lock(coverage_mu);
+    for (const auto& c : now) {
+      if (!missing.count(c)) spdlog::warn("event=coverage_lost column={}", c);
+    }
+    for (const auto& c : missing) {
+      if (!now.count(c)) spdlog::info("event=coverage_restored column={}", c);
+    }
+    missing = std::move(now);
+  }
+  std::mutex coverage_mu;
 
   // Catalog refreshes happen here, never on the proxy's event loops: on the timer, and
   // when a session asked for one (a relation its snapshot does not know).
@@ -126,6 +158,7 @@ StatusOr<std::shared_ptr<RulesPolicyProvider>> RulesPolicyProvider::Create(
   if (!st.ok()) return Unavailable("cannot read the catalog: " + st.message());
   auto provider = std::shared_ptr<RulesPolicyProvider>(new RulesPolicyProvider(std::move(impl)));
   Impl* i = provider->impl_.get();
+  i->CheckCoverage();
   i->refresher = std::thread([i] { i->RefreshLoop(); });
   return provider;
 }
