@@ -42,6 +42,7 @@ class Truncate final : public Transform {
       datetime::EncodeDate(format, days, out);
       return Status::Ok();
     }
+    if (format == Format::kText && TruncateIsoText(type_oid, value, out)) return Status::Ok();
     datetime::Timestamp ts;
     if (Status s = datetime::DecodeTimestamp(type_oid, format, value, &ts); !s.ok()) return s;
     if (!ts.IsInfinite()) {
@@ -62,6 +63,55 @@ class Truncate final : public Transform {
     int m, d;
     CivilFromDays(days, &y, &m, &d);
     return DaysFromCivil(y, unit_ == TruncateUnit::kYear ? 1 : m, 1);
+  }
+
+  // Fast path for the common text form "YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]" (AD years
+  // of four digits): the fields are truncated as text, the zone suffix kept as printed.
+  // Returns false, appending nothing, for any other shape (the full parser handles it).
+  bool TruncateIsoText(uint32_t type_oid, std::string_view v, std::string* out) const {
+    auto digit = [&](size_t i) { return i < v.size() && v[i] >= '0' && v[i] <= '9'; };
+    static constexpr size_t kDigits[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    if (v.size() < 19 || v[4] != '-' || v[7] != '-' || v[10] != ' ' || v[13] != ':' ||
+        v[16] != ':') {
+      return false;
+    }
+    for (size_t i : kDigits) {
+      if (!digit(i)) return false;
+    }
+    size_t i = 19;
+    if (i < v.size() && v[i] == '.') {
+      ++i;
+      while (digit(i)) ++i;
+    }
+    std::string_view zone = v.substr(i);
+    // timestamptz always prints its offset; timestamp never has one.
+    if (zone.empty() != (type_oid == oid::kTimestamp)) return false;
+    if (!zone.empty()) {
+      // +HH, +HH:MM or +HH:MM:SS, as PostgreSQL prints offsets.
+      if ((zone[0] != '+' && zone[0] != '-') ||
+          (zone.size() != 3 && zone.size() != 6 && zone.size() != 9)) {
+        return false;
+      }
+      for (size_t k = 1; k < zone.size(); ++k) {
+        if ((k % 3 == 0) ? zone[k] != ':' : !(zone[k] >= '0' && zone[k] <= '9')) return false;
+      }
+    }
+    switch (unit_) {
+      case TruncateUnit::kYear:
+        out->append(v.substr(0, 4)).append("-01-01 00:00:00");
+        break;
+      case TruncateUnit::kMonth:
+        out->append(v.substr(0, 7)).append("-01 00:00:00");
+        break;
+      case TruncateUnit::kDay:
+        out->append(v.substr(0, 10)).append(" 00:00:00");
+        break;
+      case TruncateUnit::kHour:
+        out->append(v.substr(0, 13)).append(":00:00");
+        break;
+    }
+    out->append(zone);
+    return true;
   }
 
   TruncateUnit unit_;
