@@ -67,6 +67,29 @@ StatusOr<Table> Fetch(const std::string& conninfo, const std::string& sql, int f
   return Fetch(conn->get(), sql, format);
 }
 
+std::string DiffRows(const std::vector<std::vector<Cell>>& got,
+                     const std::vector<std::vector<Cell>>& want,
+                     const std::vector<std::string>& names) {
+  if (got.size() != want.size()) {
+    return std::to_string(got.size()) + " rows instead of " + std::to_string(want.size());
+  }
+  size_t differing = 0;
+  std::string first;
+  for (size_t r = 0; r < got.size(); ++r) {
+    if (got[r] == want[r]) continue;
+    if (++differing > 1) continue;
+    first = "row " + std::to_string(r);
+    for (size_t c = 0; c < got[r].size() && c < want[r].size(); ++c) {
+      if (got[r][c] != want[r][c]) {
+        first += ", column " + (c < names.size() ? names[c] : std::to_string(c));
+        break;
+      }
+    }
+  }
+  if (differing == 0) return "";
+  return std::to_string(differing) + " rows differ, the first at " + first;
+}
+
 std::string ExpectedPartial(std::string_view value, int first, int last,
                             std::string_view keep_after) {
   std::string_view head = value, tail;

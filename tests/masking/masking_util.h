@@ -32,6 +32,12 @@ StatusOr<Table> Fetch(const std::string& conninfo, const std::string& sql, int f
 // Same, on an open connection.
 StatusOr<Table> Fetch(PGconn* conn, const std::string& sql, int format = 0);
 
+// "" when `got` and `want` hold the same cells; otherwise where they first differ and how
+// many rows differ (no values: they may be raw).
+std::string DiffRows(const std::vector<std::vector<Cell>>& got,
+                     const std::vector<std::vector<Cell>>& want,
+                     const std::vector<std::string>& names = {});
+
 // ---- Expected values of the CRM sales rules ----
 
 // partial: keeps the first `first` and last `last` code points and fills the rest with

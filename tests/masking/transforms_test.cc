@@ -342,7 +342,7 @@ TEST_F(TransformsTest, OtherTablesAsSales) {
     ASSERT_TRUE(masked.ok()) << masked.status().ToString();
     ASSERT_TRUE(raw.ok()) << raw.status().ToString();
     ASSERT_GT(raw->rows.size(), 0u) << c.raw_sql;
-    EXPECT_EQ(masked->rows, raw->rows) << c.masked_sql;
+    EXPECT_EQ(DiffRows(masked->rows, raw->rows, masked->names), "") << c.masked_sql;
   }
 }
 
@@ -363,7 +363,7 @@ TEST_F(TransformsTest, DefaultPolicyNullsEveryPersonalColumn) {
     auto masked = Fetch(Env().ProxyConnInfo("intern_zhou"), sql);
     auto raw = Fetch(Env().DirectConnInfo("postgres"), sql);
     ASSERT_TRUE(masked.ok() && raw.ok());
-    EXPECT_EQ(masked->rows, raw->rows) << table;
+    EXPECT_EQ(DiffRows(masked->rows, raw->rows, masked->names), "") << table;
   }
 }
 
