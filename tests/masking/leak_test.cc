@@ -165,6 +165,27 @@ constexpr char kProtected[] =
     "SELECT member_id, phone, id_card_no, wechat_id, qq, email, real_name, monthly_income, "
     "about_me FROM crm.members";
 
+// The scanner itself: a phone written with separators, a +86 prefix or full-width
+// digits is found; its masked form and a different number are not.
+TEST_F(LeakTest, ScannerFindsPhonesWrittenAsPeopleWriteThem) {
+  auto raw = Env().Query("SELECT phone FROM crm.members WHERE phone ~ '^1[0-9]{10}$' LIMIT 1");
+  ASSERT_TRUE(raw.ok() && raw->size() == 1);
+  const std::string p = *(*raw)[0][0];
+  std::string fullwidth;
+  for (char c : p) {
+    fullwidth += "\xEF\xBC";
+    fullwidth.push_back(static_cast<char>(0x90 + (c - '0')));
+  }
+  for (const std::string& text :
+       {p, "call " + p.substr(0, 3) + " " + p.substr(3, 4) + " " + p.substr(7) + " now",
+        p.substr(0, 3) + "-" + p.substr(3, 4) + "-" + p.substr(7), "+86 " + p, "+86" + p,
+        "tel:" + fullwidth}) {
+    EXPECT_FALSE(scanner_->Scan(text, "probe").empty()) << "a phone written like this is missed";
+  }
+  EXPECT_TRUE(scanner_->Scan("*******" + p.substr(7), "probe").empty());
+  EXPECT_TRUE(scanner_->Scan(p.substr(0, 10), "probe").empty());
+}
+
 TEST_F(LeakTest, SimpleQueries) {
   ExpectNoLeak("simple", [](Session& s, bool) {
     auto got = s.Run(fe::Query(std::string(kAllMembers) + ";" + kProtected), 1);
