@@ -11,10 +11,10 @@ constexpr std::string_view kHidden = "…";
 // Removes the value parts of the server's messages that echo data:
 //   Key (col)=(value)            → Key (col)=(…)
 //   Failing row contains (...)   → Failing row contains (…)
-//   ...: "value"                 → ...: "…"      (invalid input syntax, and the like)
-//   value "v" is out of range    → value "…" is out of range
-// Everything in parentheses after ")=(" and every double-quoted string that follows a
-// colon or the word "value" is treated as data. Identifiers elsewhere stay readable.
+//   any "quoted text"            → "…"
+// Everything in parentheses after ")=(" and every double-quoted string is treated as
+// data: identifiers are quoted the same way, and a value cast to regclass, regrole and
+// the like comes back as an identifier.
 void RemoveEchoes(std::string_view in, std::string* out) {
   size_t i = 0;
   while (i < in.size()) {
@@ -43,25 +43,16 @@ void RemoveEchoes(std::string_view in, std::string* out) {
       continue;
     }
     if (in[i] == '"') {
-      // Look back past spaces: a quote after ':' or after "value" is data.
-      size_t k = out->size();
-      while (k > 0 && (*out)[k - 1] == ' ') --k;
-      bool data =
-          (k > 0 && (*out)[k - 1] == ':') || (k >= 5 && out->compare(k - 5, 5, "value") == 0);
+      // Any double-quoted text may be a stored value: casts such as ::regclass or
+      // ::regrole turn a value into a "name" that the error then quotes. All of it goes.
       size_t close = in.find('"', i + 1);
       while (close != std::string_view::npos && close + 1 < in.size() && in[close + 1] == '"') {
         close = in.find('"', close + 2);  // doubled quotes inside the string
       }
-      if (data) {
-        out->push_back('"');
-        out->append(kHidden);
-        out->push_back('"');
-        i = close == std::string_view::npos ? in.size() : close + 1;
-        continue;
-      }
-      size_t end = close == std::string_view::npos ? in.size() : close + 1;
-      out->append(in.substr(i, end - i));
-      i = end;
+      out->push_back('"');
+      out->append(kHidden);
+      out->push_back('"');
+      i = close == std::string_view::npos ? in.size() : close + 1;
       continue;
     }
     out->push_back(in[i++]);

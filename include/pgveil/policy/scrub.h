@@ -2,9 +2,10 @@
 // NoticeResponse fields and NOTIFY payloads can echo stored values (a unique violation's
 // key, a check violation's failing row, a bad cast's input).
 //
-// Kept: severity, SQLSTATE, position and the names of schema/table/column/constraint/type.
-// Message, detail and hint: known value echoes are cut out, then the redactor runs over
-// the rest. Where (context) and internal query are dropped: they quote SQL and values.
+// Kept: severity, SQLSTATE, position and the schema/table/column/constraint/type fields.
+// Message, detail and hint: value echoes (every double-quoted string, key values, failing
+// rows) are cut out, then the redactor runs over the rest. Where (context) and internal query are
+// dropped: they quote SQL and values.
 #pragma once
 
 #include <memory>

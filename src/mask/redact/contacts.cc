@@ -23,7 +23,31 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 
 // Filler between a context word and its value.
 constexpr std::string_view kFillerWords[] = {
-    "号码", "号", "账号", "帐号", "是", "为", "搜索", "搜", "加", "我的", "id", "is", "no",
+    "号码",
+    "号",
+    "账号",
+    "帐号",
+    "是",
+    "为",
+    "搜索",
+    "搜",
+    "加",
+    "我的",
+    "id",
+    "is",
+    "no",
+    // Particles people put between the word and the ID: 加个威信吧 xxx, 微信哦：xxx.
+    "吧",
+    "呀",
+    "啊",
+    "哦",
+    "喔",
+    "呢",
+    "嘛",
+    "哈",
+    "啦",
+    "了",
+    "一下",
 };
 constexpr int kMaxFillerCodePoints = 12;
 constexpr int kMaxPhraseWords = 3;
