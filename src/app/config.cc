@@ -6,40 +6,16 @@
 #include <set>
 #include <sstream>
 
+#include "pgveil/rules/diagnostic.h"
+
 namespace pgveil::app {
 namespace {
 
 const std::set<std::string, std::less<>> kKnownLogLevels = {"trace", "debug", "info",
                                                             "warn",  "error", "off"};
-const char* const kKnownKeys[] = {
+const std::vector<std::string> kKnownKeys = {
     "listen",  "upstream", "workers", "max_message_bytes",      "log_level",
     "catalog", "rules",    "keys",    "catalog_refresh_seconds"};
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string Suggest(std::string_view key) {
-  std::string best;
-  size_t best_d = 3;
-  for (const char* k : kKnownKeys) {
-    size_t d = EditDistance(key, k);
-    if (d < best_d) {
-      best_d = d;
-      best = k;
-    }
-  }
-  return best.empty() ? "" : " (did you mean \"" + best + "\"?)";
-}
 
 Status ApplyLogLevel(const std::string& level, std::string* out) {
   if (!kKnownLogLevels.count(level)) {
@@ -117,7 +93,7 @@ StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const ServeFlags&
         }
         cfg.server.limits.max_message_bytes = value.get<uint32_t>();
       } else {
-        errors.push_back(where + "unknown key" + Suggest(key));
+        errors.push_back(where + "unknown key" + rules::DidYouMean(key, kKnownKeys));
       }
     }
   }

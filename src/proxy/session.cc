@@ -40,6 +40,16 @@ struct Buffer {
   void Ensure(size_t total) {
     if (data.size() < total) data.resize(total);
   }
+  // The whole frame at `pos`, or kNeedMore after making room for all of it.
+  wire::Peek WholeFrame(size_t pos, const wire::Limits& limits, wire::Frame* f, Status* st) {
+    wire::Peek p = wire::PeekFrame(view(pos), limits, f, st);
+    wire::FrameHeader h;
+    if (p == wire::Peek::kNeedMore &&
+        wire::PeekHeader(view(pos), limits, &h, st) == wire::Peek::kReady) {
+      Ensure(pos + h.total());
+    }
+    return p;
+  }
   void Consume(size_t n) {
     std::memmove(data.data(), data.data() + n, len - n);
     len -= n;
@@ -411,14 +421,8 @@ awaitable<bool> Session::ClientMasked() {
   for (;;) {
     wire::Frame f;
     Status status;
-    auto p = wire::PeekFrame(cin_.view(pos), limits(), &f, &status);
-    if (p == wire::Peek::kNeedMore) {
-      wire::FrameHeader h;
-      if (wire::PeekHeader(cin_.view(pos), limits(), &h, &status) == wire::Peek::kReady) {
-        cin_.Ensure(pos + h.total());
-      }
-      break;
-    }
+    auto p = cin_.WholeFrame(pos, limits(), &f, &status);
+    if (p == wire::Peek::kNeedMore) break;
     if (p == wire::Peek::kError) {
       spdlog::warn("session={} event=protocol_violation side=client reason=\"{}\"", id_,
                    status.message());
@@ -479,9 +483,7 @@ void Session::RefreshPolicyIfChanged() {
       spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, user_,
                     policy.status().message());
     }
-    masked_->SetPolicy(policy::Policy::Masked(
-        "unresolved", std::make_shared<catalog::Snapshot>(std::vector<catalog::Relation>{}, 0),
-        [](const auto&, const auto&) { return policy::ColumnMask{}; }));
+    masked_->SetPolicy(policy::Policy::MaskEverything("unresolved"));
     return;
   }
   masked_->SetPolicy(*policy);
@@ -611,14 +613,8 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
   for (;;) {
     wire::Frame f;
     Status status;
-    auto p = wire::PeekFrame(sin_.view(pos), limits(), &f, &status);
-    if (p == wire::Peek::kNeedMore) {
-      wire::FrameHeader h;
-      if (wire::PeekHeader(sin_.view(pos), limits(), &h, &status) == wire::Peek::kReady) {
-        sin_.Ensure(pos + h.total());
-      }
-      break;
-    }
+    auto p = sin_.WholeFrame(pos, limits(), &f, &status);
+    if (p == wire::Peek::kNeedMore) break;
     if (p == wire::Peek::kError) {
       spdlog::error("session={} event=protocol_violation side=server reason=\"{}\"", id_,
                     status.message());

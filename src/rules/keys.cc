@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "rules/params.h"
+
 namespace pgveil::rules {
 
 namespace {
@@ -21,20 +23,6 @@ int Hex(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::string Escape(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -80,7 +68,7 @@ std::shared_ptr<const KeyRing> KeyRing::Parse(std::string_view content, const st
   }
   for (const auto& [k, v] : doc.items()) {
     if (k != "keys")
-      errors->push_back({file, "/" + Escape(k), "unknown member" + DidYouMean(k, {"keys"})});
+      errors->push_back({file, "/" + PointerToken(k), "unknown member" + DidYouMean(k, {"keys"})});
   }
   auto ring = std::make_shared<KeyRing>();
   auto it = doc.find("keys");
@@ -89,7 +77,7 @@ std::shared_ptr<const KeyRing> KeyRing::Parse(std::string_view content, const st
     return nullptr;
   }
   for (const auto& [name, value] : it->items()) {
-    const std::string ptr = "/keys/" + Escape(name);
+    const std::string ptr = "/keys/" + PointerToken(name);
     if (name.empty()) {
       errors->push_back({file, ptr, "key names must not be empty"});
       continue;

@@ -41,6 +41,10 @@ class Policy {
                                               std::shared_ptr<const catalog::Snapshot> snapshot,
                                               const ColumnResolver& resolve);
 
+  // A masked policy that knows no relation: every field is NULL. For a session whose
+  // policy can no longer be resolved.
+  static std::shared_ptr<const Policy> MaskEverything(std::string name);
+
   const std::string& name() const { return name_; }
   bool masked() const { return masked_; }
 
