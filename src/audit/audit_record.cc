@@ -1,0 +1,87 @@
+#include "pgveil/audit/audit_record.h"
+
+#include <ctime>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "pgveil/mask/redact.h"
+
+namespace pgveil::audit {
+namespace {
+
+using nlohmann::json;
+
+// Refusal messages are pgveil's own text, but a message that quoted a value (an
+// identifier echoed back, a future message that forgets the rule) must not carry it into
+// the log: quoted spans are cut and detector hits replaced by their labels.
+std::string ScrubMessage(std::string_view message) {
+  std::string cut;
+  bool in_quote = false;
+  for (char c : message) {
+    if (c == '\'' || c == '"') {
+      if (!in_quote) cut += "\"…\"";
+      in_quote = !in_quote;
+    } else if (!in_quote) {
+      cut.push_back(c);
+    }
+  }
+  static const std::shared_ptr<const mask::Redactor> redactor = [] {
+    auto r = mask::Redactor::Create({.detectors = mask::AllDetectors()});
+    return r.ok() ? *r : nullptr;
+  }();
+  if (redactor == nullptr) return "(message withheld)";
+  std::string out;
+  redactor->Redact(cut, &out);
+  return out;
+}
+
+}  // namespace
+
+std::string FormatTime(std::chrono::system_clock::time_point t) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  int frac = static_cast<int>(ms % 1000);
+  if (frac < 0) {
+    frac += 1000;
+    --secs;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, frac);
+  return out;
+}
+
+std::string ToJson(const AuditRecord& r) {
+  json j = json::object();
+  j["time"] = FormatTime(r.time);
+  j["login"] = r.login;
+  j["policy"] = r.policy;
+  j["client"] = r.client_address;
+  j["database"] = r.database;
+  j["fingerprint"] = r.statement.fingerprint;
+  if (r.statement.text.empty()) {
+    j["statement_withheld"] = r.statement.withheld.empty() ? "empty" : r.statement.withheld;
+  } else {
+    j["statement"] = r.statement.text;
+  }
+  j["relations"] = r.relations;
+  j["columns"] = r.columns;
+  json output = json::array();
+  for (const OutputColumn& c : r.output) {
+    output.push_back({{"name", c.name}, {"source", c.source}, {"transform", c.transform}});
+  }
+  j["output"] = std::move(output);
+  if (r.rows) j["rows"] = *r.rows;
+  if (r.refusal) {
+    j["refused"] = {{"sqlstate", r.refusal->sqlstate},
+                    {"message", ScrubMessage(r.refusal->message)}};
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace pgveil::audit
