@@ -86,7 +86,8 @@ const RegisterCommand kServe(0, [](CLI::App& app) -> CommandRun {
   cmd->footer(
       "Flags override the configuration file. Logs go to stderr, one event per line.\n"
       "SIGTERM or SIGINT stop accepting clients and let sessions finish (30 s grace).\n"
-      "SIGHUP reloads the rules, the keys and the catalog.");
+      "SIGHUP reloads the rules, the keys, the catalog and the TLS certificates and keys.\n"
+      "TLS: see docs/tls.md (\"tls\" and \"upstream_tls\" in the configuration file).");
   return [args] { return RunServe(*args); };
 });
 

@@ -14,8 +14,145 @@ namespace {
 const std::set<std::string, std::less<>> kKnownLogLevels = {"trace", "debug", "info",
                                                             "warn",  "error", "off"};
 const std::vector<std::string> kKnownKeys = {
-    "listen",  "upstream", "workers", "max_message_bytes",      "log_level",
-    "catalog", "rules",    "keys",    "catalog_refresh_seconds"};
+    "listen",       "upstream", "workers", "max_message_bytes",       "log_level",
+    "catalog",      "rules",    "keys",    "catalog_refresh_seconds", "tls",
+    "upstream_tls", "audit"};
+const std::vector<std::string> kTlsKeys = {"cert", "key", "ca", "require"};
+const std::vector<std::string> kUpstreamTlsKeys = {"mode", "ca", "server_name"};
+const std::vector<std::string> kAuditKeys = {"path", "max_bytes", "keep", "unmasked"};
+
+using Json = nlohmann::json;
+using Errors = std::vector<std::string>;
+
+// `where` is "FILE: /key/sub" for every helper below; errors read "WHERE: problem".
+void GetPath(const Json& v, const std::string& where, std::string* out, Errors* errors) {
+  if (!v.is_string() || v.get<std::string>().empty()) {
+    errors->push_back(where + ": must be a non-empty string");
+    return;
+  }
+  *out = v.get<std::string>();
+}
+
+void GetBool(const Json& v, const std::string& where, bool* out, Errors* errors) {
+  if (!v.is_boolean()) {
+    errors->push_back(where + ": must be true or false");
+    return;
+  }
+  *out = v.get<bool>();
+}
+
+void ParseTls(const Json& v, const std::string& where, proxy::ClientTlsOptions* tls,
+              Errors* errors) {
+  if (!v.is_object()) {
+    errors->push_back(where + ": must be an object such as {\"cert\": ..., \"key\": ...}");
+    return;
+  }
+  bool require_given = false;
+  for (auto& [key, value] : v.items()) {
+    std::string w = where + "/" + key;
+    if (key == "cert") {
+      GetPath(value, w, &tls->cert, errors);
+    } else if (key == "key") {
+      GetPath(value, w, &tls->key, errors);
+    } else if (key == "ca") {
+      GetPath(value, w, &tls->ca, errors);
+    } else if (key == "require") {
+      GetBool(value, w, &tls->require, errors);
+      require_given = true;
+    } else {
+      errors->push_back(w + ": unknown key" + rules::DidYouMean(key, kTlsKeys));
+    }
+  }
+  if (tls->cert.empty() != tls->key.empty()) {
+    errors->push_back(where + ": \"cert\" and \"key\" go together");
+  }
+  if (tls->cert.empty() && !tls->ca.empty()) {
+    errors->push_back(where + ": \"ca\" (client certificates) needs \"cert\" and \"key\"");
+  }
+  if (tls->cert.empty() && require_given && tls->require) {
+    errors->push_back(where + ": \"require\": true needs \"cert\" and \"key\"");
+  }
+}
+
+void ParseUpstreamTls(const Json& v, const std::string& where, proxy::UpstreamTlsOptions* out,
+                      Errors* errors) {
+  auto set_mode = [&](const Json& m, const std::string& w) {
+    if (!m.is_string()) {
+      errors->push_back(w + ": must be \"disable\", \"require\" or \"verify-full\"");
+      return;
+    }
+    auto mode = proxy::ParseUpstreamTlsMode(m.get<std::string>());
+    if (!mode.ok()) {
+      errors->push_back(w + ": " + mode.status().message());
+      return;
+    }
+    out->mode = *mode;
+  };
+  if (v.is_string()) {
+    set_mode(v, where);
+  } else if (v.is_object()) {
+    bool has_mode = false;
+    for (auto& [key, value] : v.items()) {
+      std::string w = where + "/" + key;
+      if (key == "mode") {
+        set_mode(value, w);
+        has_mode = true;
+      } else if (key == "ca") {
+        GetPath(value, w, &out->ca, errors);
+      } else if (key == "server_name") {
+        GetPath(value, w, &out->server_name, errors);
+      } else {
+        errors->push_back(w + ": unknown key" + rules::DidYouMean(key, kUpstreamTlsKeys));
+      }
+    }
+    if (!has_mode) errors->push_back(where + ": \"mode\" is required");
+  } else {
+    errors->push_back(where +
+                      ": must be a mode (\"disable\", \"require\", \"verify-full\") or an "
+                      "object {\"mode\": ..., \"ca\": ..., \"server_name\": ...}");
+    return;
+  }
+  if (out->mode == proxy::UpstreamTlsMode::kVerifyFull && out->ca.empty()) {
+    errors->push_back(where +
+                      ": verify-full needs \"ca\", the CA file that signed the server's "
+                      "certificate");
+  }
+  if (out->mode != proxy::UpstreamTlsMode::kVerifyFull &&
+      (!out->ca.empty() || !out->server_name.empty())) {
+    errors->push_back(where + ": \"ca\" and \"server_name\" are used only by verify-full");
+  }
+}
+
+void ParseAudit(const Json& v, const std::string& where, AuditConfig* audit, Errors* errors) {
+  if (!v.is_object()) {
+    errors->push_back(where + ": must be an object such as {\"path\": \"audit.jsonl\"}");
+    return;
+  }
+  for (auto& [key, value] : v.items()) {
+    std::string w = where + "/" + key;
+    if (key == "path") {
+      GetPath(value, w, &audit->path, errors);
+    } else if (key == "max_bytes") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() < 4096 ||
+          value.get<uint64_t>() > (1ull << 40)) {
+        errors->push_back(w + ": must be a whole number from 4096 to 1099511627776");
+        continue;
+      }
+      audit->max_bytes = value.get<uint64_t>();
+    } else if (key == "keep") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > 1000) {
+        errors->push_back(w + ": must be a whole number from 0 to 1000");
+        continue;
+      }
+      audit->keep = value.get<unsigned>();
+    } else if (key == "unmasked") {
+      GetBool(value, w, &audit->unmasked, errors);
+    } else {
+      errors->push_back(w + ": unknown key" + rules::DidYouMean(key, kAuditKeys));
+    }
+  }
+  if (audit->path.empty()) errors->push_back(where + ": \"path\" is required");
+}
 
 Status ApplyLogLevel(const std::string& level, std::string* out) {
   if (!kKnownLogLevels.count(level)) {
@@ -72,6 +209,12 @@ StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const ServeFlags&
         } else {
           errors.push_back(where + "must be a path or a list of paths");
         }
+      } else if (key == "tls") {
+        ParseTls(value, path + ": /tls", &cfg.server.tls, &errors);
+      } else if (key == "upstream_tls") {
+        ParseUpstreamTls(value, path + ": /upstream_tls", &cfg.server.upstream_tls, &errors);
+      } else if (key == "audit") {
+        ParseAudit(value, path + ": /audit", &cfg.audit, &errors);
       } else if (key == "catalog_refresh_seconds") {
         if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 ||
             value.get<uint64_t>() > 86400) {
@@ -121,6 +264,10 @@ StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const ServeFlags&
     if (!flags.keys) rel(cfg.keys, true);
     if (flags.rules.empty()) {
       for (auto& r : cfg.rules) rel(r, true);
+    }
+    for (std::string* p : {&cfg.server.tls.cert, &cfg.server.tls.key, &cfg.server.tls.ca,
+                           &cfg.server.upstream_tls.ca, &cfg.audit.path}) {
+      rel(*p, true);
     }
   }
   if (!cfg.rules.empty() && cfg.catalog.empty()) {

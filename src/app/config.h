@@ -2,6 +2,7 @@
 // Unknown keys are an error (a misspelt key must never be silently ignored).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,21 @@
 
 namespace pgveil::app {
 
+// The audit log (written by a later change; parsed and validated now).
+struct AuditConfig {
+  std::string path;                  // JSON-lines file; empty: no audit log
+  uint64_t max_bytes = 64ull << 20;  // rotate when the file reaches this size
+  unsigned keep = 5;                 // rotated files kept
+  bool unmasked = false;             // also audit unmasked sessions
+  bool enabled() const { return !path.empty(); }
+};
+
+// Keys of the file:
+//   "tls": {"cert": PATH, "key": PATH, "ca": PATH, "require": BOOL}   client leg
+//   "upstream_tls": "disable" | "require" | "verify-full"
+//                 | {"mode": MODE, "ca": PATH, "server_name": NAME}    upstream leg
+//   "audit": {"path": PATH, "max_bytes": N, "keep": N, "unmasked": BOOL}
+// Relative paths are relative to the file's folder.
 struct ServeConfig {
   proxy::ServerOptions server;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
@@ -19,6 +35,8 @@ struct ServeConfig {
   std::vector<std::string> rules;  // rules files or directories
   std::string keys;                // key file
   unsigned catalog_refresh_seconds = 60;
+  AuditConfig audit;
+  // TLS settings are in server.tls and server.upstream_tls.
 };
 
 // Settings given on the command line; unset ones leave the file's (or the default) value.

@@ -82,6 +82,7 @@ struct Server::Impl {
       if (ec) return;
       if (sig == SIGHUP) {
         spdlog::info("event=signal signal=SIGHUP");
+        (void)ReloadTls();  // logged; the previous certificates stay
         if (shared->options.on_reload) shared->options.on_reload();
         WaitForSignal();
         return;
@@ -89,6 +90,22 @@ struct Server::Impl {
       spdlog::info("event=signal signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
       BeginShutdown();
     });
+  }
+
+  Status ReloadTls() {
+    if (!shared->tls) return Status::Ok();
+    const auto& o = shared->options;
+    if (!o.tls.enabled() && !o.upstream_tls.enabled()) return Status::Ok();
+    Status st = shared->tls->Load();
+    if (st.ok()) {
+      spdlog::info("event=tls_reloaded");
+    } else {
+      spdlog::error(
+          "event=tls_reload_failed reason=\"{}\" detail=\"keeping the previous "
+          "certificates\"",
+          st.message());
+    }
+    return st;
   }
 
   void BeginShutdown() {
@@ -132,6 +149,16 @@ Server::~Server() = default;
 
 Status Server::Bind() {
   auto& opt = impl_->shared->options;
+  if (!opt.tls.enabled() && (!opt.tls.key.empty() || !opt.tls.ca.empty())) {
+    return InvalidArgument("tls.key and tls.ca need tls.cert");
+  }
+  if (opt.tls.enabled() && opt.tls.key.empty()) return InvalidArgument("tls.cert needs tls.key");
+  if (opt.upstream_tls.mode == UpstreamTlsMode::kVerifyFull && opt.upstream_tls.ca.empty()) {
+    return InvalidArgument("upstream_tls verify-full needs a CA file (upstream_tls.ca)");
+  }
+  auto tls = std::make_shared<TlsManager>(opt.tls, opt.upstream_tls, opt.upstream.host);
+  if (Status st = tls->Load(); !st.ok()) return st;
+  impl_->shared->tls = std::move(tls);
   asio::error_code ec;
   asio::ip::tcp::resolver resolver(impl_->main_ctx);
   auto upstream = resolver.resolve(opt.upstream.host, std::to_string(opt.upstream.port), ec);
@@ -164,6 +191,11 @@ uint16_t Server::port() const {
   return ec ? 0 : ep.port();
 }
 
+Status Server::ReloadTls() {
+  if (!impl_->shared->tls) return Unavailable("the server is not bound yet");
+  return impl_->ReloadTls();
+}
+
 size_t Server::active_sessions() const { return impl_->shared->active.load(); }
 
 void Server::Shutdown() {
@@ -189,9 +221,24 @@ Status Server::Run() {
     guards.push_back(asio::make_work_guard(*w));
     threads.emplace_back([ctx = w.get()] { ctx->run(); });
   }
-  spdlog::info("event=listening listen={} upstream={} workers={}",
-               opt.listen.host + ":" + std::to_string(port()), opt.upstream.ToString(),
-               opt.workers);
+  spdlog::info("event=listening listen={} upstream={} workers={} tls={} upstream_tls={}",
+               opt.listen.host + ":" + std::to_string(port()), opt.upstream.ToString(), opt.workers,
+               !opt.tls.enabled() ? "off"
+               : opt.tls.require  ? "required"
+                                  : "optional",
+               UpstreamTlsModeName(opt.upstream_tls.mode));
+  if (opt.tls.enabled() && !opt.tls.require) {
+    spdlog::warn(
+        "event=tls_optional detail=\"tls.require is false: plaintext clients are accepted "
+        "deliberately; their passwords and results cross the network unencrypted\"");
+  }
+  if (opt.upstream_tls.enabled()) {
+    spdlog::info(
+        "event=channel_binding detail=\"the server offers SCRAM-SHA-256-PLUS over TLS, but it "
+        "binds to the server's certificate, which clients never see through pgveil: pgveil "
+        "removes it from the offer (clients use SCRAM-SHA-256; channel_binding=require cannot "
+        "connect)\"");
+  }
   asio::co_spawn(impl.main_ctx, impl.AcceptLoop(), asio::detached);
   impl.main_ctx.run();
   for (auto& w : impl.workers) w->stop();

@@ -16,6 +16,8 @@
 #include "pgveil/wire/messages.h"
 #include "pgveil/wire/writer.h"
 #include "proxy/masked_stream.h"
+#include "proxy/tls_sasl.h"
+#include "proxy/tls_stream.h"
 
 namespace pgveil::proxy {
 namespace {
@@ -90,9 +92,10 @@ class Session : public std::enable_shared_from_this<Session> {
         server_(client_.get_executor()),
         shared_(std::move(shared)),
         id_(shared_->next_id++),
-        client_gate_(client_.get_executor()) {
+        client_gate_(client_.get_executor()),
+        tls_(shared_->tls->Current()) {
     asio::error_code ec;
-    auto peer = client_.remote_endpoint(ec);
+    auto peer = client_.socket().remote_endpoint(ec);
     if (!ec) peer_ = peer.address().to_string() + ":" + std::to_string(peer.port());
   }
 
@@ -106,6 +109,11 @@ class Session : public std::enable_shared_from_this<Session> {
   const wire::Limits& limits() const { return shared_->options.limits; }
 
   awaitable<bool> ReadStartup();
+  awaitable<bool> StartClientTls(bool direct);
+  awaitable<Status> StartUpstreamTls(Stream& server);
+  // Takes the -PLUS mechanisms out of an AuthenticationSASL at `pos` of sin_ (whole in
+  // the buffer); updates *h. False: a malformed offer or nothing left to offer.
+  awaitable<bool> FilterSaslOffer(size_t pos, wire::FrameHeader* h);
   awaitable<void> HandleCancel(const wire::StartupFrame& frame);
   awaitable<bool> ConnectUpstream();
   awaitable<void> ClientToServer();
@@ -122,12 +130,13 @@ class Session : public std::enable_shared_from_this<Session> {
            type == wire::be::kReadyForQuery || type == wire::be::kErrorResponse;
   }
 
-  tcp::socket client_;
-  tcp::socket server_;
+  Stream client_;
+  Stream server_;
   std::shared_ptr<SessionShared> shared_;
   uint64_t id_;
   std::string peer_ = "?";
   WriteGate client_gate_;
+  std::shared_ptr<const TlsContexts> tls_;  // the certificates this session started with
 
   Buffer cin_;  // bytes from the client
   Buffer sin_;  // bytes from the server
@@ -161,7 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 awaitable<void> Session::WriteClient(std::string_view bytes) {
   co_await client_gate_.Lock();
-  auto [ec, n] = co_await asio::async_write(client_, asio::buffer(bytes), kNoThrow);
+  auto [ec, n] = co_await client_.Write(asio::buffer(bytes));
   client_gate_.Unlock();
   (void)n;
   if (ec) client_.close(ec);
@@ -177,7 +186,7 @@ awaitable<void> Session::Run() {
   shared_->active++;
   spdlog::debug("session={} event=accept client={}", id_, peer_);
   asio::error_code ec;
-  client_.set_option(tcp::no_delay(true), ec);
+  client_.socket().set_option(tcp::no_delay(true), ec);
 
   auto startup = co_await (ReadStartup() || [this]() -> awaitable<void> {
     asio::steady_timer t(client_.get_executor(), shared_->options.startup_timeout);
@@ -188,8 +197,8 @@ awaitable<void> Session::Run() {
     spdlog::info("session={} event=startup_timeout client={}", id_, peer_);
   }
   if (started && co_await ConnectUpstream()) {
-    spdlog::info("session={} event=start client={} user={} database={}", id_, peer_, user_,
-                 database_);
+    spdlog::info("session={} event=start client={} user={} database={} tls={} upstream_tls={}", id_,
+                 peer_, user_, database_, client_.Describe(), server_.Describe());
     co_await (ClientToServer() || ServerToClient());
     if (busy_ && !client_terminated_ && server_.is_open()) {
       // The client left in the middle of a request: stop the query it started instead of
@@ -200,18 +209,44 @@ awaitable<void> Session::Run() {
                  client_terminated_);
   }
   server_.close(ec);
+  // A TLS client reads pgveil's last error before close_notify; bounded, as the client
+  // may be gone.
+  co_await client_.ShutdownTls(std::chrono::milliseconds(250));
   client_.close(ec);
   shared_->active--;
 }
 
+awaitable<bool> Session::StartClientTls(bool direct) {
+  Status st = co_await AcceptClientTls(client_, tls_->client_leg, direct);
+  if (!st.ok()) {
+    spdlog::warn("session={} event=tls_refused client={} direct={} reason=\"{}\"", id_, peer_,
+                 direct, st.message());
+    // Only a completed handshake (missing ALPN) can still carry an error message.
+    if (st.code() == StatusCode::kProtocol) co_await SendFatal("08P01", st.message());
+    co_return false;
+  }
+  spdlog::debug("session={} event=tls client={} direct={} tls=\"{}\"", id_, peer_, direct,
+                client_.Describe());
+  co_return true;
+}
+
 awaitable<bool> Session::ReadStartup() {
+  if (tls_->client_leg) {
+    // A PostgreSQL 17 client may open with a TLS ClientHello (record type 0x16) instead
+    // of an SSLRequest. Peek, so that the handshake reads the hello itself.
+    char first = 0;
+    auto [ec, n] = co_await client_.socket().async_receive(asio::buffer(&first, 1),
+                                                           tcp::socket::message_peek, kNoThrow);
+    if (ec || n == 0) co_return false;
+    if (first == 0x16 && !co_await StartClientTls(/*direct=*/true)) co_return false;
+  }
   for (;;) {
     wire::StartupFrame frame;
     Status status;
     wire::Peek p;
     while ((p = wire::PeekStartup(cin_.view(), limits(), &frame, &status)) ==
            wire::Peek::kNeedMore) {
-      auto [ec, n] = co_await client_.async_read_some(cin_.free_space(), kNoThrow);
+      auto [ec, n] = co_await client_.ReadSome(cin_.free_space());
       if (ec) co_return false;  // a port probe or a client that gave up
       cin_.len += n;
     }
@@ -231,7 +266,18 @@ awaitable<bool> Session::ReadStartup() {
         co_await SendFatal("08P01", "received unencrypted data after SSL request");
         co_return false;
       }
+      if (client_.tls()) {
+        spdlog::warn("session={} event=bad_startup client={} reason=\"negotiation inside TLS\"",
+                     id_, peer_);
+        co_await SendFatal("08P01", "SSL or GSS negotiation requested on an encrypted connection");
+        co_return false;
+      }
       cin_.Consume(total);
+      if (frame.code == wire::kSslRequestCode && tls_->client_leg) {
+        co_await WriteClient("S");
+        if (!client_.is_open() || !co_await StartClientTls(/*direct=*/false)) co_return false;
+        continue;
+      }
       co_await WriteClient("N");
       continue;
     }
@@ -261,6 +307,13 @@ awaitable<bool> Session::ReadStartup() {
       co_await SendFatal("28000", "no PostgreSQL user name specified in startup packet");
       co_return false;
     }
+    if (tls_->client_leg && !client_.tls() && shared_->tls->client().require) {
+      spdlog::info("session={} event=plaintext_refused client={} user={}", id_, peer_, user_);
+      co_await SendFatal("28000",
+                         "pgveil accepts only TLS connections: connect with sslmode=require "
+                         "(or verify-full with pgveil's CA certificate)");
+      co_return false;
+    }
     // The startup frame stays at the front of cin_: it is relayed as is.
     co_return true;
   }
@@ -284,12 +337,20 @@ awaitable<void> Session::HandleCancel(const wire::StartupFrame& frame) {
 
 awaitable<void> Session::SendCancelUpstream() {
   if (!cancel_target_) co_return;
-  tcp::socket s(client_.get_executor());
-  auto [ec, ep] = co_await asio::async_connect(s, shared_->upstream, kNoThrow);
+  Stream s(client_.get_executor());
+  auto [ec, ep] = co_await asio::async_connect(s.socket(), shared_->upstream, kNoThrow);
   (void)ep;
   if (ec) {
     spdlog::warn("session={} event=cancel_failed reason=\"{}\"", id_, ec.message());
     co_return;
+  }
+  if (tls_->upstream_leg) {
+    // The cancel key goes over the same kind of channel as the session it cancels.
+    Status st = co_await StartUpstreamTls(s);
+    if (!st.ok()) {
+      spdlog::warn("session={} event=cancel_failed reason=\"{}\"", id_, st.message());
+      co_return;
+    }
   }
   std::string out;
   wire::Writer w(&out);
@@ -298,27 +359,43 @@ awaitable<void> Session::SendCancelUpstream() {
       .Int32(cancel_target_->server_pid)
       .Bytes(cancel_target_->server_key)
       .End();
-  co_await asio::async_write(s, asio::buffer(out), kNoThrow);
+  co_await s.Write(asio::buffer(out));
   // The server closes the connection once it has acted on the request.
   char byte;
-  co_await s.async_read_some(asio::buffer(&byte, 1), kNoThrow);
+  co_await s.ReadSome(asio::buffer(&byte, 1));
+}
+
+awaitable<Status> Session::StartUpstreamTls(Stream& server) {
+  const auto& tls = *shared_->tls;
+  co_return co_await ConnectUpstreamTls(server, tls_->upstream_leg, tls.upstream(),
+                                        tls.verify_name());
 }
 
 awaitable<bool> Session::ConnectUpstream() {
-  auto result = co_await (asio::async_connect(server_, shared_->upstream, kNoThrow) ||
-                              [this]() -> awaitable<void> {
+  auto connect = [this]() -> awaitable<Status> {
+    auto [ec, ep] = co_await asio::async_connect(server_.socket(), shared_->upstream, kNoThrow);
+    (void)ep;
+    if (ec) co_return Unavailable(ec.message());
+    server_.socket().set_option(tcp::no_delay(true), ec);
+    if (!tls_->upstream_leg) co_return Status::Ok();
+    Status st = co_await StartUpstreamTls(server_);
+    if (!st.ok()) co_return Unavailable("TLS: " + st.message());
+    co_return Status::Ok();
+  };
+  auto result = co_await (connect() || [this]() -> awaitable<void> {
     asio::steady_timer t(client_.get_executor(), shared_->options.connect_timeout);
     co_await t.async_wait(kNoThrow);
   }());
-  asio::error_code ec =
-      result.index() == 0 ? std::get<0>(std::get<0>(result)) : asio::error::timed_out;
-  if (ec) {
+  Status st = result.index() == 0 ? std::get<0>(result) : Unavailable("timed out");
+  if (!st.ok()) {
     spdlog::error("session={} event=upstream_connect_failed upstream={} reason=\"{}\"", id_,
-                  shared_->options.upstream.ToString(), ec.message());
-    co_await SendFatal("08006", "pgveil could not connect to the database server");
+                  shared_->options.upstream.ToString(), st.message());
+    co_await SendFatal("08006", tls_->upstream_leg
+                                    ? "pgveil could not establish a secure connection to the "
+                                      "database server"
+                                    : "pgveil could not connect to the database server");
     co_return false;
   }
-  server_.set_option(tcp::no_delay(true), ec);
   co_return true;
 }
 
@@ -328,7 +405,7 @@ awaitable<void> Session::ClientToServer() {
   bool need_read = false;
   for (;;) {
     if (need_read) {
-      auto [ec, n] = co_await client_.async_read_some(cin_.free_space(), kNoThrow);
+      auto [ec, n] = co_await client_.ReadSome(cin_.free_space());
       if (ec) {
         if (!client_terminated_) {
           spdlog::info("session={} event=client_gone reason=\"{}\"", id_, ec.message());
@@ -384,8 +461,7 @@ awaitable<void> Session::ClientToServer() {
       }
     }
     if (pos > 0) {
-      auto [ec, n] =
-          co_await asio::async_write(server_, asio::buffer(cin_.data.data(), pos), kNoThrow);
+      auto [ec, n] = co_await server_.Write(asio::buffer(cin_.data.data(), pos));
       (void)n;
       if (ec) co_return;  // ServerToClient reports the server's failure
       cin_.Consume(pos);
@@ -445,7 +521,7 @@ awaitable<bool> Session::ClientMasked() {
     pos += f.total();
   }
   if (!cout_.empty()) {
-    auto [ec, n] = co_await asio::async_write(server_, asio::buffer(cout_), kNoThrow);
+    auto [ec, n] = co_await server_.Write(asio::buffer(cout_));
     (void)n;
     if (ec) co_return false;
   }
@@ -535,11 +611,49 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
   }
 }
 
+awaitable<bool> Session::FilterSaslOffer(size_t pos, wire::FrameHeader* h) {
+  char* msg = sin_.data.data() + pos;
+  if (h->body_size() < 4 || wire::ReadU32(msg + 5) != 10) co_return true;  // not SASL
+  const size_t old_total = h->total();
+  auto rewrite = RemoveChannelBindingMechanisms(msg, old_total);
+  if (!rewrite.ok()) {
+    spdlog::error("session={} event=protocol_violation side=server reason=\"{}\"", id_,
+                  rewrite.status().message());
+  } else if (rewrite->removed > 0) {
+    std::memmove(msg + rewrite->total, msg + old_total, sin_.len - pos - old_total);
+    sin_.len -= old_total - rewrite->total;
+    Status st;
+    if (wire::PeekHeader(sin_.view(pos), limits(), h, &st) != wire::Peek::kReady) {
+      rewrite = st;  // cannot happen: the rewritten frame is shorter and whole
+    } else {
+      spdlog::info(
+          "session={} event=channel_binding_unavailable user={} removed={} detail=\"TLS ends "
+          "at pgveil, so SCRAM-SHA-256-PLUS cannot work: removed from the server's offer; "
+          "clients with channel_binding=require are refused by their driver\"",
+          id_, user_, rewrite->removed);
+    }
+  }
+  if (rewrite.ok() && rewrite->remaining > 0) co_return true;
+  if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
+  if (!rewrite.ok()) {
+    co_await SendFatal("08P01", "invalid message from server");
+  } else {
+    spdlog::error(
+        "session={} event=session_refused user={} reason=\"only channel-bound SASL "
+        "mechanisms offered\"",
+        id_, user_);
+    co_await SendFatal("28000",
+                       "the database server offers only SCRAM-SHA-256-PLUS (channel binding), "
+                       "which cannot work through pgveil because TLS ends at pgveil");
+  }
+  co_return false;
+}
+
 awaitable<void> Session::ServerToClient() {
   size_t skip = 0;
   bool mid_message = false;  // the client has seen part of a message only
   for (;;) {
-    auto [ec, n] = co_await server_.async_read_some(sin_.free_space(), kNoThrow);
+    auto [ec, n] = co_await server_.ReadSome(sin_.free_space());
     if (ec) {
       if (client_terminated_) co_return;
       spdlog::info("session={} event=server_gone reason=\"{}\"", id_, ec.message());
@@ -575,6 +689,11 @@ awaitable<void> Session::ServerToClient() {
             sin_.Ensure(pos + h.total());
             break;
           }
+          if (h.type == wire::be::kAuthentication && !authenticated_ &&
+              !co_await FilterSaslOffer(pos, &h)) {
+            co_return;
+          }
+          avail = sin_.len - pos;
           if (!OnServerMessage(h.type, sin_.data.data() + pos + 5, h.body_size())) {
             spdlog::error("session={} event=session_refused type={}", id_, h.type);
             if (pos > 0) co_await WriteClient({sin_.data.data(), pos});

@@ -11,6 +11,7 @@
 
 #include "pgveil/proxy/server.h"
 #include "proxy/cancel_registry.h"
+#include "proxy/tls_context.h"
 
 namespace pgveil::proxy {
 
@@ -20,6 +21,7 @@ struct SessionShared {
   ServerOptions options;
   std::vector<asio::ip::tcp::endpoint> upstream;  // resolved once at start
   CancelRegistry cancels;
+  std::shared_ptr<TlsManager> tls;  // never null once the server has bound
   std::atomic<size_t> active{0};
   std::atomic<uint64_t> next_id{1};
 };

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "pgveil/proxy/tls.h"
 #include "pgveil/status.h"
 #include "pgveil/wire/frame.h"
 
@@ -44,8 +45,12 @@ struct ServerOptions {
   bool handle_signals = true;
   // Masking policies; null relays every session unmasked.
   std::shared_ptr<PolicyProvider> policies;
-  // Called on SIGHUP (on the listener's thread) when handle_signals is set.
+  // Called on SIGHUP (on the listener's thread) when handle_signals is set, after the
+  // TLS certificates and keys have been reloaded.
   std::function<void()> on_reload;
+  // TLS towards clients and towards the server (see pgveil/proxy/tls.h).
+  ClientTlsOptions tls;
+  UpstreamTlsOptions upstream_tls;
 };
 
 class Server {
@@ -55,9 +60,14 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds the listening socket. After success, port() is the bound port (useful when
-  // the configured port is 0).
+  // Loads the TLS certificates and keys, then binds the listening socket. After
+  // success, port() is the bound port (useful when the configured port is 0).
   Status Bind();
+
+  // Reads the TLS certificate, key and CA files again. New sessions use them; sessions
+  // already open keep what they started with. On error the previous ones stay in use.
+  // Thread-safe; also done on SIGHUP.
+  Status ReloadTls();
   uint16_t port() const;
 
   // Serves until Shutdown() (or a signal) and the grace period are over.

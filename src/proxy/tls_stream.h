@@ -1,0 +1,81 @@
+// A session's connection to one peer: a TCP socket that may be switched to TLS once,
+// after the PostgreSQL negotiation. Internal to the proxy module.
+//
+// The relay loops call ReadSome/Write on every chunk. For a plaintext connection they
+// are the socket's own operations behind one predictable branch: no extra coroutine
+// frame, no extra allocation, no extra copy. Both kinds return the same awaitable type,
+// so the loops are written once.
+//
+// Like the sockets it wraps, a Stream is used from its session's thread only; one read
+// and one write may be in flight at the same time (Asio's SSL stream allows that).
+#pragma once
+
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ssl.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "pgveil/proxy/tls.h"
+#include "pgveil/status.h"
+
+namespace pgveil::proxy {
+
+class Stream {
+ public:
+  using Result = asio::awaitable<std::tuple<asio::error_code, size_t>>;
+  static constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+  explicit Stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+  explicit Stream(const asio::any_io_executor& ex) : socket_(ex) {}
+
+  asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+  asio::any_io_executor get_executor() { return socket().get_executor(); }
+  bool is_open() { return socket().is_open(); }
+  void close(asio::error_code& ec) { socket().close(ec); }
+
+  Result ReadSome(asio::mutable_buffer buffer) {
+    if (tls_) return tls_->async_read_some(buffer, kNoThrow);
+    return socket_.async_read_some(buffer, kNoThrow);
+  }
+  Result Write(asio::const_buffer buffer) {
+    if (tls_) return asio::async_write(*tls_, buffer, kNoThrow);
+    return asio::async_write(socket_, buffer, kNoThrow);
+  }
+
+  // Moves the socket under a TLS stream using `ctx` (kept alive as long as the stream).
+  // Call once, with no operation in flight; then Handshake().
+  void StartTls(std::shared_ptr<asio::ssl::context> ctx);
+  bool tls() const { return tls_ != nullptr; }
+  SSL* ssl() { return tls_ ? tls_->native_handle() : nullptr; }
+
+  // The TLS handshake; the error names OpenSSL's reason (never key material).
+  asio::awaitable<Status> Handshake(asio::ssl::stream_base::handshake_type type);
+
+  // Sends close_notify and waits at most `limit` for the peer's; plaintext: nothing.
+  asio::awaitable<void> ShutdownTls(std::chrono::milliseconds limit);
+
+  // "TLSv1.3 TLS_AES_256_GCM_SHA384", or "off".
+  std::string Describe();
+
+ private:
+  asio::ip::tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> ctx_;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+};
+
+// Client leg, after `S` (or on a direct ClientHello): handshake as the server. A direct
+// connection must have negotiated ALPN "postgresql".
+asio::awaitable<Status> AcceptClientTls(Stream& client, std::shared_ptr<asio::ssl::context> ctx,
+                                        bool direct);
+
+// Upstream leg, on a freshly connected socket: SSLRequest, the one-byte answer, then the
+// handshake with the name checks of `options`. The server answering `N` is an error:
+// pgveil never falls back to plaintext when TLS is configured.
+asio::awaitable<Status> ConnectUpstreamTls(Stream& server, std::shared_ptr<asio::ssl::context> ctx,
+                                           const UpstreamTlsOptions& options,
+                                           const std::string& verify_name);
+
+}  // namespace pgveil::proxy
