@@ -23,14 +23,29 @@ std::string JoinDiagnostics(const std::vector<rules::Diagnostic>& ds) {
   return all;
 }
 
-policy::ColumnMask ToMask(const rules::ColumnRule& rule) {
-  std::string_view name = rule.transform ? rule.transform->Name() : "null";
-  if (name == "show") return {policy::Action::kPass, nullptr};
-  if (name == "null") return {policy::Action::kNull, nullptr};
-  return {policy::Action::kTransform, rule.transform};
+policy::FilterUse ToFilterUse(rules::Filter f) {
+  switch (f) {
+    case rules::Filter::kAllow:
+      return policy::FilterUse::kAllow;
+    case rules::Filter::kAligned:
+      return policy::FilterUse::kAligned;
+    case rules::Filter::kPseudonym:
+      return policy::FilterUse::kPseudonym;
+    case rules::Filter::kDeny:
+      break;
+  }
+  return policy::FilterUse::kDeny;
 }
 
 }  // namespace
+
+policy::ColumnMask MaskOfRule(const rules::ColumnRule& rule) {
+  std::string_view name = rule.transform ? rule.transform->Name() : "null";
+  policy::FilterUse filter = ToFilterUse(rule.filter);
+  if (name == "show") return {policy::Action::kPass, nullptr, policy::FilterUse::kAllow, "show"};
+  if (name == "null") return {policy::Action::kNull, nullptr, filter, "null"};
+  return {policy::Action::kTransform, rule.transform, filter, rule.spec};
+}
 
 struct RulesPolicyProvider::Impl {
   RulesProviderOptions options;
@@ -179,7 +194,7 @@ StatusOr<std::shared_ptr<const policy::Policy>> RulesPolicyProvider::ForLogin(
   if (it != impl_->policies.end()) return it->second;
   auto p = policy::Policy::Masked(rp->name(), snapshot,
                                   [&rp](const catalog::Relation& rel, const catalog::Column& col) {
-                                    return ToMask(rp->Lookup(rel.schema, rel.name, col.name));
+                                    return MaskOfRule(rp->Lookup(rel.schema, rel.name, col.name));
                                   });
   impl_->policies.emplace(rp->name(), p);
   return p;

@@ -12,7 +12,14 @@
 #include "pgveil/proxy/policy_provider.h"
 #include "pgveil/status.h"
 
+namespace pgveil::rules {
+struct ColumnRule;
+}
+
 namespace pgveil::app {
+
+// The policy-side mask of one rules column rule (transform, filter setting, spec).
+policy::ColumnMask MaskOfRule(const rules::ColumnRule& rule);
 
 struct RulesProviderOptions {
   std::string catalog_conninfo;

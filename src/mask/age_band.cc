@@ -32,6 +32,24 @@ class AgeBand final : public Transform {
   }
   OutputType Output(uint32_t, int32_t) const override { return TextOutput(); }
 
+  // Groups of birth dates start where the band changes from one day to the next (as of
+  // today). Dates only; `d > c` is `d >= c + 1 day`.
+  bool AlignedComparison(uint32_t type_oid, std::string_view op,
+                         std::string_view constant) const override {
+    if (type_oid != oid::kDate) return false;
+    int32_t d;
+    if (!datetime::DecodeDate(Format::kText, constant, &d).ok()) return false;
+    if (d == datetime::kDatePosInf || d == datetime::kDateNegInf) return false;
+    int64_t day = d;
+    if (op == ">" || op == "<=") {
+      ++day;
+    } else if (op != ">=" && op != "<") {
+      return false;
+    }
+    const int64_t today = today_ ? today_() : SystemToday();
+    return Band(day, today) != Band(day - 1, today);
+  }
+
  protected:
   Status DoApply(uint32_t type_oid, Format format, std::string_view value, std::string* out,
                  bool* out_null) const override {
@@ -55,16 +73,11 @@ class AgeBand final : public Transform {
       birth = datetime::FloorDiv(ts.us, datetime::kUsPerDay);
     }
     const int64_t today = today_ ? today_() : SystemToday();
-    int64_t by, ty;
-    int bm, bd, tm, td;
-    datetime::CivilFromDays(birth, &by, &bm, &bd);
-    datetime::CivilFromDays(today, &ty, &tm, &td);
-    int64_t age = ty - by - ((tm < bm || (tm == bm && td < bd)) ? 1 : 0);
-    if (age < 0) {
+    const int64_t lo = Band(birth, today);
+    if (lo < 0) {
       *out_null = true;
       return Status::Ok();
     }
-    const int64_t lo = age / width_ * width_;
     AppendInt(lo, out);
     out->push_back('-');
     AppendInt(lo + width_ - 1, out);
@@ -72,6 +85,17 @@ class AgeBand final : public Transform {
   }
 
  private:
+  // The lower age of the band of a birth day (days since 2000-01-01), or -1 if not born.
+  int64_t Band(int64_t birth, int64_t today) const {
+    int64_t by, ty;
+    int bm, bd, tm, td;
+    datetime::CivilFromDays(birth, &by, &bm, &bd);
+    datetime::CivilFromDays(today, &ty, &tm, &td);
+    int64_t age = ty - by - ((tm < bm || (tm == bm && td < bd)) ? 1 : 0);
+    if (age < 0) return -1;
+    return age / width_ * width_;
+  }
+
   int width_;
   std::function<int32_t()> today_;
 };

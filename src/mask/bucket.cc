@@ -43,6 +43,27 @@ class Bucket final : public Transform {
     return o_.label ? TextOutput() : Transform::Output(in_oid, in_typmod);
   }
 
+  // Groups start at the bucket bounds. `x >= b` and `x < b` need b on a bound; `x > c`
+  // and `x <= c` are the same comparisons with b = c + 1, for integer columns only.
+  bool AlignedComparison(uint32_t type_oid, std::string_view op,
+                         std::string_view constant) const override {
+    if (!Accepts(type_oid)) return false;
+    int64_t c;
+    auto res = std::from_chars(constant.data(), constant.data() + constant.size(), c);
+    if (res.ec != std::errc() || res.ptr != constant.data() + constant.size()) return false;
+    if (op == ">" || op == "<=") {
+      if (FamilyOf(type_oid) != TypeFamily::kInt || c == INT64_MAX) return false;
+      ++c;
+    } else if (op != ">=" && op != "<") {
+      return false;
+    }
+    if (o_.width) {
+      const Int128 off = static_cast<Int128>(c) - o_.origin;
+      return off % *o_.width == 0;
+    }
+    return std::binary_search(o_.bounds.begin(), o_.bounds.end(), c);
+  }
+
  protected:
   Status DoApply(uint32_t type_oid, Format format, std::string_view value, std::string* out,
                  bool* out_null) const override {

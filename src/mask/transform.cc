@@ -41,4 +41,8 @@ Status Transform::DoReverse(uint32_t, Format, std::string_view, std::string*) co
   return Unsupported(std::string(Name()) + " cannot be reversed");
 }
 
+bool Transform::AlignedComparison(uint32_t, std::string_view, std::string_view) const {
+  return false;
+}
+
 }  // namespace pgveil::mask

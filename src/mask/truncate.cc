@@ -29,6 +29,33 @@ class Truncate final : public Transform {
     }
   }
 
+  // Groups start at truncated values. Dates: `d > c` is `d >= c + 1 day`. Timestamps
+  // without time zone only (a timestamptz literal is read in the session's time zone,
+  // which pgveil does not follow), and only >= and <.
+  bool AlignedComparison(uint32_t type_oid, std::string_view op,
+                         std::string_view constant) const override {
+    if (!Accepts(type_oid)) return false;
+    if (type_oid == oid::kDate) {
+      int32_t days;
+      if (!datetime::DecodeDate(Format::kText, constant, &days).ok()) return false;
+      if (days == datetime::kDatePosInf || days == datetime::kDateNegInf) return false;
+      if (op == ">" || op == "<=") {
+        ++days;
+      } else if (op != ">=" && op != "<") {
+        return false;
+      }
+      return TruncDays(days) == days;
+    }
+    if (type_oid != oid::kTimestamp || (op != ">=" && op != "<")) return false;
+    datetime::Timestamp ts;
+    if (!datetime::DecodeTimestamp(type_oid, Format::kText, constant, &ts).ok()) return false;
+    if (ts.IsInfinite()) return false;
+    if (unit_ == TruncateUnit::kHour) return ts.us % kUsPerHour == 0;
+    if (ts.us % kUsPerDay != 0) return false;
+    const int64_t days = FloorDiv(ts.us, kUsPerDay);
+    return TruncDays(days) == days;
+  }
+
  protected:
   Status DoApply(uint32_t type_oid, Format format, std::string_view value, std::string* out,
                  bool*) const override {

@@ -2,8 +2,8 @@
 
 namespace pgveil::policy {
 namespace {
-const ColumnMask kNullMask{Action::kNull, nullptr};
-const ColumnMask kPassMask{Action::kPass, nullptr};
+const ColumnMask kNullMask{Action::kNull, nullptr, FilterUse::kDeny, "null"};
+const ColumnMask kPassMask{Action::kPass, nullptr, FilterUse::kAllow, "show"};
 }  // namespace
 
 std::shared_ptr<const Policy> Policy::Unmasked(std::string name) {

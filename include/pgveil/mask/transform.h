@@ -48,6 +48,15 @@ class Transform {
   Status Apply(uint32_t type_oid, Format format, std::optional<std::string_view> value,
                std::string* out, bool* out_null) const;
 
+  // For the query guard's `aligned` filter: true if `column <op> constant` (op one of
+  // ">=", ">", "<", "<=") is decided by the transform's output alone, i.e. the constant
+  // sits on a boundary between two groups of values the transform maps apart, so the
+  // comparison reveals nothing the masked value does not. `constant` is the literal's
+  // text (unquoted) read as a value of `type_oid`. False by default and for anything
+  // that cannot be read.
+  virtual bool AlignedComparison(uint32_t type_oid, std::string_view op,
+                                 std::string_view constant) const;
+
   // True for transforms that pgveil can undo (pseudonyms of integers and uuids).
   virtual bool Reversible() const { return false; }
 

@@ -23,9 +23,25 @@ enum class Action : uint8_t {
   kTransform,  // the transform's output
 };
 
+// How a protected column may be used outside a plain projection (WHERE, JOIN, GROUP BY,
+// ORDER BY, aggregates...): the rule's `filter` setting, enforced by the query guard.
+enum class FilterUse : uint8_t {
+  kDeny,       // not at all
+  kAligned,    // compared with constants on the transform's boundaries
+  kPseudonym,  // equality, IN and joins within one pseudonym domain
+  kAllow,      // freely
+};
+
 struct ColumnMask {
   Action action = Action::kNull;
   std::shared_ptr<const mask::Transform> transform;  // set for kTransform
+  FilterUse filter = FilterUse::kDeny;
+  // The rule's canonical description (e.g. `pseudonym{"domain":"member",...}`): two
+  // columns with the same spec share a pseudonym domain.
+  std::string spec;
+
+  // True when the value reaches a masked session changed (or not at all).
+  bool is_protected() const { return action != Action::kPass; }
 };
 
 // Decides the mask of one column; supplied by the rules adapter.
@@ -50,6 +66,10 @@ class Policy {
 
   // The mask of a result field with the given provenance.
   const ColumnMask& ForField(uint32_t table_oid, int16_t attnum) const;
+  // The mask of a column named by the query guard's lineage (same as ForField).
+  const ColumnMask& ForColumn(uint32_t table_oid, int16_t attnum) const {
+    return ForField(table_oid, attnum);
+  }
   // Whether the snapshot this policy was built on knows the relation.
   bool KnowsRelation(uint32_t table_oid) const;
   const catalog::Snapshot* snapshot() const { return snapshot_.get(); }

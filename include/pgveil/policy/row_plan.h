@@ -25,6 +25,33 @@ struct FieldPlan {
   uint32_t type_oid = 0;                       // the column's type as the server sends it
   mask::Format format = mask::Format::kText;
   mask::OutputType output;  // type written in the RowDescription
+  // The transform reads the value as text of this type (a column cast to text), or 0.
+  uint32_t text_of_type = 0;
+};
+
+// Where the value of one result field comes from, as the query guard traced it.
+struct FieldLineage {
+  enum class Kind : uint8_t {
+    kColumn,    // exactly the value of base column (table_oid, attnum): its mask
+    kCastText,  // that value cast to text: its mask, applied to the text
+    kValue,     // depends on no protected column: as sent
+    kNull,      // NULL
+  };
+  Kind kind = Kind::kNull;
+  uint32_t table_oid = 0;
+  int16_t attnum = 0;
+  uint32_t type_oid = 0;  // kCastText: the column's type
+};
+
+// The lineage of every field of a statement's rows.
+struct RowShape {
+  // One per field; when `open`, the fields [open_at, open_at + n) that the shape does not
+  // list come from system catalogs or set-returning functions and are decided by their
+  // provenance (unknown or none: as sent), and `fields` holds those before and after.
+  std::vector<FieldLineage> fields;
+  bool open = false;
+  size_t open_at = 0;
+  bool all_values = false;  // SHOW, EXPLAIN: every field is a value
 };
 
 class RowPlan {
@@ -35,6 +62,15 @@ class RowPlan {
   static std::shared_ptr<const RowPlan> Compile(const wire::RowDescription& desc,
                                                 std::shared_ptr<const Policy> policy,
                                                 const std::vector<int16_t>* formats);
+
+  // The same, with the guard's lineage of every field (masked sessions). Where the
+  // RowDescription names a base relation of the snapshot, it must agree with the
+  // lineage; nullptr when it does not, or when the field counts differ (the rows must
+  // then not be sent).
+  static std::shared_ptr<const RowPlan> Compile(const wire::RowDescription& desc,
+                                                std::shared_ptr<const Policy> policy,
+                                                const std::vector<int16_t>* formats,
+                                                const RowShape& shape);
 
   size_t size() const { return fields_.size(); }
   const FieldPlan& field(size_t i) const { return fields_[i]; }

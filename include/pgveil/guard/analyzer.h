@@ -1,0 +1,101 @@
+// The query guard: every statement of a masked session is read with the real PostgreSQL
+// parser (libpg_query) and checked against the session's Policy before it reaches the
+// server. See docs/guard.md for what is served and what is refused, and why.
+//
+// An Analyzer belongs to one Policy (and so to one rules version and catalog snapshot).
+// It is shared by every session under that policy: Analyze() is thread-safe and caches
+// verdicts by statement text. It never throws and never puts a literal of the statement
+// into a message.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgveil/guard/copy_inspect.h"
+#include "pgveil/policy/policy.h"
+#include "pgveil/policy/row_plan.h"
+
+namespace pgveil::guard {
+
+// A `$n` parameter whose value is a pseudonym to turn back into the real value.
+struct ParamReversal {
+  int index = 0;          // 0-based: $1 is 0
+  uint32_t type_oid = 0;  // the column's type: how the real value is written
+  std::shared_ptr<const mask::Transform> transform;
+  std::string column;  // for messages, e.g. "crm.members.member_id"
+};
+
+// What one statement of a query string does, as far as the session must know.
+struct StatementVerdict {
+  enum class Kind : uint8_t {
+    kOther,    // no rows, or rows described by `shape`
+    kDeclare,  // DECLARE `name` CURSOR: `shape` is the cursor's
+    kFetch,    // FETCH / MOVE from cursor `name`: the cursor's shape
+    kPrepare,  // PREPARE `name`: `shape` and `params` are the prepared statement's
+    kExecute,  // EXECUTE `name`: the prepared statement's shape; `execute_args` below
+    kDeallocate,
+  };
+  Kind kind = Kind::kOther;
+  std::string name;
+  bool is_move = false;
+  bool all = false;  // DEALLOCATE ALL
+  // Rows the statement returns: one lineage per field. nullptr when it returns none.
+  std::shared_ptr<const policy::RowShape> shape;
+  std::vector<ParamReversal> params;  // kPrepare
+  // kExecute: the byte span of each argument in the statement text, when it is a plain
+  // literal (unquoted text in `execute_arg_text`); {0, 0} when it is not.
+  std::vector<std::pair<size_t, size_t>> execute_arg_spans;
+  std::vector<std::string> execute_arg_text;
+};
+
+struct Verdict {
+  bool refused = false;
+  std::string sqlstate;  // 42501 or 0A000 when refused
+  std::string message;   // names the construct and the column, never a literal
+  std::string hint;
+  // The text to send to the server: the statement itself, or with pseudonym literals
+  // turned back into real values.
+  std::string sql;
+  bool rewritten = false;
+  std::vector<StatementVerdict> statements;
+  std::vector<ParamReversal> params;  // for the extended protocol's Bind
+  std::vector<CopyStatement> copies;  // COPY ... TO STDOUT of a table, in order
+  bool touches_protected = false;     // reads a relation with protected columns
+};
+
+class Analyzer {
+ public:
+  // `on_unknown_relation` (may be empty) is called when a statement names a relation
+  // the snapshot does not hold, so that the owner can refresh the catalog.
+  explicit Analyzer(std::shared_ptr<const policy::Policy> policy);
+  ~Analyzer();
+  Analyzer(const Analyzer&) = delete;
+  Analyzer& operator=(const Analyzer&) = delete;
+
+  // The verdict for one Query or Parse text. Cached by text.
+  std::shared_ptr<const Verdict> Analyze(std::string_view sql) const;
+
+  // Same, bypassing the cache (for benchmarks).
+  std::shared_ptr<const Verdict> AnalyzeUncached(std::string_view sql) const;
+
+  const std::shared_ptr<const policy::Policy>& policy() const { return policy_; }
+
+  // The analyzer of a policy, shared: created on first use, kept while sessions hold it.
+  static std::shared_ptr<const Analyzer> For(const std::shared_ptr<const policy::Policy>& policy);
+
+ private:
+  struct Cache;
+  std::shared_ptr<const policy::Policy> policy_;
+  std::unique_ptr<Cache> cache_;
+};
+
+// Turns a pseudonym (a literal's text, or a Bind parameter in `format`) back into the
+// real value, written in the same format. An error (kInvalidArgument) when the value is
+// not a pseudonym of the column's domain.
+Status ReversePseudonym(const ParamReversal& p, mask::Format format, std::string_view value,
+                        std::string* out);
+
+}  // namespace pgveil::guard

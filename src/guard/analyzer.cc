@@ -1,0 +1,378 @@
+// Statement classes, the verdict cache, and the one boundary where a refusal found
+// during the walk becomes a verdict.
+#include "pgveil/guard/analyzer.h"
+
+#include <pg_query.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "guard/names.h"
+#include "guard/scope.h"
+
+namespace pgveil::guard {
+namespace {
+
+constexpr size_t kCacheEntries = 4096;
+constexpr size_t kMaxCachedText = 16 * 1024;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// How PostgreSQL names a statement class in its own messages, roughly.
+std::string StatementName(const std::string& node) {
+  static const std::map<std::string, std::string> names = {
+      {"DoStmt", "DO"},
+      {"CallStmt", "CALL"},
+      {"LockStmt", "LOCK"},
+      {"VacuumStmt", "VACUUM / ANALYZE"},
+      {"LoadStmt", "LOAD"},
+      {"CreateStmt", "CREATE TABLE"},
+      {"CreateTableAsStmt", "CREATE TABLE AS"},
+      {"CreateFunctionStmt", "CREATE FUNCTION"},
+      {"ViewStmt", "CREATE VIEW"},
+      {"DropStmt", "DROP"},
+      {"AlterTableStmt", "ALTER TABLE"},
+      {"TruncateStmt", "TRUNCATE"},
+      {"GrantStmt", "GRANT / REVOKE"},
+      {"GrantRoleStmt", "GRANT / REVOKE role"},
+      {"CopyStmt", "COPY"},
+      {"MergeStmt", "MERGE"},
+      {"CheckPointStmt", "CHECKPOINT"},
+      {"ReindexStmt", "REINDEX"},
+      {"ClusterStmt", "CLUSTER"},
+      {"CreateRoleStmt", "CREATE ROLE"},
+      {"AlterRoleStmt", "ALTER ROLE"},
+      {"CreateExtensionStmt", "CREATE EXTENSION"},
+      {"IndexStmt", "CREATE INDEX"},
+      {"RuleStmt", "CREATE RULE"},
+      {"CreateTrigStmt", "CREATE TRIGGER"},
+      {"CommentStmt", "COMMENT"},
+      {"SecLabelStmt", "SECURITY LABEL"},
+      {"AlterSystemStmt", "ALTER SYSTEM"},
+      {"CreateSchemaStmt", "CREATE SCHEMA"},
+      {"ReassignOwnedStmt", "REASSIGN OWNED"},
+      {"DropOwnedStmt", "DROP OWNED"},
+  };
+  auto it = names.find(node);
+  if (it != names.end()) return it->second;
+  std::string s = node;
+  if (s.size() > 4 && s.compare(s.size() - 4, 4, "Stmt") == 0) s.resize(s.size() - 4);
+  return s;
+}
+
+constexpr char kClassHint[] =
+    "Masked sessions may run SELECT, INSERT, UPDATE, DELETE, COPY ... TO STDOUT of a table, "
+    "COPY ... FROM STDIN, cursors, prepared statements, transaction control, and SET of "
+    "session settings.";
+
+class StatementAnalysis {
+ public:
+  StatementAnalysis(const policy::Policy& policy, std::string_view sql) : walker_(policy, sql) {}
+
+  StatementVerdict Statement(const json& stmt);
+  Walker& walker() { return walker_; }
+
+ private:
+  StatementVerdict Rows(const Output& out) {
+    StatementVerdict sv;
+    if (out.rows) sv.shape = Walker::ShapeOf(out);
+    return sv;
+  }
+  [[noreturn]] void Refuse(std::string sqlstate, std::string message,
+                           std::string hint = kClassHint) {
+    throw Refusal{std::move(sqlstate), std::move(message), std::move(hint)};
+  }
+  void Setting(const json& b);
+
+  Walker walker_;
+};
+
+void StatementAnalysis::Setting(const json& b) {
+  const std::string kind = Str(b, "kind");
+  if (kind == "VAR_RESET_ALL") return;
+  const std::string name = Lower(Str(b, "name"));
+  if (name == "role" || name == "session_authorization") {
+    Refuse("42501",
+           std::string("SET ") + (name == "role" ? "ROLE" : "SESSION AUTHORIZATION") +
+               " is not available to masked sessions",
+           "pgveil masks by the login the server verified; switching roles is not allowed.");
+  }
+  if (name == "client_encoding") {
+    std::string value;
+    for (const auto& a : b.value("args", json::array())) {
+      if (NodeType(a) == "A_Const") value = Lower(Str(NodeBody(a)["sval"], "sval"));
+    }
+    if (kind == "VAR_SET_VALUE" && (value == "utf8" || value == "utf-8" || value == "unicode")) {
+      return;
+    }
+    Refuse("42501", "masked sessions must keep client_encoding UTF8",
+           "pgveil reads statements as UTF-8; other encodings could be read differently by the "
+           "server.");
+  }
+  if (name == "search_path" || name == "standard_conforming_strings" || name == "backslash_quote") {
+    Refuse("42501", "masked sessions may not change " + name,
+           "It changes how the server reads or resolves SQL, which pgveil must read the same "
+           "way.");
+  }
+  if (ClassifySetting(name) != SettingClass::kAllowed) {
+    Refuse("42501", "masked sessions may not change setting " + name,
+           "Masked sessions may change session settings such as application_name, TimeZone, "
+           "DateStyle, statement_timeout and work_mem.");
+  }
+}
+
+StatementVerdict StatementAnalysis::Statement(const json& stmt) {
+  const std::string& t = NodeType(stmt);
+  const json& b = NodeBody(stmt);
+  if (t == "SelectStmt") return Rows(walker_.TopSelect(stmt));
+  if (t == "InsertStmt") return Rows(walker_.Insert(b));
+  if (t == "UpdateStmt") return Rows(walker_.Update(b));
+  if (t == "DeleteStmt") return Rows(walker_.Delete(b));
+  if (t == "TransactionStmt" || t == "DiscardStmt" || t == "ListenStmt" || t == "UnlistenStmt" ||
+      t == "ClosePortalStmt" || t == "NotifyStmt") {
+    return {};
+  }
+  if (t == "VariableSetStmt") {
+    Setting(b);
+    return {};
+  }
+  if (t == "VariableShowStmt") {
+    StatementVerdict sv;
+    auto shape = std::make_shared<policy::RowShape>();
+    shape->all_values = true;
+    sv.shape = shape;
+    return sv;
+  }
+  if (t == "ExplainStmt") {
+    for (const auto& o : b.value("options", json::array())) {
+      const json& d = NodeBody(o);
+      const std::string opt = Str(d, "defname");
+      if (opt == "analyze") {
+        Refuse("42501", "EXPLAIN ANALYZE is not available to masked sessions",
+               "Run EXPLAIN without ANALYZE.");
+      }
+    }
+    Statement(b["query"]);
+    StatementVerdict sv;
+    auto shape = std::make_shared<policy::RowShape>();
+    shape->all_values = true;
+    sv.shape = shape;
+    return sv;
+  }
+  if (t == "CopyStmt") {
+    if (Has(b, "filename") || b.value("is_program", false)) {
+      Refuse("42501", "COPY to or from a file or program is not available to masked sessions",
+             "Use COPY ... TO STDOUT or COPY ... FROM STDIN.");
+    }
+    if (Has(b, "query")) {
+      Refuse("0A000", "COPY (query) TO is not available to masked sessions",
+             "COPY a table, or run the query as a SELECT.");
+    }
+    if (Has(b, "whereClause")) {
+      Refuse("0A000", "COPY ... WHERE is not available to masked sessions");
+    }
+    Scope scope;
+    walker_.DmlTarget(b["relation"], &scope);
+    return {};
+  }
+  if (t == "PrepareStmt") {
+    // The parameters of a prepared statement are its own, not the message's.
+    auto outer = std::move(walker_.params);
+    walker_.params.clear();
+    StatementVerdict sv = Statement(b["query"]);
+    sv.kind = StatementVerdict::Kind::kPrepare;
+    sv.name = Str(b, "name");
+    sv.params = std::move(walker_.params);
+    walker_.params = std::move(outer);
+    return sv;
+  }
+  if (t == "ExecuteStmt") {
+    StatementVerdict sv;
+    sv.kind = StatementVerdict::Kind::kExecute;
+    sv.name = Str(b, "name");
+    for (const auto& p : b.value("params", json::array())) {
+      walker_.LooseValue(p);
+      const json* c = &p;
+      if (NodeType(*c) == "TypeCast") c = &NodeBody(*c)["arg"];
+      if (NodeType(*c) == "A_Const") {
+        sv.execute_arg_spans.push_back({NodeBody(*c).value("location", size_t{0}), 0});
+      } else {
+        sv.execute_arg_spans.push_back({0, 0});
+      }
+    }
+    return sv;
+  }
+  if (t == "DeallocateStmt") {
+    StatementVerdict sv;
+    sv.kind = StatementVerdict::Kind::kDeallocate;
+    sv.name = Str(b, "name");
+    sv.all = !Has(b, "name");
+    return sv;
+  }
+  if (t == "DeclareCursorStmt") {
+    StatementVerdict sv = Statement(b["query"]);
+    sv.kind = StatementVerdict::Kind::kDeclare;
+    sv.name = Str(b, "portalname");
+    return sv;
+  }
+  if (t == "FetchStmt") {
+    StatementVerdict sv;
+    sv.kind = StatementVerdict::Kind::kFetch;
+    sv.name = Str(b, "portalname");
+    sv.is_move = b.value("ismove", false);
+    return sv;
+  }
+  Refuse("42501", StatementName(t) + " is not available to masked sessions");
+}
+
+}  // namespace
+
+struct Analyzer::Cache {
+  mutable std::shared_mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<const Verdict>> verdicts;
+};
+
+Analyzer::Analyzer(std::shared_ptr<const policy::Policy> policy)
+    : policy_(std::move(policy)), cache_(std::make_unique<Cache>()) {}
+
+Analyzer::~Analyzer() = default;
+
+std::shared_ptr<const Verdict> Analyzer::Analyze(std::string_view sql) const {
+  std::string key(sql);
+  {
+    std::shared_lock lock(cache_->mu);
+    auto it = cache_->verdicts.find(key);
+    if (it != cache_->verdicts.end()) return it->second;
+  }
+  auto v = AnalyzeUncached(sql);
+  if (key.size() <= kMaxCachedText) {
+    std::unique_lock lock(cache_->mu);
+    if (cache_->verdicts.size() >= kCacheEntries) cache_->verdicts.clear();
+    cache_->verdicts.emplace(std::move(key), v);
+  }
+  return v;
+}
+
+std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) const {
+  auto v = std::make_shared<Verdict>();
+  auto refuse = [&](std::string sqlstate, std::string message, std::string hint) {
+    v->refused = true;
+    v->sqlstate = std::move(sqlstate);
+    v->message = std::move(message);
+    v->hint = std::move(hint);
+    v->statements.clear();
+    v->params.clear();
+    return v;
+  };
+  const std::string text(sql);
+  PgQueryParseResult r = pg_query_parse(text.c_str());
+  std::unique_ptr<PgQueryParseResult, void (*)(PgQueryParseResult*)> free_result(
+      &r, [](PgQueryParseResult* p) { pg_query_free_parse_result(*p); });
+  if (r.error != nullptr) {
+    // The parser's message can quote the statement: not repeated.
+    return refuse("42601", "syntax error in a statement checked by pgveil",
+                  "pgveil reads every statement of this login with PostgreSQL's parser before "
+                  "it is sent; fix the statement's syntax.");
+  }
+  json tree = json::parse(r.parse_tree, nullptr, false);
+  if (tree.is_discarded()) return refuse("0A000", "pgveil cannot analyse this statement", "");
+  StatementAnalysis analysis(*policy_, text);
+  try {
+    for (const auto& raw : tree.value("stmts", json::array())) {
+      v->statements.push_back(analysis.Statement(raw["stmt"]));
+    }
+  } catch (const Refusal& refusal) {
+    return refuse(refusal.sqlstate, refusal.message, refusal.hint);
+  } catch (const json::exception&) {
+    return refuse("0A000", "pgveil cannot analyse this statement", "");
+  }
+  Walker& w = analysis.walker();
+  v->touches_protected = w.touches_protected;
+  if (w.touches_protected && w.uses_timing_or_notify) {
+    return refuse("42501",
+                  "pg_sleep and pg_notify are not available in statements that read protected "
+                  "relations",
+                  "They can signal protected values through timing or notifications.");
+  }
+  v->params = std::move(w.params);
+  // Literal pseudonyms turned back into real values, back to front.
+  v->sql = text;
+  auto rewrites = w.rewrites;
+  std::sort(rewrites.begin(), rewrites.end(),
+            [](const Rewrite& a, const Rewrite& b) { return a.pos > b.pos; });
+  for (const auto& rw : rewrites) {
+    v->sql.replace(rw.pos, rw.len, rw.text);
+    v->rewritten = true;
+  }
+  // EXECUTE arguments that are plain literals: the session may have to translate them.
+  for (auto& sv : v->statements) {
+    for (auto& span : sv.execute_arg_spans) {
+      size_t len = 0;
+      bool quoted = false;
+      std::string value;
+      if (span.first != 0 && LiteralSpan(text, span.first, &len, &quoted)) {
+        value = quoted ? text.substr(span.first + 1, len - 2) : text.substr(span.first, len);
+      }
+      if (value.empty() || value.find('\'') != std::string::npos) {
+        span = {0, 0};
+        sv.execute_arg_text.emplace_back();
+        continue;
+      }
+      span.second = len;
+      sv.execute_arg_text.push_back(std::move(value));
+    }
+  }
+  if (v->rewritten) {
+    for (const auto& sv : v->statements) {
+      for (const auto& span : sv.execute_arg_spans) {
+        if (span.second != 0) {
+          return refuse("0A000",
+                        "pgveil cannot translate pseudonyms and EXECUTE arguments in one string",
+                        "Send the EXECUTE on its own.");
+        }
+      }
+    }
+  }
+  if (text.find_first_of("cC") != std::string::npos) {
+    auto summary = InspectStatements(text);
+    if (summary.ok()) {
+      for (const auto& c : summary->copies) {
+        if (!c.is_from && !c.uses_file && !c.is_query) v->copies.push_back(c);
+      }
+    }
+  }
+  return v;
+}
+
+std::shared_ptr<const Analyzer> Analyzer::For(const std::shared_ptr<const policy::Policy>& policy) {
+  static std::mutex mu;
+  static std::map<const policy::Policy*, std::weak_ptr<const Analyzer>> analyzers;
+  std::lock_guard lock(mu);
+  auto it = analyzers.find(policy.get());
+  if (it != analyzers.end()) {
+    if (auto a = it->second.lock(); a && a->policy() == policy) return a;
+  }
+  for (auto i = analyzers.begin(); i != analyzers.end();) {
+    i = i->second.expired() ? analyzers.erase(i) : std::next(i);
+  }
+  auto a = std::make_shared<const Analyzer>(policy);
+  analyzers[policy.get()] = a;
+  return a;
+}
+
+Status ReversePseudonym(const ParamReversal& p, mask::Format format, std::string_view value,
+                        std::string* out) {
+  if (!p.transform) return InvalidArgument("no pseudonym transform");
+  Status st = p.transform->Reverse(p.type_oid, format, value, out);
+  if (!st.ok()) return InvalidArgument("not a pseudonym of the column's domain");
+  return Status::Ok();
+}
+
+}  // namespace pgveil::guard

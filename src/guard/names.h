@@ -1,0 +1,31 @@
+// The guard's name lists: built-in functions a masked session may call, functions it
+// may never call, system relations that are side channels, and settings it may change.
+#pragma once
+
+#include <string_view>
+
+namespace pgveil::guard {
+
+enum class FunctionClass {
+  kAllowed,      // a built-in that computes from its arguments only
+  kCount,        // count(): reveals no value of its argument
+  kNoProtected,  // allowed only in statements that read no protected relation
+  kRefused,      // runs SQL from strings, maps tables to XML/JSON, files, ...
+  kUnknown,      // not a built-in pgveil knows: refused
+};
+
+// `schema` is empty when the call is unqualified; only pg_catalog functions are known.
+FunctionClass ClassifyFunction(std::string_view schema, std::string_view name);
+
+// Relations of pg_catalog / information_schema that masked sessions may not read
+// (statistics, activity, authentication, large objects, server files).
+bool IsSideChannelRelation(std::string_view name);
+
+// True for a system schema whose relations hold no member data.
+bool IsSystemSchema(std::string_view schema);
+
+enum class SettingClass { kAllowed, kRefused };
+// Settings a masked session may SET / RESET / SHOW. `name` is lower case.
+SettingClass ClassifySetting(std::string_view name);
+
+}  // namespace pgveil::guard

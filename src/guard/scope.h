@@ -1,0 +1,64 @@
+// Name resolution for the guard's walk: the FROM items visible at one query level, and
+// the WITH queries visible from it. Internal to the guard.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "guard/walker.h"
+
+namespace pgveil::guard {
+
+// One FROM item: a relation, subquery, CTE or function, by the name it is referred to.
+struct Entry {
+  std::string name;  // alias, or the relation's name
+  std::string schema;
+  std::vector<std::string> colnames;
+  std::vector<Lineage> cols;
+  bool open = false;  // system catalog or function: columns not listed carry open_lineage
+  Lineage open_lineage;
+  bool has_protected = false;
+  char relkind = 0;  // pg_class.relkind for relations of the snapshot
+  std::string what;  // for messages: "crm.members", "subquery s", ...
+};
+
+struct Scope {
+  const Scope* parent = nullptr;
+  std::vector<Entry> entries;
+};
+
+struct CteScope {
+  const CteScope* parent = nullptr;
+  std::map<std::string, Output> ctes;
+  const Output* Find(const std::string& name) const {
+    for (const CteScope* s = this; s != nullptr; s = s->parent) {
+      auto it = s->ctes.find(name);
+      if (it != s->ctes.end()) return &it->second;
+    }
+    return nullptr;
+  }
+};
+
+// Helpers over libpg_query's JSON nodes: {"NodeType": {...fields...}}.
+inline const std::string& NodeType(const json& node) {
+  static const std::string kNone;
+  return node.is_object() && !node.empty() ? node.begin().key() : kNone;
+}
+inline const json& NodeBody(const json& node) { return node.begin().value(); }
+inline std::string Str(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+inline bool Has(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && !it->is_null();
+}
+// The byte span of a plain literal at `pos` of `sql`: a number, or a '...' string
+// (standard conforming: only '' escapes). False for anything else (E'', U&'', $$...$$).
+bool LiteralSpan(std::string_view sql, size_t pos, size_t* len, bool* quoted);
+
+// The strings of a name list ([{"String": {"sval": "x"}}, ...]); "*" for A_Star.
+std::vector<std::string> Names(const json& list);
+
+}  // namespace pgveil::guard

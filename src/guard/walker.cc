@@ -1,0 +1,590 @@
+// Queries: WITH, FROM, the clauses of a SELECT, set operations, VALUES, views, and the
+// data-modifying statements. Expressions are in walker_expr.cc.
+#include <pg_query.h>
+
+#include <memory>
+
+#include "guard/names.h"
+#include "guard/scope.h"
+
+namespace pgveil::guard {
+namespace {
+
+constexpr int kMaxDepth = 32;
+
+std::string Qualified(const catalog::Relation& rel) { return rel.schema + "." + rel.name; }
+
+void RenameColumns(const json& alias, Entry* e) {
+  if (!Has(alias, "colnames")) return;
+  auto names = Names(alias["colnames"]);
+  for (size_t i = 0; i < names.size() && i < e->colnames.size(); ++i) e->colnames[i] = names[i];
+}
+
+Entry EntryOf(const Output& out, std::string name, std::string what) {
+  Entry e;
+  e.name = std::move(name);
+  e.colnames = out.names;
+  e.cols = out.cols;
+  e.open = out.open;
+  e.open_lineage = out.open_lineage;
+  e.what = std::move(what);
+  for (const auto& c : e.cols) e.has_protected |= c.is_protected();
+  e.has_protected |= e.open && e.open_lineage.is_protected();
+  return e;
+}
+
+}  // namespace
+
+std::vector<std::string> Names(const json& list) {
+  std::vector<std::string> out;
+  if (!list.is_array()) return out;
+  for (const auto& n : list) {
+    const std::string& t = NodeType(n);
+    if (t == "String") {
+      out.push_back(Str(NodeBody(n), "sval"));
+    } else if (t == "A_Star") {
+      out.push_back("*");
+    } else {
+      out.push_back("");
+    }
+  }
+  return out;
+}
+
+void Walker::Refuse(std::string sqlstate, std::string message, std::string hint) {
+  throw Refusal{std::move(sqlstate), std::move(message), std::move(hint)};
+}
+
+std::shared_ptr<const policy::RowShape> Walker::ShapeOf(const Output& out) {
+  auto shape = std::make_shared<policy::RowShape>();
+  for (const auto& c : out.cols) {
+    policy::FieldLineage f;
+    switch (c.kind) {
+      case Lineage::Kind::kColumn:
+        f.kind = policy::FieldLineage::Kind::kColumn;
+        break;
+      case Lineage::Kind::kCastText:
+        f.kind = policy::FieldLineage::Kind::kCastText;
+        break;
+      case Lineage::Kind::kValue:
+        f.kind = policy::FieldLineage::Kind::kValue;
+        break;
+      case Lineage::Kind::kTainted:
+        f.kind = policy::FieldLineage::Kind::kNull;  // never reached: refused as an output
+        break;
+    }
+    f.table_oid = c.oid;
+    f.attnum = c.attnum;
+    f.type_oid = c.type_oid;
+    shape->fields.push_back(f);
+  }
+  shape->open = out.open;
+  shape->open_at = out.open_at;
+  return shape;
+}
+
+void Walker::CheckOutputs(const Output& out) {
+  for (size_t i = 0; i < out.cols.size(); ++i) {
+    if (out.cols[i].kind == Lineage::Kind::kTainted) {
+      Refuse("42501",
+             "result column \"" + out.names[i] + "\" is computed from protected column " +
+                 out.cols[i].column,
+             "Select the column itself to see its masked value.");
+    }
+  }
+  if (out.open && out.open_lineage.kind == Lineage::Kind::kTainted) {
+    Refuse("42501", "a result column is computed from protected column " + out.open_lineage.column,
+           "Select the column itself to see its masked value.");
+  }
+}
+
+Output Walker::TopSelect(const json& select) {
+  Output out = Query(select, nullptr, nullptr, 0);
+  CheckOutputs(out);
+  return out;
+}
+
+const CteScope* Walker::With(const json& with, const Scope* outer, const CteScope* ctes, int depth,
+                             CteScope* storage) {
+  storage->parent = ctes;
+  const bool recursive = with.value("recursive", false);
+  if (!Has(with, "ctes")) return storage;
+  for (const auto& c : with["ctes"]) {
+    if (NodeType(c) != "CommonTableExpr") Refuse("0A000", "pgveil cannot analyse this WITH clause");
+    const json& cte = NodeBody(c);
+    std::string name = Str(cte, "ctename");
+    const json& q = cte["ctequery"];
+    const std::string& qt = NodeType(q);
+    Output out;
+    if (qt == "SelectStmt") {
+      const json& s = NodeBody(q);
+      if (recursive && Str(s, "op") == "SETOP_UNION" && Has(s, "larg")) {
+        // The non-recursive arm names the columns; then the whole, with itself visible.
+        Output seed = Select(s["larg"], outer, storage, depth + 1);
+        if (Has(cte, "aliascolnames")) {
+          auto names = Names(cte["aliascolnames"]);
+          for (size_t i = 0; i < names.size() && i < seed.names.size(); ++i) {
+            seed.names[i] = names[i];
+          }
+        }
+        storage->ctes[name] = seed;
+        // Twice, so that lineage that flows through the recursion is seen.
+        for (int round = 0; round < 2; ++round) {
+          Output full = SetOperation(s, outer, storage, depth + 1);
+          for (size_t i = 0; i < full.names.size() && i < seed.names.size(); ++i) {
+            full.names[i] = seed.names[i];
+          }
+          storage->ctes[name] = full;
+        }
+        continue;
+      }
+      out = Query(q, outer, storage, depth + 1);
+    } else if (qt == "InsertStmt") {
+      out = Insert(NodeBody(q));
+    } else if (qt == "UpdateStmt") {
+      out = Update(NodeBody(q));
+    } else if (qt == "DeleteStmt") {
+      out = Delete(NodeBody(q));
+    } else {
+      Refuse("0A000", "pgveil cannot analyse this WITH query");
+    }
+    if (Has(cte, "aliascolnames")) {
+      auto names = Names(cte["aliascolnames"]);
+      for (size_t i = 0; i < names.size() && i < out.names.size(); ++i) out.names[i] = names[i];
+    }
+    storage->ctes[name] = std::move(out);
+  }
+  return storage;
+}
+
+Output Walker::Query(const json& node, const Scope* outer, const CteScope* ctes, int depth) {
+  if (NodeType(node) != "SelectStmt") Refuse("0A000", "pgveil cannot analyse this query");
+  return Select(NodeBody(node), outer, ctes, depth);
+}
+
+Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, int depth) {
+  if (depth > kMaxDepth) Refuse("0A000", "the statement nests too deeply for pgveil to analyse");
+  CteScope with_storage;
+  if (Has(s, "withClause")) ctes = With(s["withClause"], outer, ctes, depth, &with_storage);
+  if (Has(s, "intoClause")) {
+    Refuse("42501", "SELECT INTO creates a table, which masked sessions may not do");
+  }
+  if (Str(s, "op") != "" && Str(s, "op") != "SETOP_NONE") {
+    Output out = SetOperation(s, outer, ctes, depth);
+    Scope empty{outer, {}};
+    Sort(s.value("sortClause", json()), out, &empty, ctes, depth);
+    if (Has(s, "limitCount")) Use(Expr(s["limitCount"], &empty, ctes, depth), "LIMIT");
+    if (Has(s, "limitOffset")) Use(Expr(s["limitOffset"], &empty, ctes, depth), "OFFSET");
+    return out;
+  }
+  if (Has(s, "valuesLists")) return Values(s["valuesLists"], outer, ctes, depth);
+
+  Scope scope{outer, {}};
+  if (Has(s, "fromClause")) {
+    for (const auto& item : s["fromClause"]) FromItem(item, &scope, ctes, depth);
+  }
+  if (Has(s, "whereClause")) Use(Expr(s["whereClause"], &scope, ctes, depth), "WHERE");
+
+  Output out = TargetList(s.value("targetList", json::array()), &scope, ctes, depth);
+  if (Has(s, "groupClause")) {
+    for (const auto& g : s["groupClause"]) {
+      // GROUP BY <ordinal> refers to a result column.
+      if (NodeType(g) == "A_Const" && Has(NodeBody(g), "ival")) {
+        int n = NodeBody(g)["ival"].value("ival", 0);
+        if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
+          UseEquality(out.cols[n - 1], "GROUP BY");
+          continue;
+        }
+      }
+      const std::string& gt = NodeType(g);
+      if (gt == "GroupingSet") {
+        Use(Expr(g, &scope, ctes, depth), "GROUPING SETS");
+        continue;
+      }
+      UseEquality(Expr(g, &scope, ctes, depth), "GROUP BY");
+    }
+  }
+  if (Has(s, "havingClause")) Use(Expr(s["havingClause"], &scope, ctes, depth), "HAVING");
+  if (Has(s, "windowClause")) {
+    for (const auto& w : s["windowClause"]) {
+      const json& wd = NodeBody(w);
+      if (Has(wd, "partitionClause")) {
+        for (const auto& p : wd["partitionClause"]) {
+          UseEquality(Expr(p, &scope, ctes, depth), "PARTITION BY");
+        }
+      }
+      if (Has(wd, "orderClause")) Sort(wd["orderClause"], Output{}, &scope, ctes, depth);
+    }
+  }
+  if (Has(s, "distinctClause")) {
+    bool plain_distinct = true;
+    for (const auto& d : s["distinctClause"]) {
+      if (!d.empty()) {
+        plain_distinct = false;
+        UseEquality(Expr(d, &scope, ctes, depth), "DISTINCT ON");
+      }
+    }
+    if (plain_distinct) {
+      for (const auto& c : out.cols) UseEquality(c, "DISTINCT");
+    }
+  }
+  Sort(s.value("sortClause", json()), out, &scope, ctes, depth);
+  if (Has(s, "limitCount")) Use(Expr(s["limitCount"], &scope, ctes, depth), "LIMIT");
+  if (Has(s, "limitOffset")) Use(Expr(s["limitOffset"], &scope, ctes, depth), "OFFSET");
+  return out;
+}
+
+Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* ctes, int depth) {
+  Output out;
+  {
+    for (const auto& t : list) {
+      const json& rt = NodeBody(t);
+      const json& val = rt["val"];
+      if (NodeType(val) == "ColumnRef") {
+        auto fields = Names(NodeBody(val)["fields"]);
+        if (!fields.empty() && fields.back() == "*") {
+          // `*` or `alias.*`: every column of the matching FROM items, in order.
+          bool matched = false;
+          for (const auto& e : scope->entries) {
+            if (fields.size() > 1 && e.name != fields[fields.size() - 2]) continue;
+            matched = true;
+            for (size_t i = 0; i < e.cols.size(); ++i) {
+              out.names.push_back(e.colnames[i]);
+              out.cols.push_back(e.cols[i]);
+            }
+            if (e.open) {
+              if (out.open) {
+                Refuse("0A000",
+                       "pgveil cannot expand * over more than one system catalog or function",
+                       "Name the columns you need.");
+              }
+              out.open = true;
+              out.open_at = out.cols.size();
+              out.open_lineage = e.open_lineage;
+            }
+          }
+          if (!matched && fields.size() > 1) {
+            Refuse("0A000", "pgveil cannot resolve this * reference", "Name the columns you need.");
+          }
+          continue;
+        }
+      }
+      std::string name = Str(rt, "name");
+      if (name.empty()) {
+        const std::string& vt = NodeType(val);
+        if (vt == "ColumnRef") {
+          auto f = Names(NodeBody(val)["fields"]);
+          name = f.empty() ? "?column?" : f.back();
+        } else if (vt == "FuncCall") {
+          auto f = Names(NodeBody(val)["funcname"]);
+          name = f.empty() ? "?column?" : f.back();
+        } else {
+          name = "?column?";
+        }
+      }
+      out.names.push_back(name);
+      out.cols.push_back(Expr(val, scope, ctes, depth));
+    }
+  }
+  return out;
+}
+
+void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope,
+                  const CteScope* ctes, int depth) {
+  if (!sort_clause.is_array()) return;
+  for (const auto& item : sort_clause) {
+    if (NodeType(item) != "SortBy") Refuse("0A000", "pgveil cannot analyse this ORDER BY");
+    const json& node = NodeBody(item)["node"];
+    const std::string& t = NodeType(node);
+    if (t == "A_Const" && Has(NodeBody(node), "ival")) {
+      int n = NodeBody(node)["ival"].value("ival", 0);
+      if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
+        Use(out.cols[n - 1], "ORDER BY");
+        continue;
+      }
+    }
+    if (t == "ColumnRef") {
+      auto f = Names(NodeBody(node)["fields"]);
+      if (f.size() == 1) {
+        bool found = false;
+        for (size_t i = 0; i < out.names.size(); ++i) {
+          if (out.names[i] == f[0]) {
+            Use(out.cols[i], "ORDER BY");
+            found = true;
+            break;
+          }
+        }
+        if (found) continue;
+      }
+    }
+    Use(Expr(node, scope, ctes, depth), "ORDER BY");
+  }
+}
+
+Output Walker::SetOperation(const json& s, const Scope* outer, const CteScope* ctes, int depth) {
+  Output l = Select(s["larg"], outer, ctes, depth + 1);
+  Output r = Select(s["rarg"], outer, ctes, depth + 1);
+  const bool all = s.value("all", false);
+  const std::string op = Str(s, "op");
+  if (l.open || r.open) {
+    Refuse("0A000", "pgveil cannot combine * over system catalogs or functions in a set operation",
+           "Name the columns you need.");
+  }
+  Output out = l;
+  for (size_t i = 0; i < out.cols.size() && i < r.cols.size(); ++i) {
+    const Lineage& a = l.cols[i];
+    const Lineage& b = r.cols[i];
+    if (!all || op != "SETOP_UNION") {
+      // UNION, INTERSECT and EXCEPT compare rows.
+      UseEquality(a, "a set operation");
+      UseEquality(b, "a set operation");
+    }
+    if (!a.is_protected() && !b.is_protected()) {
+      out.cols[i] = Lineage{};
+    } else if (a.kind == b.kind && a.kind != Lineage::Kind::kTainted && a.mask != nullptr &&
+               b.mask != nullptr && a.mask->spec == b.mask->spec &&
+               a.mask->action == b.mask->action) {
+      // The same mask on every arm: the result carries it (the first arm's column).
+    } else {
+      Lineage t = a.is_protected() ? a : b;
+      t.kind = Lineage::Kind::kTainted;
+      out.cols[i] = t;
+    }
+  }
+  return out;
+}
+
+Output Walker::Values(const json& lists, const Scope* outer, const CteScope* ctes, int depth) {
+  Output out;
+  Scope scope{outer, {}};
+  bool first = true;
+  for (const auto& row : lists) {
+    const json& items = NodeBody(row).value("items", json::array());
+    size_t i = 0;
+    for (const auto& item : items) {
+      Lineage l = Expr(item, &scope, ctes, depth);
+      if (first) {
+        out.names.push_back("column" + std::to_string(i + 1));
+        out.cols.push_back(l);
+      } else if (i < out.cols.size() && (l.is_protected() || out.cols[i].is_protected())) {
+        Lineage t = l.is_protected() ? l : out.cols[i];
+        t.kind = Lineage::Kind::kTainted;
+        out.cols[i] = t;
+      }
+      ++i;
+    }
+    first = false;
+  }
+  return out;
+}
+
+void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int depth) {
+  const std::string& t = NodeType(item);
+  const json& b = NodeBody(item);
+  if (t == "RangeVar") {
+    Relation(b, scope, ctes, depth);
+  } else if (t == "RangeSubselect") {
+    const bool lateral = b.value("lateral", false);
+    // A LATERAL subquery sees the FROM items before it; others only the outer levels.
+    Output out = lateral ? Query(b["subquery"], scope, ctes, depth + 1)
+                         : Query(b["subquery"], scope->parent, ctes, depth + 1);
+    std::string alias = Has(b, "alias") ? Str(b["alias"], "aliasname") : "";
+    Entry e = EntryOf(out, alias, "subquery " + alias);
+    if (Has(b, "alias")) RenameColumns(b["alias"], &e);
+    scope->entries.push_back(std::move(e));
+  } else if (t == "JoinExpr") {
+    if (Has(b, "alias"))
+      Refuse("0A000", "pgveil cannot analyse an aliased JOIN", "Drop the alias.");
+    if (b.value("isNatural", false)) {
+      Refuse("0A000", "pgveil cannot analyse NATURAL JOIN",
+             "Name the join columns with USING or ON.");
+    }
+    FromItem(b["larg"], scope, ctes, depth);
+    size_t right_start = scope->entries.size();
+    FromItem(b["rarg"], scope, ctes, depth);
+    if (Has(b, "usingClause")) {
+      for (const std::string& col : Names(b["usingClause"])) {
+        Lineage left, right;
+        bool have_left = false, have_right = false;
+        for (size_t i = 0; i < scope->entries.size(); ++i) {
+          const Entry& e = scope->entries[i];
+          for (size_t k = 0; k < e.colnames.size(); ++k) {
+            if (e.colnames[k] != col) continue;
+            if (i < right_start) {
+              left = e.cols[k];
+              have_left = true;
+            } else {
+              right = e.cols[k];
+              have_right = true;
+            }
+          }
+        }
+        if (!have_left || !have_right) continue;  // the server reports it
+        if (left.is_protected() || right.is_protected()) {
+          const bool same_domain = left.kind == Lineage::Kind::kColumn &&
+                                   right.kind == Lineage::Kind::kColumn && left.mask &&
+                                   right.mask && left.mask->spec == right.mask->spec &&
+                                   left.mask->filter == policy::FilterUse::kPseudonym;
+          if (!same_domain) {
+            Use(left, "JOIN USING");
+            Use(right, "JOIN USING");
+          }
+        }
+      }
+    }
+    if (Has(b, "quals")) Use(Expr(b["quals"], scope, ctes, depth), "JOIN ON");
+  } else if (t == "RangeFunction") {
+    // Set-returning functions: their columns are values unless an argument is tainted.
+    Entry e;
+    e.open = true;
+    e.what = "a function in FROM";
+    Scope visible{b.value("lateral", false) ? scope : scope->parent, {}};
+    for (const auto& f : b["functions"]) {
+      for (const auto& part : NodeBody(f).value("items", json::array())) {
+        if (part.is_null() || part.empty() || NodeType(part) == "List") continue;
+        Lineage l = Expr(part, &visible, ctes, depth);
+        if (l.is_protected()) {
+          e.open_lineage = l;
+          e.open_lineage.kind = Lineage::Kind::kTainted;
+          e.has_protected = true;
+        }
+      }
+    }
+    if (Has(b, "alias")) {
+      e.name = Str(b["alias"], "aliasname");
+      for (const auto& n : Names(b["alias"].value("colnames", json::array()))) {
+        e.colnames.push_back(n);
+        e.cols.push_back(e.open_lineage);
+      }
+    } else {
+      // Unaliased: named after the function.
+      const json& first = NodeBody(b["functions"][0])["items"][0];
+      if (NodeType(first) == "FuncCall") {
+        auto f = Names(NodeBody(first)["funcname"]);
+        if (!f.empty()) e.name = f.back();
+      }
+    }
+    scope->entries.push_back(std::move(e));
+  } else if (t == "RangeTableSample") {
+    FromItem(b["relation"], scope, ctes, depth);
+    for (const auto& a : b.value("args", json::array()))
+      Use(Expr(a, scope, ctes, depth), "TABLESAMPLE");
+    if (Has(b, "repeatable")) Use(Expr(b["repeatable"], scope, ctes, depth), "TABLESAMPLE");
+  } else {
+    Refuse("0A000", "pgveil cannot analyse this kind of FROM item");
+  }
+}
+
+void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int depth) {
+  const std::string schema = Str(rv, "schemaname");
+  const std::string name = Str(rv, "relname");
+  const std::string alias = Has(rv, "alias") ? Str(rv["alias"], "aliasname") : "";
+  if (!Str(rv, "catalogname").empty())
+    Refuse("0A000", "pgveil cannot analyse cross-database names");
+  if (schema.empty() && ctes != nullptr) {
+    if (const Output* cte = ctes->Find(name)) {
+      Entry e = EntryOf(*cte, alias.empty() ? name : alias, "WITH query " + name);
+      if (Has(rv, "alias")) RenameColumns(rv["alias"], &e);
+      scope->entries.push_back(std::move(e));
+      return;
+    }
+  }
+  const catalog::Snapshot* snap = policy_.snapshot();
+  const catalog::Relation* rel = nullptr;
+  if (snap != nullptr && !IsSystemSchema(schema)) {
+    if (!schema.empty()) {
+      rel = snap->FindRelation(schema, name);
+    } else {
+      // Unqualified: the name must be unique among the relations pgveil knows (the
+      // session's search_path is not visible to pgveil).
+      for (const auto& r : snap->relations()) {
+        if (r.name != name) continue;
+        if (rel != nullptr) {
+          Refuse("42501", "relation name \"" + name + "\" is ambiguous for pgveil",
+                 "Qualify it with its schema, e.g. " + rel->schema + "." + name + ".");
+        }
+        rel = &r;
+      }
+    }
+  }
+  const bool system_name = IsSystemSchema(schema) || (schema.empty() && name.rfind("pg_", 0) == 0);
+  if (rel == nullptr && system_name) {
+    if (IsSideChannelRelation(name)) {
+      Refuse("42501",
+             "masked sessions may not read " + (schema.empty() ? name : schema + "." + name),
+             "Statistics, activity and authentication catalogs can reveal protected values.");
+    }
+    Entry e;
+    e.name = alias.empty() ? name : alias;
+    e.open = true;
+    e.what = name;
+    scope->entries.push_back(std::move(e));
+    return;
+  }
+  if (rel == nullptr) {
+    if (on_unknown_relation) on_unknown_relation();
+    Refuse(
+        "42501",
+        "relation \"" + (schema.empty() ? name : schema + "." + name) + "\" is not known to pgveil",
+        "Masked sessions may read only relations in pgveil's catalog snapshot; a new "
+        "relation is picked up at the next catalog refresh.");
+  }
+  if (rel->name.rfind("pg_", 0) == 0 && schema.empty()) {
+    Refuse("42501", "relation name \"" + name + "\" is ambiguous for pgveil",
+           "Qualify it with its schema.");
+  }
+  Entry e;
+  e.name = alias.empty() ? name : alias;
+  e.schema = rel->schema;
+  e.relkind = rel->kind;
+  e.what = Qualified(*rel);
+  if (rel->kind == 'v' || rel->kind == 'm') {
+    Output view = View(*rel, depth);
+    if (view.cols.size() != rel->columns.size() || view.open) {
+      Refuse("0A000", "pgveil cannot analyse view " + Qualified(*rel));
+    }
+    for (size_t i = 0; i < rel->columns.size(); ++i) {
+      e.colnames.push_back(rel->columns[i].name);
+      e.cols.push_back(view.cols[i]);
+      e.has_protected |= view.cols[i].is_protected();
+    }
+  } else {
+    for (const auto& c : rel->columns) {
+      Lineage l;
+      l.kind = Lineage::Kind::kColumn;
+      l.oid = rel->oid;
+      l.attnum = c.attnum;
+      l.type_oid = c.base_type_oid != 0 ? c.base_type_oid : c.type_oid;
+      l.mask = &policy_.ForColumn(rel->oid, c.attnum);
+      l.column = Qualified(*rel) + "." + c.name;
+      e.has_protected |= l.mask->is_protected();
+      e.colnames.push_back(c.name);
+      e.cols.push_back(std::move(l));
+    }
+  }
+  touches_protected |= e.has_protected;
+  if (Has(rv, "alias")) RenameColumns(rv["alias"], &e);
+  scope->entries.push_back(std::move(e));
+}
+
+Output Walker::View(const catalog::Relation& rel, int depth) {
+  if (rel.view_definition.empty())
+    Refuse("0A000", "pgveil has no definition of view " + Qualified(rel));
+  PgQueryParseResult r = pg_query_parse(rel.view_definition.c_str());
+  std::unique_ptr<PgQueryParseResult, void (*)(PgQueryParseResult*)> guard(
+      &r, [](PgQueryParseResult* p) { pg_query_free_parse_result(*p); });
+  if (r.error != nullptr)
+    Refuse("0A000", "pgveil cannot read the definition of view " + Qualified(rel));
+  json tree = json::parse(r.parse_tree, nullptr, false);
+  if (tree.is_discarded() || !Has(tree, "stmts") || tree["stmts"].size() != 1) {
+    Refuse("0A000", "pgveil cannot read the definition of view " + Qualified(rel));
+  }
+  // Literals of the view definition are not the session's: no rewriting inside it.
+  std::string_view saved = sql_;
+  sql_ = {};
+  Output out = Query(tree["stmts"][0]["stmt"], nullptr, nullptr, depth + 1);
+  sql_ = saved;
+  return out;
+}
+
+}  // namespace pgveil::guard

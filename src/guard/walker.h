@@ -1,0 +1,138 @@
+// The guard's walk over one statement's parse tree (libpg_query's JSON form): scopes,
+// lineage of every value, and the use of every protected column. Internal to the guard.
+//
+// A statement that must be refused ends the walk with a Refusal exception; it is caught
+// at one boundary, Analyzer::Analyze, and becomes the verdict.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgveil/guard/analyzer.h"
+#include "pgveil/policy/policy.h"
+
+namespace pgveil::guard {
+
+using nlohmann::json;
+
+struct Refusal {
+  std::string sqlstate;
+  std::string message;
+  std::string hint;
+};
+
+// The lineage of one value.
+struct Lineage {
+  enum class Kind : uint8_t {
+    kValue,     // depends on no protected column
+    kColumn,    // exactly the value of one base column (protected or not)
+    kCastText,  // a base column cast to text
+    kTainted,   // computed from a protected column (only ever one whose filter is allow)
+  };
+  Kind kind = Kind::kValue;
+  uint32_t oid = 0;
+  int16_t attnum = 0;
+  uint32_t type_oid = 0;                     // the column's (base) type
+  const policy::ColumnMask* mask = nullptr;  // kColumn, kCastText, kTainted
+  std::string column;                        // "schema.table.column", for messages
+
+  bool is_protected() const {
+    return kind == Kind::kTainted || (mask != nullptr && mask->is_protected());
+  }
+};
+
+// A query's result columns.
+struct Output {
+  std::vector<std::string> names;
+  std::vector<Lineage> cols;
+  bool open = false;  // a `*` over a system catalog or a function: more columns at open_at
+  size_t open_at = 0;
+  Lineage open_lineage;  // what the open columns carry
+  bool rows = true;      // false: a statement without RETURNING
+};
+
+// A literal to replace in the statement text.
+struct Rewrite {
+  size_t pos = 0;
+  size_t len = 0;
+  std::string text;
+};
+
+struct Scope;
+struct CteScope;
+
+class Walker {
+ public:
+  Walker(const policy::Policy& policy, std::string_view sql) : policy_(policy), sql_(sql) {}
+
+  // A whole SELECT (or VALUES), top level: its result columns, checked as outputs.
+  Output TopSelect(const json& select);
+  Output Insert(const json& insert);
+  Output Update(const json& update);
+  Output Delete(const json& del);
+  // The written relation, added to `scope` (last entry); refused unless a table.
+  void DmlTarget(const json& rv, Scope* scope);
+  // An expression outside any query (an EXECUTE argument): checked as a value.
+  void LooseValue(const json& node);
+
+  // What the walk found.
+  std::vector<Rewrite> rewrites;
+  std::vector<ParamReversal> params;
+  bool touches_protected = false;
+  bool uses_timing_or_notify = false;  // pg_sleep, pg_notify: refused with protected reads
+  std::function<void()> on_unknown_relation;
+
+  // The RowShape of a checked top-level output.
+  static std::shared_ptr<const policy::RowShape> ShapeOf(const Output& out);
+
+ private:
+  friend struct ExprWalk;
+  // A query node ({"SelectStmt": ...}), or the SelectStmt's fields themselves.
+  Output Query(const json& select, const Scope* outer, const CteScope* ctes, int depth);
+  Output Select(const json& fields, const Scope* outer, const CteScope* ctes, int depth);
+  Output SetOperation(const json& s, const Scope* outer, const CteScope* ctes, int depth);
+  Output Values(const json& lists, const Scope* outer, const CteScope* ctes, int depth);
+  Output TargetList(const json& list, const Scope* scope, const CteScope* ctes, int depth);
+  void CheckOutputs(const Output& out);
+  const CteScope* With(const json& with, const Scope* outer, const CteScope* ctes, int depth,
+                       CteScope* storage);
+  void FromItem(const json& item, Scope* scope, const CteScope* ctes, int depth);
+  void Relation(const json& rv, Scope* scope, const CteScope* ctes, int depth);
+  Output View(const catalog::Relation& rel, int depth);
+
+  Lineage Expr(const json& node, const Scope* scope, const CteScope* ctes, int depth);
+  Lineage FuncCall(const json& f, const Scope* scope, const CteScope* ctes, int depth);
+  Lineage AExpr(const json& e, const Scope* scope, const CteScope* ctes, int depth);
+  Lineage SubLink(const json& s, const Scope* scope, const CteScope* ctes, int depth);
+  Lineage ColumnRef(const json& c, const Scope* scope);
+  Lineage WholeRow(const std::string& entry, const Scope* scope);
+
+  // A value consumed by an operator, function, clause...: the column's filter decides.
+  Lineage Use(const Lineage& l, std::string_view construct);
+  // Compared for equality only (GROUP BY, DISTINCT, PARTITION BY, UNION).
+  Lineage UseEquality(const Lineage& l, std::string_view construct);
+  // `value` written into `target` (INSERT, UPDATE).
+  void Assign(const Lineage& value, const Lineage& target);
+  // A constant or parameter compared with (or written into) a pseudonym column.
+  bool TranslatePseudonym(const json& node, const Lineage& column);
+  // A constant's text as written (a plain literal), else as the parse tree has it.
+  std::string LiteralText(const json& constant);
+  // `col <op> constant` for an aligned column.
+  bool Aligned(const Lineage& col, std::string_view op, const json& constant);
+  void Sort(const json& sort_clause, const Output& out, const Scope* scope, const CteScope* ctes,
+            int depth);
+  // A value written into `target`: a pseudonym literal or parameter, or any expression.
+  void WriteValue(const json& node, const Lineage& target, const Scope* scope,
+                  const CteScope* ctes);
+
+  [[noreturn]] void Refuse(std::string sqlstate, std::string message, std::string hint = "");
+
+  const policy::Policy& policy_;
+  std::string_view sql_;
+};
+
+}  // namespace pgveil::guard

@@ -1,0 +1,156 @@
+// INSERT, UPDATE and DELETE: what they read (WHERE, FROM/USING, sources), what they
+// write (a protected value only into a column with the same rule; pseudonyms turned back
+// into real values), and what RETURNING shows (checked like a SELECT's result).
+#include "guard/scope.h"
+
+namespace pgveil::guard {
+namespace {
+
+const json* ConstOrParam(const json& node) {
+  const std::string& t = NodeType(node);
+  if (t == "A_Const" || t == "ParamRef") return &node;
+  if (t == "TypeCast") return ConstOrParam(NodeBody(node)["arg"]);
+  return nullptr;
+}
+
+}  // namespace
+
+void Walker::DmlTarget(const json& rv, Scope* scope) {
+  Relation(rv, scope, nullptr, 0);
+  const Entry& e = scope->entries.back();
+  if (e.open) Refuse("42501", "masked sessions may not write system catalogs");
+  if (e.relkind == 'v' || e.relkind == 'm') {
+    Refuse("0A000", "pgveil cannot check writes through view " + e.what, "Write the table itself.");
+  }
+}
+
+void Walker::WriteValue(const json& node, const Lineage& target, const Scope* scope,
+                        const CteScope* ctes) {
+  if (NodeType(node) == "SetToDefault") return;
+  if (target.is_protected() && target.mask->filter == policy::FilterUse::kPseudonym &&
+      ConstOrParam(node) != nullptr) {
+    const json& c = *ConstOrParam(node);
+    if (NodeType(c) == "A_Const" && NodeBody(c).value("isnull", false)) return;
+    if (TranslatePseudonym(node, target)) return;
+  }
+  Assign(Expr(node, scope, ctes, 0), target);
+}
+
+Output Walker::Insert(const json& b) {
+  CteScope storage;
+  const CteScope* ctes = nullptr;
+  if (Has(b, "withClause")) ctes = With(b["withClause"], nullptr, nullptr, 0, &storage);
+  Scope scope;
+  DmlTarget(b["relation"], &scope);
+  const Entry target = scope.entries.back();
+  std::vector<Lineage> targets;
+  if (Has(b, "cols")) {
+    for (const auto& c : b["cols"]) {
+      const json& rt = NodeBody(c);
+      if (Has(rt, "indirection")) Refuse("0A000", "pgveil cannot analyse INSERT into a subfield");
+      const std::string name = Str(rt, "name");
+      Lineage l;
+      for (size_t k = 0; k < target.colnames.size(); ++k) {
+        if (target.colnames[k] == name) l = target.cols[k];
+      }
+      targets.push_back(l);
+    }
+  } else {
+    targets = target.cols;
+  }
+  if (Has(b, "selectStmt")) {
+    const json& sel = NodeBody(b["selectStmt"]);
+    const bool plain_values = Has(sel, "valuesLists") && !Has(sel, "withClause") &&
+                              !Has(sel, "sortClause") && !Has(sel, "limitCount");
+    Scope empty;
+    if (plain_values) {
+      for (const auto& row : sel["valuesLists"]) {
+        size_t i = 0;
+        for (const auto& item : NodeBody(row).value("items", json::array())) {
+          if (i < targets.size()) {
+            WriteValue(item, targets[i], &empty, ctes);
+          } else {
+            Use(Expr(item, &empty, ctes, 0), "INSERT");
+          }
+          ++i;
+        }
+      }
+    } else {
+      Output src = Query(b["selectStmt"], nullptr, ctes, 1);
+      for (size_t i = 0; i < src.cols.size(); ++i) {
+        Assign(src.cols[i], i < targets.size() ? targets[i] : Lineage{});
+      }
+      if (src.open && src.open_lineage.is_protected()) Assign(src.open_lineage, Lineage{});
+    }
+  }
+  if (Has(b, "onConflictClause")) {
+    const json& oc = b["onConflictClause"];
+    if (Str(oc, "action") != "ONCONFLICT_NOTHING") {
+      Refuse("0A000", "pgveil cannot check INSERT ... ON CONFLICT DO UPDATE",
+             "Use ON CONFLICT DO NOTHING, or an UPDATE.");
+    }
+    if (Has(oc, "infer") && Has(oc["infer"], "whereClause")) {
+      Use(Expr(oc["infer"]["whereClause"], &scope, ctes, 0), "ON CONFLICT");
+    }
+  }
+  if (!Has(b, "returningList")) return Output{.rows = false};
+  Output out = TargetList(b["returningList"], &scope, ctes, 0);
+  CheckOutputs(out);
+  return out;
+}
+
+Output Walker::Update(const json& b) {
+  CteScope storage;
+  const CteScope* ctes = nullptr;
+  if (Has(b, "withClause")) ctes = With(b["withClause"], nullptr, nullptr, 0, &storage);
+  Scope scope;
+  DmlTarget(b["relation"], &scope);
+  const Entry target = scope.entries.back();
+  if (Has(b, "fromClause")) {
+    for (const auto& item : b["fromClause"]) FromItem(item, &scope, ctes, 0);
+  }
+  if (Has(b, "whereClause")) Use(Expr(b["whereClause"], &scope, ctes, 0), "WHERE");
+  for (const auto& t : b.value("targetList", json::array())) {
+    const json& rt = NodeBody(t);
+    if (Has(rt, "indirection")) Refuse("0A000", "pgveil cannot analyse UPDATE of a subfield");
+    if (NodeType(rt["val"]) == "MultiAssignRef") {
+      Refuse("0A000", "pgveil cannot analyse UPDATE ... SET (columns) = (...)",
+             "Assign each column on its own.");
+    }
+    const std::string name = Str(rt, "name");
+    Lineage l;
+    for (size_t k = 0; k < target.colnames.size(); ++k) {
+      if (target.colnames[k] == name) l = target.cols[k];
+    }
+    WriteValue(rt["val"], l, &scope, ctes);
+  }
+  if (!Has(b, "returningList")) return Output{.rows = false};
+  Output out = TargetList(b["returningList"], &scope, ctes, 0);
+  CheckOutputs(out);
+  return out;
+}
+
+Output Walker::Delete(const json& b) {
+  CteScope storage;
+  const CteScope* ctes = nullptr;
+  if (Has(b, "withClause")) ctes = With(b["withClause"], nullptr, nullptr, 0, &storage);
+  Scope scope;
+  DmlTarget(b["relation"], &scope);
+  if (Has(b, "usingClause")) {
+    for (const auto& item : b["usingClause"]) FromItem(item, &scope, ctes, 0);
+  }
+  if (Has(b, "whereClause")) Use(Expr(b["whereClause"], &scope, ctes, 0), "WHERE");
+  if (!Has(b, "returningList")) return Output{.rows = false};
+  Output out = TargetList(b["returningList"], &scope, ctes, 0);
+  CheckOutputs(out);
+  return out;
+}
+
+void Walker::LooseValue(const json& node) {
+  Scope empty;
+  Lineage l = Expr(node, &empty, nullptr, 0);
+  if (l.is_protected())
+    Refuse("42501", "an argument is computed from protected column " + l.column);
+}
+
+}  // namespace pgveil::guard

@@ -1,0 +1,564 @@
+// Expressions: the lineage of every value, and the check of every use of a protected
+// column against its rule's filter setting.
+#include "guard/names.h"
+#include "guard/scope.h"
+
+namespace pgveil::guard {
+namespace {
+
+bool IsComparison(std::string_view op) {
+  return op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" ||
+         op == ">=";
+}
+bool IsEquality(std::string_view op) { return op == "=" || op == "<>" || op == "!="; }
+
+std::string Flip(std::string_view op) {
+  if (op == "<") return ">";
+  if (op == ">") return "<";
+  if (op == "<=") return ">=";
+  if (op == ">=") return "<=";
+  return std::string(op);
+}
+
+std::string HintFor(policy::FilterUse f) {
+  switch (f) {
+    case policy::FilterUse::kAligned:
+      return "Its rule allows only comparisons (>=, >, <, <=, BETWEEN) with constants on the "
+             "boundaries of its masked groups.";
+    case policy::FilterUse::kPseudonym:
+      return "Its rule allows only equality or IN with pseudonyms (literals or parameters) and "
+             "joins with columns of the same pseudonym domain.";
+    default:
+      return "Its rule does not allow filtering, sorting, grouping or computing on it; select "
+             "the column itself to see its masked value.";
+  }
+}
+
+// The A_Const of a constant: a literal, or a literal with a cast ('1990-01-01'::date).
+const json* ConstantOf(const json& node) {
+  const std::string& t = NodeType(node);
+  if (t == "A_Const") return NodeBody(node).value("isnull", false) ? nullptr : &NodeBody(node);
+  if (t == "TypeCast") return ConstantOf(NodeBody(node)["arg"]);
+  return nullptr;
+}
+
+// The text of a constant from the parse tree. (The tree loses the value of negative
+// integers: prefer the statement's own text, see Walker::LiteralText.)
+std::string TreeConstantText(const json& c) {
+  if (Has(c, "ival")) return std::to_string(c["ival"].value("ival", int64_t{0}));
+  if (Has(c, "fval")) return Str(c["fval"], "fval");
+  if (Has(c, "sval")) return Str(c["sval"], "sval");
+  if (Has(c, "bsval")) return Str(c["bsval"], "bsval");
+  if (Has(c, "boolval")) return c["boolval"].value("boolval", false) ? "true" : "false";
+  return "";
+}
+
+}  // namespace
+
+bool LiteralSpan(std::string_view sql, size_t pos, size_t* len, bool* quoted) {
+  if (pos >= sql.size()) return false;
+  size_t i = pos;
+  if (sql[i] == '\'') {
+    ++i;
+    while (i < sql.size()) {
+      if (sql[i] == '\'') {
+        if (i + 1 < sql.size() && sql[i + 1] == '\'') {
+          i += 2;
+          continue;
+        }
+        *len = i + 1 - pos;
+        *quoted = true;
+        return true;
+      }
+      ++i;
+    }
+    return false;
+  }
+  if (sql[i] == '-' || sql[i] == '+') ++i;
+  size_t digits = 0;
+  while (i < sql.size() && sql[i] >= '0' && sql[i] <= '9') {
+    ++i;
+    ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < sql.size() && (sql[i] == '.' || sql[i] == 'e' || sql[i] == 'E' || sql[i] == '_')) {
+    return false;
+  }
+  *len = i - pos;
+  *quoted = false;
+  return true;
+}
+
+Lineage Walker::Use(const Lineage& l, std::string_view construct) {
+  if (!l.is_protected()) return Lineage{};
+  if (l.kind == Lineage::Kind::kTainted) return l;
+  if (l.mask->filter == policy::FilterUse::kAllow) {
+    Lineage t = l;
+    t.kind = Lineage::Kind::kTainted;
+    return t;
+  }
+  Refuse("42501", "protected column " + l.column + " may not be used in " + std::string(construct),
+         HintFor(l.mask->filter));
+}
+
+Lineage Walker::UseEquality(const Lineage& l, std::string_view construct) {
+  if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
+      l.mask->filter == policy::FilterUse::kPseudonym) {
+    return Lineage{};
+  }
+  return Use(l, construct);
+}
+
+void Walker::Assign(const Lineage& value, const Lineage& target) {
+  if (!value.is_protected()) return;
+  if (value.kind == Lineage::Kind::kColumn && target.mask != nullptr &&
+      value.mask->spec == target.mask->spec && value.mask->action == target.mask->action) {
+    return;  // e.g. a member id into a member id: the same domain
+  }
+  Refuse("42501",
+         "protected column " + value.column + " may not be written into " +
+             (target.column.empty() ? std::string("another column") : target.column),
+         "Masked sessions may copy a protected value only into a column with the same rule.");
+}
+
+bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
+  const std::string& t = NodeType(node);
+  const bool param = t == "ParamRef";
+  const json* c = param ? nullptr : ConstantOf(node);
+  if (!param && c == nullptr) return false;
+  if (column.mask->action != policy::Action::kTransform || !column.mask->transform->Reversible()) {
+    Refuse("42501", "column " + column.column + " holds one-way pseudonyms that cannot be compared",
+           "Compare it with another column of the same domain instead.");
+  }
+  if (param) {
+    int n = NodeBody(node).value("number", 0);
+    if (n < 1) Refuse("0A000", "pgveil cannot analyse this parameter");
+    for (const auto& p : params) {
+      if (p.index == n - 1 && p.transform != column.mask->transform) {
+        Refuse("42501", "parameter $" + std::to_string(n) +
+                            " is compared with columns of different pseudonym domains");
+      }
+    }
+    params.push_back({n - 1, column.type_oid, column.mask->transform, column.column});
+    return true;
+  }
+  if (sql_.empty()) return true;  // a literal of a view's definition: a real value
+  const size_t pos = c->value("location", size_t{0});
+  size_t len = 0;
+  bool quoted = false;
+  if (!LiteralSpan(sql_, pos, &len, &quoted)) {
+    Refuse("42501", "a pseudonym compared with column " + column.column +
+                        " must be a plain literal or a parameter");
+  }
+  std::string real;
+  Status st =
+      column.mask->transform->Reverse(column.type_oid, mask::Format::kText, LiteralText(*c), &real);
+  if (!st.ok()) {
+    Refuse("42501",
+           "a value compared with column " + column.column + " is not a pseudonym of its domain",
+           "Use the identifiers pgveil shows to this login.");
+  }
+  rewrites.push_back({pos, len, quoted ? "'" + real + "'" : real});
+  return true;
+}
+
+std::string Walker::LiteralText(const json& c) {
+  size_t len = 0;
+  bool quoted = false;
+  const size_t pos = c.value("location", size_t{0});
+  if (sql_.empty() || !LiteralSpan(sql_, pos, &len, &quoted)) return TreeConstantText(c);
+  if (!quoted) return std::string(sql_.substr(pos, len));
+  std::string out;
+  for (size_t i = pos + 1; i + 1 < pos + len; ++i) {
+    out.push_back(sql_[i]);
+    if (sql_[i] == '\'') ++i;  // '' is one quote
+  }
+  return out;
+}
+
+bool Walker::Aligned(const Lineage& col, std::string_view op, const json& constant) {
+  const json* c = ConstantOf(constant);
+  if (c == nullptr || col.mask->action != policy::Action::kTransform) return false;
+  return col.mask->transform->AlignedComparison(col.type_oid, op, LiteralText(*c));
+}
+
+Lineage Walker::ColumnRef(const json& c, const Scope* scope) {
+  auto f = Names(c["fields"]);
+  if (f.empty()) Refuse("0A000", "pgveil cannot analyse this column reference");
+  if (f.back() == "*") {
+    if (f.size() == 1) {
+      for (const auto& e : scope->entries) {
+        if (e.has_protected) WholeRow(e.name, scope);
+      }
+      return Lineage{};
+    }
+    return WholeRow(f[f.size() - 2], scope);
+  }
+  const std::string& col = f.back();
+  if (f.size() == 1) {
+    for (const Scope* s = scope; s != nullptr; s = s->parent) {
+      const Entry* open = nullptr;
+      for (const auto& e : s->entries) {
+        for (size_t k = 0; k < e.colnames.size(); ++k) {
+          if (e.colnames[k] == col) return e.cols[k];
+        }
+        if (e.open && open == nullptr) open = &e;
+      }
+      if (open != nullptr) {
+        // The name may be a column of the system catalog or function, or of an outer level.
+        for (const Scope* o = s->parent; o != nullptr; o = o->parent) {
+          for (const auto& e : o->entries) {
+            for (size_t k = 0; k < e.colnames.size(); ++k) {
+              if (e.colnames[k] == col && e.cols[k].is_protected()) {
+                Refuse("42501", "column reference \"" + col + "\" is ambiguous for pgveil",
+                       "Qualify it with its table alias.");
+              }
+            }
+          }
+        }
+        return open->open_lineage;
+      }
+    }
+    return WholeRow(col, scope);
+  }
+  const std::string& rel = f[f.size() - 2];
+  const std::string schema = f.size() >= 3 ? f[f.size() - 3] : "";
+  for (const Scope* s = scope; s != nullptr; s = s->parent) {
+    for (const auto& e : s->entries) {
+      if (e.name != rel || (!schema.empty() && e.schema != schema)) continue;
+      for (size_t k = 0; k < e.colnames.size(); ++k) {
+        if (e.colnames[k] == col) return e.cols[k];
+      }
+      if (e.open) return e.open_lineage;
+      return Lineage{};  // no such column: the server reports it
+    }
+  }
+  // `x.y` where x is a column of composite type: a field of that column.
+  json single = {{"fields", json::array({json{{"String", {{"sval", rel}}}}})}};
+  Lineage base = ColumnRef(single, scope);
+  return Use(base, "a field selection");
+}
+
+Lineage Walker::WholeRow(const std::string& name, const Scope* scope) {
+  for (const Scope* s = scope; s != nullptr; s = s->parent) {
+    for (const auto& e : s->entries) {
+      if (e.name != name) continue;
+      if (e.has_protected) {
+        Refuse("42501",
+               "a whole-row reference to " + e.what + " would reveal its protected columns",
+               "Name the columns you need.");
+      }
+      return Lineage{};
+    }
+  }
+  return Lineage{};  // not a FROM item either: the server reports it
+}
+
+Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes, int depth) {
+  if (depth > 64) Refuse("0A000", "the statement nests too deeply for pgveil to analyse");
+  const std::string& t = NodeType(node);
+  if (t.empty()) return Lineage{};
+  const json& b = NodeBody(node);
+  auto sub = [&](const json& n) { return Expr(n, scope, ctes, depth + 1); };
+  auto use_all = [&](const json& list, std::string_view construct) {
+    Lineage r;
+    if (!list.is_array()) return r;
+    for (const auto& n : list) {
+      Lineage l = Use(sub(n), construct);
+      if (l.kind == Lineage::Kind::kTainted) r = l;
+    }
+    return r;
+  };
+  if (t == "ColumnRef") return ColumnRef(b, scope);
+  if (t == "A_Const" || t == "ParamRef" || t == "SQLValueFunction" || t == "SetToDefault" ||
+      t == "CurrentOfExpr") {
+    return Lineage{};
+  }
+  if (t == "TypeCast") {
+    Lineage a = sub(b["arg"]);
+    auto names = Names(b["typeName"].value("names", json::array()));
+    const std::string tname = names.empty() ? "" : names.back();
+    const bool textlike = tname == "text" || tname == "varchar" || tname == "bpchar";
+    if (a.kind == Lineage::Kind::kColumn && a.is_protected() && textlike &&
+        !Has(b["typeName"], "arrayBounds")) {
+      a.kind = Lineage::Kind::kCastText;
+      return a;
+    }
+    return Use(a, "a cast to " + (tname.empty() ? std::string("another type") : tname));
+  }
+  if (t == "FuncCall") return FuncCall(b, scope, ctes, depth);
+  if (t == "A_Expr") return AExpr(b, scope, ctes, depth);
+  if (t == "SubLink") return SubLink(b, scope, ctes, depth);
+  if (t == "BoolExpr") return use_all(b["args"], "a boolean expression");
+  if (t == "NullTest") return Use(sub(b["arg"]), "IS NULL");
+  if (t == "BooleanTest") return Use(sub(b["arg"]), "IS TRUE / IS FALSE");
+  if (t == "CaseExpr") {
+    Lineage r;
+    if (Has(b, "arg")) r = Use(sub(b["arg"]), "CASE");
+    for (const auto& w : b.value("args", json::array())) {
+      const json& cw = NodeBody(w);
+      Use(sub(cw["expr"]), "CASE WHEN");
+      Lineage l = Use(sub(cw["result"]), "a CASE result");
+      if (l.kind == Lineage::Kind::kTainted) r = l;
+    }
+    if (Has(b, "defresult")) {
+      Lineage l = Use(sub(b["defresult"]), "a CASE result");
+      if (l.kind == Lineage::Kind::kTainted) r = l;
+    }
+    return r;
+  }
+  if (t == "CoalesceExpr") return use_all(b["args"], "COALESCE");
+  if (t == "MinMaxExpr") return use_all(b["args"], "GREATEST / LEAST");
+  if (t == "RowExpr") return use_all(b["args"], "a row constructor");
+  if (t == "A_ArrayExpr") return use_all(b.value("elements", json::array()), "an array");
+  if (t == "GroupingFunc") return use_all(b["args"], "GROUPING");
+  if (t == "CollateClause") return Use(sub(b["arg"]), "COLLATE");
+  if (t == "NamedArgExpr") return sub(b["arg"]);
+  if (t == "A_Indirection") {
+    Lineage r = Use(sub(b["arg"]), "a subscript or field selection");
+    for (const auto& ind : b.value("indirection", json::array())) {
+      if (NodeType(ind) == "A_Indices") {
+        const json& ix = NodeBody(ind);
+        if (Has(ix, "lidx")) Use(sub(ix["lidx"]), "a subscript");
+        if (Has(ix, "uidx")) Use(sub(ix["uidx"]), "a subscript");
+      } else if (NodeType(ind) == "A_Star") {
+        if (r.is_protected()) Use(r, "a field selection");
+      }
+    }
+    return r;
+  }
+  if (t == "XmlExpr") {
+    Lineage r = use_all(b.value("args", json::array()), "an XML expression");
+    Lineage n = use_all(b.value("named_args", json::array()), "an XML expression");
+    return r.kind == Lineage::Kind::kTainted ? r : n;
+  }
+  if (t == "ResTarget") return sub(b["val"]);  // XML named arguments
+  if (t == "XmlSerialize") return Use(sub(b["expr"]), "XMLSERIALIZE");
+  Refuse("0A000", "pgveil cannot analyse " + t + " expressions");
+}
+
+Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes, int depth) {
+  auto names = Names(b["funcname"]);
+  const std::string name = names.empty() ? "" : names.back();
+  const std::string schema = names.size() > 1 ? names[names.size() - 2] : "";
+  const std::string shown = schema.empty() ? name : schema + "." + name;
+  auto sub = [&](const json& n) { return Expr(n, scope, ctes, depth + 1); };
+  switch (ClassifyFunction(schema, name)) {
+    case FunctionClass::kUnknown:
+      Refuse("42501", "function " + shown + " is not available to masked sessions",
+             "Masked sessions may call built-in functions that compute only from their "
+             "arguments.");
+    case FunctionClass::kRefused:
+      Refuse("42501", "function " + shown + " is not available to masked sessions",
+             "It reads data or runs SQL around pgveil's checks.");
+    case FunctionClass::kNoProtected:
+      uses_timing_or_notify = true;
+      break;
+    default:
+      break;
+  }
+  if (Has(b, "agg_filter")) Use(sub(b["agg_filter"]), "FILTER");
+  if (Has(b, "agg_order")) Sort(b["agg_order"], Output{}, scope, ctes, depth);
+  if (Has(b, "over")) {
+    const json& w = b["over"];
+    for (const auto& p : w.value("partitionClause", json::array())) {
+      UseEquality(sub(p), "PARTITION BY");
+    }
+    if (Has(w, "orderClause")) Sort(w["orderClause"], Output{}, scope, ctes, depth);
+    if (Has(w, "startOffset")) Use(sub(w["startOffset"]), "a window frame");
+    if (Has(w, "endOffset")) Use(sub(w["endOffset"]), "a window frame");
+  }
+  const json args = b.value("args", json::array());
+  if (name == "count" && (schema.empty() || schema == "pg_catalog")) {
+    for (const auto& a : args) {
+      Lineage l = sub(a);
+      if (b.value("agg_distinct", false)) {
+        UseEquality(l, "count(DISTINCT)");
+      } else if (l.kind != Lineage::Kind::kColumn && l.kind != Lineage::Kind::kCastText) {
+        Use(l, "count()");
+      }
+    }
+    return Lineage{};
+  }
+  Lineage r;
+  for (const auto& a : args) {
+    Lineage l = Use(sub(a), "function " + shown);
+    if (l.kind == Lineage::Kind::kTainted) r = l;
+  }
+  if (b.value("agg_distinct", false) && r.kind == Lineage::Kind::kTainted) {
+    UseEquality(r, "DISTINCT");
+  }
+  return r;
+}
+
+Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, int depth) {
+  const std::string kind = Str(b, "kind");
+  auto names = Names(b.value("name", json::array()));
+  const std::string op = names.empty() ? "" : names.back();
+  auto sub = [&](const json& n) { return Expr(n, scope, ctes, depth + 1); };
+  const bool has_l = Has(b, "lexpr"), has_r = Has(b, "rexpr");
+
+  auto compare = [&](const std::string& cmp) -> Lineage {
+    Lineage l = sub(b["lexpr"]);
+    Lineage r = sub(b["rexpr"]);
+    const bool lp = l.is_protected(), rp = r.is_protected();
+    if (!lp && !rp) return Lineage{};
+    if (lp && rp) {
+      if (l.kind == Lineage::Kind::kColumn && r.kind == Lineage::Kind::kColumn &&
+          l.mask->filter == policy::FilterUse::kPseudonym && l.mask->spec == r.mask->spec &&
+          IsEquality(cmp)) {
+        return Lineage{};
+      }
+      Lineage a = Use(l, "operator " + op);
+      Lineage c = Use(r, "operator " + op);
+      return a.kind == Lineage::Kind::kTainted ? a : c;
+    }
+    const Lineage& p = lp ? l : r;
+    const json& other = lp ? b["rexpr"] : b["lexpr"];
+    const std::string pop = lp ? cmp : Flip(cmp);
+    if (p.kind == Lineage::Kind::kColumn) {
+      switch (p.mask->filter) {
+        case policy::FilterUse::kPseudonym:
+          if (IsEquality(pop) && TranslatePseudonym(other, p)) return Lineage{};
+          Refuse("42501", "protected column " + p.column + " may not be compared this way",
+                 HintFor(p.mask->filter));
+        case policy::FilterUse::kAligned:
+          if ((pop == "<" || pop == "<=" || pop == ">" || pop == ">=") && Aligned(p, pop, other)) {
+            return Lineage{};
+          }
+          Refuse("42501",
+                 "protected column " + p.column +
+                     " may only be compared with constants on its masking boundaries",
+                 HintFor(p.mask->filter));
+        default:
+          break;
+      }
+    }
+    return Use(p, "operator " + op);
+  };
+
+  if ((kind == "AEXPR_OP" && has_l && has_r && IsComparison(op))) return compare(op);
+  if ((kind == "AEXPR_DISTINCT" || kind == "AEXPR_NOT_DISTINCT") && has_l && has_r) {
+    return compare("=");
+  }
+  if (kind == "AEXPR_IN") {
+    Lineage l = sub(b["lexpr"]);
+    const json items = NodeBody(b["rexpr"]).value("items", json::array());
+    if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
+        l.mask->filter == policy::FilterUse::kPseudonym) {
+      for (const auto& item : items) {
+        Lineage il = sub(item);
+        if (il.is_protected()) {
+          if (il.kind == Lineage::Kind::kColumn && il.mask->spec == l.mask->spec) continue;
+          Use(il, "IN");
+        }
+        if (!TranslatePseudonym(item, l)) {
+          Refuse("42501", "protected column " + l.column + " may not be compared this way",
+                 HintFor(l.mask->filter));
+        }
+      }
+      return Lineage{};
+    }
+    Lineage r = Use(l, op == "=" ? "IN" : "NOT IN");
+    for (const auto& item : items) {
+      Lineage il = Use(sub(item), "IN");
+      if (il.kind == Lineage::Kind::kTainted) r = il;
+    }
+    return r;
+  }
+  if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN") {
+    Lineage l = sub(b["lexpr"]);
+    const json items = NodeBody(b["rexpr"]).value("items", json::array());
+    if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
+        l.mask->filter == policy::FilterUse::kAligned) {
+      if (items.size() == 2 && Aligned(l, ">=", items[0]) && Aligned(l, "<=", items[1])) {
+        return Lineage{};
+      }
+      Refuse("42501",
+             "protected column " + l.column +
+                 " may only be compared with constants on its masking boundaries",
+             HintFor(l.mask->filter));
+    }
+    Lineage r = Use(l, "BETWEEN");
+    for (const auto& item : items) {
+      Lineage il = Use(sub(item), "BETWEEN");
+      if (il.kind == Lineage::Kind::kTainted) r = il;
+    }
+    return r;
+  }
+  if (kind == "AEXPR_OP_ANY" && op == "=" && has_l && has_r) {
+    Lineage l = sub(b["lexpr"]);
+    const json& arr = b["rexpr"];
+    if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
+        l.mask->filter == policy::FilterUse::kPseudonym && NodeType(arr) == "A_ArrayExpr") {
+      for (const auto& item : NodeBody(arr).value("elements", json::array())) {
+        if (!TranslatePseudonym(item, l)) {
+          Refuse("42501", "protected column " + l.column + " may not be compared this way",
+                 HintFor(l.mask->filter));
+        }
+      }
+      return Lineage{};
+    }
+  }
+  std::string construct = "operator " + op;
+  if (kind == "AEXPR_LIKE") construct = "LIKE";
+  if (kind == "AEXPR_ILIKE") construct = "ILIKE";
+  if (kind == "AEXPR_SIMILAR") construct = "SIMILAR TO";
+  if (kind == "AEXPR_NULLIF") construct = "NULLIF";
+  Lineage r;
+  if (has_l) r = Use(sub(b["lexpr"]), construct);
+  if (has_r) {
+    const json& rx = b["rexpr"];
+    if (NodeType(rx) == "List") {
+      for (const auto& item : NodeBody(rx).value("items", json::array())) {
+        Lineage il = Use(sub(item), construct);
+        if (il.kind == Lineage::Kind::kTainted) r = il;
+      }
+    } else {
+      Lineage il = Use(sub(rx), construct);
+      if (il.kind == Lineage::Kind::kTainted) r = il;
+    }
+  }
+  return r;
+}
+
+Lineage Walker::SubLink(const json& b, const Scope* scope, const CteScope* ctes, int depth) {
+  const std::string type = Str(b, "subLinkType");
+  Output sub = Query(b["subselect"], scope, ctes, depth + 1);
+  auto col0 = [&]() -> Lineage {
+    if (!sub.cols.empty()) return sub.cols[0];
+    return sub.open ? sub.open_lineage : Lineage{};
+  };
+  if (type == "EXISTS_SUBLINK") return Lineage{};
+  if (type == "EXPR_SUBLINK") return col0();
+  if (type == "ARRAY_SUBLINK") return Use(col0(), "ARRAY(subquery)");
+  if (type == "ANY_SUBLINK" || type == "ALL_SUBLINK") {
+    auto names = Names(b.value("operName", json::array()));
+    const std::string op = names.empty() ? "=" : names.back();
+    if (!Has(b, "testexpr") || NodeType(b["testexpr"]) == "RowExpr") {
+      bool any_protected = sub.open && sub.open_lineage.is_protected();
+      for (const auto& c : sub.cols) any_protected |= c.is_protected();
+      if (any_protected) Refuse("0A000", "pgveil cannot analyse a row comparison with a subquery");
+      if (Has(b, "testexpr")) Use(Expr(b["testexpr"], scope, ctes, depth + 1), "IN (subquery)");
+      return Lineage{};
+    }
+    Lineage tl = Expr(b["testexpr"], scope, ctes, depth + 1);
+    Lineage sl = col0();
+    if (tl.is_protected() || sl.is_protected()) {
+      const bool same_domain = tl.kind == Lineage::Kind::kColumn &&
+                               sl.kind == Lineage::Kind::kColumn && tl.is_protected() &&
+                               sl.is_protected() &&
+                               tl.mask->filter == policy::FilterUse::kPseudonym &&
+                               tl.mask->spec == sl.mask->spec && IsEquality(op);
+      if (!same_domain) {
+        Lineage a = Use(tl, "IN (subquery)");
+        Lineage c = Use(sl, "IN (subquery)");
+        return a.kind == Lineage::Kind::kTainted ? a : c;
+      }
+    }
+    return Lineage{};
+  }
+  Refuse("0A000", "pgveil cannot analyse this kind of subquery");
+}
+
+}  // namespace pgveil::guard

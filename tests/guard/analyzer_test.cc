@@ -1,0 +1,381 @@
+// The guard's verdicts for the sales policy of the shipped rules over the demo schema:
+// what is served, what is refused (and that refusals never quote the statement), the
+// lineage of result columns, and pseudonyms turned back into real values.
+#include "pgveil/guard/analyzer.h"
+
+#include <gtest/gtest.h>
+
+#include "demo_policy.h"
+
+namespace pgveil::guard {
+namespace {
+
+using policy::FieldLineage;
+
+class GuardTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { policy_ = new auto(testing::DemoPolicy("sales")); }
+  static void TearDownTestSuite() { delete policy_; }
+
+  std::shared_ptr<const Verdict> Check(const std::string& sql) {
+    return Analyzer::For(*policy_)->AnalyzeUncached(sql);
+  }
+  const catalog::Relation& Rel(const char* name) {
+    return *(*policy_)->snapshot()->FindRelation("crm", name);
+  }
+  // A member id's pseudonym as the sales policy shows it.
+  std::string Pseudonym(int64_t id) {
+    const auto& m = (*policy_)->ForColumn(Rel("members").oid, 1);
+    std::string out;
+    bool is_null = false;
+    EXPECT_TRUE(
+        m.transform->Apply(20, mask::Format::kText, std::to_string(id), &out, &is_null).ok());
+    return out;
+  }
+
+  static std::shared_ptr<const policy::Policy>* policy_;
+};
+std::shared_ptr<const policy::Policy>* GuardTest::policy_ = nullptr;
+
+struct Case {
+  const char* sql;
+  const char* sqlstate;  // "" when served
+};
+
+// Served: the CRM's everyday statements.
+const Case kServed[] = {
+    {"SELECT member_id, nickname, city, phone FROM crm.members LIMIT 20", ""},
+    {"SELECT * FROM crm.members", ""},
+    {"SELECT m.* FROM crm.members m WHERE m.city = 'Shanghai'", ""},
+    {"SELECT nickname FROM crm.members WHERE monthly_income >= 8000", ""},
+    {"SELECT nickname FROM crm.members WHERE monthly_income >= 8000 AND monthly_income < 12000",
+     ""},
+    {"SELECT nickname FROM crm.members WHERE monthly_income BETWEEN 8000 AND 11999", ""},
+    {"SELECT nickname FROM crm.members WHERE 8000 <= monthly_income", ""},
+    {"SELECT nickname FROM crm.members WHERE monthly_income > 7999", ""},
+    {"SELECT nickname FROM crm.members WHERE height_cm >= 160 AND height_cm < 170", ""},
+    {"SELECT nickname FROM crm.members WHERE birth_date <= '1995-12-01'", ""},
+    {"SELECT nickname FROM crm.members WHERE birth_date >= DATE '1990-12-02'", ""},
+    {"SELECT city, count(*) FROM crm.members GROUP BY city ORDER BY 2 DESC", ""},
+    {"SELECT city, count(phone) FROM crm.members GROUP BY city", ""},
+    {"SELECT gender, grade, count(*) AS n FROM crm.members GROUP BY 1, 2 ORDER BY n", ""},
+    {"SELECT nickname, upper(city) FROM crm.members ORDER BY nickname LIMIT 10 OFFSET 20", ""},
+    {"SELECT c.member_id, c.pool, m.nickname FROM crm.resource_claims c JOIN crm.members m "
+     "ON m.member_id = c.member_id WHERE c.status = 'open'",
+     ""},
+    {"SELECT m.nickname FROM crm.members m JOIN crm.chat_messages c USING (member_id)", ""},
+    {"SELECT viewer_id, viewed_at FROM crm.profile_views WHERE viewed_id IN (SELECT member_id "
+     "FROM crm.members WHERE city = 'Beijing')",
+     ""},
+    {"SELECT body FROM crm.chat_messages WHERE sender_id = $1 OR receiver_id = $1", ""},
+    {"WITH pool AS (SELECT member_id, city FROM crm.members WHERE grade = 'A') SELECT * FROM pool",
+     ""},
+    {"SELECT s.nickname FROM (SELECT nickname, city FROM crm.members) s WHERE s.city = 'x'", ""},
+    {"SELECT member_id FROM crm.members UNION ALL SELECT member_id FROM crm.resource_claims", ""},
+    {"SELECT member_id FROM crm.members UNION SELECT viewer_id FROM crm.profile_views", ""},
+    {"SELECT phone::text FROM crm.members", ""},
+    {"SELECT (SELECT count(*) FROM crm.chat_messages c WHERE c.sender_id = m.member_id) FROM "
+     "crm.members m",
+     ""},
+    {"SELECT count(*) FILTER (WHERE grade = 'A') FROM crm.members", ""},
+    {"SELECT row_number() OVER (PARTITION BY city ORDER BY nickname), nickname FROM crm.members",
+     ""},
+    {"SELECT * FROM crm.staff", ""},
+    {"SELECT nickname FROM members WHERE member_id = 12345", ""},
+    {"SELECT * FROM crm.stores s JOIN crm.staff USING (store_id)", ""},
+    {"SELECT n FROM generate_series(1, 3) AS g(n)", ""},
+    {"SELECT 1", ""},
+    {"VALUES (1, 'a'), (2, 'b')", ""},
+    {"SELECT now(), current_date, version()", ""},
+    {"SELECT member_id, nickname, phone FROM crm.member_cards", ""},
+    {"SELECT nickname FROM crm.member_cards WHERE city = 'x'", ""},
+    {"SELECT EXISTS (SELECT 1 FROM crm.members WHERE member_id = $1)", ""},
+    {"SELECT m.nickname, l.n FROM crm.members m, LATERAL (SELECT count(*) AS n FROM "
+     "crm.contact_log c WHERE c.member_id = m.member_id) l",
+     ""},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel, outcome, note) VALUES (7, $1, "
+     "'call', 'no answer', 'called about the event')",
+     ""},
+    {"UPDATE crm.resource_claims SET staff_id = 7, status = 'contacted' WHERE member_id = $1", ""},
+    {"UPDATE crm.members SET grade = 'B' WHERE member_id = $1 RETURNING member_id, phone", ""},
+    {"DELETE FROM crm.contact_log WHERE contact_id = 5", ""},
+    {"INSERT INTO crm.resource_claims (member_id, pool, status) SELECT member_id, 'city', 'open' "
+     "FROM crm.members WHERE city = 'x'",
+     ""},
+    {"BEGIN", ""},
+    {"COMMIT", ""},
+    {"ROLLBACK", ""},
+    {"SET application_name = 'crm'", ""},
+    {"SET TIME ZONE 'Asia/Shanghai'", ""},
+    {"SET statement_timeout = 5000", ""},
+    {"RESET ALL", ""},
+    {"SHOW search_path", ""},
+    {"DISCARD ALL", ""},
+    {"LISTEN crm_events", ""},
+    {"UNLISTEN *", ""},
+    {"EXPLAIN SELECT nickname FROM crm.members WHERE city = 'x'", ""},
+    {"PREPARE card(bigint) AS SELECT * FROM crm.members WHERE member_id = $1", ""},
+    {"DEALLOCATE card", ""},
+    {"DECLARE c CURSOR FOR SELECT member_id, phone FROM crm.members", ""},
+    {"FETCH 10 FROM c", ""},
+    {"CLOSE c", ""},
+    {"COPY crm.members TO STDOUT", ""},
+    {"COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN", ""},
+    {"SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relnamespace = 'crm'::regnamespace", ""},
+    {"SELECT n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class "
+     "c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE "
+     "pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2",
+     ""},
+    {"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM "
+     "pg_catalog.pg_attribute "
+     "a WHERE a.attrelid = 16402 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+     ""},
+    {"SELECT 1; SELECT 2", ""},
+};
+
+// Refused, each with its SQLSTATE.
+const Case kRefused[] = {
+    {"SELECT phone || '' FROM crm.members", "42501"},
+    {"SELECT nickname FROM crm.members WHERE phone LIKE '138%'", "42501"},
+    {"SELECT row_to_json(m) FROM crm.members m", "42501"},
+    {"SELECT to_jsonb(m.*) FROM crm.members m", "42501"},
+    {"SELECT m FROM crm.members m", "42501"},
+    {"SELECT m::text FROM crm.members m", "42501"},
+    {"SELECT nickname FROM crm.members UNION SELECT phone FROM crm.members", "42501"},
+    {"SELECT max(monthly_income) FROM crm.members WHERE member_id = 5", "42501"},
+    {"SELECT * FROM pg_stats", "42501"},
+    {"SELECT * FROM pg_catalog.pg_statistic", "42501"},
+    {"SELECT query FROM pg_stat_activity", "42501"},
+    {"SELECT rolpassword FROM pg_authid", "42501"},
+    {"SELECT nickname FROM crm.members WHERE monthly_income > 8123", "42501"},
+    {"SELECT nickname FROM crm.members WHERE monthly_income = 8000", "42501"},
+    {"SELECT nickname FROM crm.members WHERE monthly_income BETWEEN 8000 AND 12000", "42501"},
+    {"SELECT nickname FROM crm.members WHERE height_cm >= 163", "42501"},
+    {"SELECT nickname FROM crm.members WHERE birth_date < '1990-06-15'", "42501"},
+    {"SELECT nickname FROM crm.members ORDER BY monthly_income", "42501"},
+    {"SELECT nickname FROM crm.members ORDER BY phone", "42501"},
+    {"SELECT nickname FROM crm.members ORDER BY member_id", "42501"},
+    {"SELECT phone, count(*) FROM crm.members GROUP BY phone", "42501"},
+    {"SELECT DISTINCT phone FROM crm.members", "42501"},
+    {"SELECT CASE WHEN phone LIKE '138%' THEN 1 ELSE 0 END FROM crm.members", "42501"},
+    {"SELECT CASE WHEN city = 'x' THEN phone END FROM crm.members", "42501"},
+    {"SELECT length(phone) FROM crm.members", "42501"},
+    {"SELECT substr(phone, 1, 3) FROM crm.members", "42501"},
+    {"SELECT phone::bigint FROM crm.members", "42501"},
+    {"SELECT monthly_income + 0 FROM crm.members", "42501"},
+    {"SELECT monthly_income / 0 FROM crm.members", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id > 100", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = staff_id", "42501"},
+    {"SELECT x FROM (SELECT phone AS x FROM crm.members) s WHERE x LIKE '1%'", "42501"},
+    {"WITH p AS (SELECT phone FROM crm.members) SELECT * FROM p WHERE phone = '1'", "42501"},
+    {"SELECT (SELECT phone FROM crm.members LIMIT 1) LIKE '1%'", "42501"},
+    {"SELECT nickname FROM crm.members WHERE EXISTS (SELECT 1 FROM crm.members m2 WHERE "
+     "m2.phone LIKE '13%')",
+     "42501"},
+    {"SELECT 1 FROM crm.members HAVING max(monthly_income) > 0", "42501"},
+    {"SELECT prefix FROM crm.phone_prefixes", "42501"},
+    {"SELECT nickname FROM crm.member_cards WHERE phone LIKE '1%'", "42501"},
+    {"SELECT query_to_xml('select phone from crm.members', true, true, '')", "42501"},
+    {"SELECT table_to_xml('crm.members', true, true, '')", "42501"},
+    {"SELECT set_config('search_path', 'crm', false)", "42501"},
+    {"SELECT pg_sleep(1) FROM crm.members WHERE monthly_income >= 8000", "42501"},
+    {"SELECT pg_notify('c', phone) FROM crm.members", "42501"},
+    {"SELECT pg_read_file('/etc/passwd')", "42501"},
+    {"SELECT lo_import('/etc/passwd')", "42501"},
+    {"SELECT crm.some_function(1)", "42501"},
+    {"SELECT dblink('x', 'y')", "42501"},
+    {"SET ROLE postgres", "42501"},
+    {"SET SESSION AUTHORIZATION postgres", "42501"},
+    {"SET search_path = crm", "42501"},
+    {"SET standard_conforming_strings = off", "42501"},
+    {"SET backslash_quote = on", "42501"},
+    {"SET client_encoding = 'SJIS'", "42501"},
+    {"RESET ROLE", "42501"},
+    {"DO $$ BEGIN PERFORM 1; END $$", "42501"},
+    {"CALL crm.p()", "42501"},
+    {"CREATE TABLE t (a int)", "42501"},
+    {"CREATE TEMP TABLE t AS SELECT phone FROM crm.members", "42501"},
+    {"SELECT phone INTO TEMP t FROM crm.members", "42501"},
+    {"DROP TABLE crm.members", "42501"},
+    {"ALTER TABLE crm.members ADD COLUMN x int", "42501"},
+    {"TRUNCATE crm.contact_log", "42501"},
+    {"GRANT SELECT ON crm.members TO sales", "42501"},
+    {"LOCK TABLE crm.members", "42501"},
+    {"VACUUM crm.members", "42501"},
+    {"ANALYZE crm.members", "42501"},
+    {"LOAD 'plpgsql'", "42501"},
+    {"COPY crm.members TO '/tmp/x'", "42501"},
+    {"COPY crm.members TO PROGRAM 'cat'", "42501"},
+    {"COPY (SELECT phone FROM crm.members) TO STDOUT", "0A000"},
+    {"EXPLAIN ANALYZE SELECT * FROM crm.members", "42501"},
+    {"EXPLAIN (ANALYZE) SELECT * FROM crm.members", "42501"},
+    {"EXPLAIN SELECT nickname FROM crm.members WHERE phone = '1'", "42501"},
+    {"SELECT 1; SELECT phone || 'x' FROM crm.members", "42501"},
+    {"SELECT * FROM crm.nope", "42501"},
+    {"UPDATE crm.contact_log SET note = (SELECT phone FROM crm.members LIMIT 1)", "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel, note) SELECT 1, member_id, "
+     "'call', "
+     "phone FROM crm.members",
+     "42501"},
+    {"UPDATE crm.members SET nickname = phone", "42501"},
+    {"DELETE FROM crm.members WHERE phone = '13800000000'", "42501"},
+    {"SELECT member_id FROM crm.members WHERE member_id = $1 AND phone = $2", "42501"},
+    {"DECLARE c CURSOR FOR SELECT phone || '' FROM crm.members", "42501"},
+    {"PREPARE p AS SELECT upper(phone) FROM crm.members", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = E'123'", "42501"},
+    {"SELEC 1", "42601"},
+    {"MERGE INTO crm.members m USING crm.staff s ON false WHEN MATCHED THEN DELETE", "42501"},
+    {"SELECT (SELECT phone FROM pg_class LIMIT 1) FROM crm.members", "42501"},
+    {"SELECT array_agg(phone) FROM crm.members", "42501"},
+    {"SELECT string_agg(nickname, phone) FROM crm.members", "42501"},
+    {"SELECT nickname FROM crm.members WHERE wechat_id IS NOT NULL", "42501"},
+    {"SELECT coalesce(phone, '') FROM crm.members", "42501"},
+    {"SELECT ARRAY[phone] FROM crm.members", "42501"},
+    {"SELECT * FROM unnest(ARRAY(SELECT phone FROM crm.members))", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY($1)", "42501"},
+    {"SELECT nickname FROM crm.members m WHERE (m.member_id, 1) IN (SELECT member_id, 1 FROM "
+     "crm.contact_log)",
+     "0A000"},
+};
+
+TEST_F(GuardTest, ServesTheCrmsStatements) {
+  for (const auto& c : kServed) {
+    auto v = Check(c.sql);
+    EXPECT_FALSE(v->refused) << c.sql << "\n  -> " << v->sqlstate << " " << v->message;
+  }
+}
+
+TEST_F(GuardTest, RefusesEveryWayAroundTheMasks) {
+  for (const auto& c : kRefused) {
+    auto v = Check(c.sql);
+    EXPECT_TRUE(v->refused) << c.sql;
+    if (!v->refused) continue;
+    EXPECT_EQ(v->sqlstate, c.sqlstate) << c.sql << "\n  -> " << v->message;
+    EXPECT_FALSE(v->message.empty());
+    // Never a literal of the statement in what the client is told.
+    for (const char* lit : {"138", "13800000000", "8123", "/etc/passwd", "SJIS", "1990-06-15"}) {
+      if (std::string(c.sql).find(lit) == std::string::npos) continue;
+      EXPECT_EQ(v->message.find(lit), std::string::npos) << c.sql << ": " << v->message;
+      EXPECT_EQ(v->hint.find(lit), std::string::npos) << c.sql << ": " << v->hint;
+    }
+  }
+}
+
+TEST_F(GuardTest, CorpusSizes) {
+  EXPECT_GE(std::size(kServed), 60u);
+  EXPECT_GE(std::size(kRefused), 90u);
+}
+
+TEST_F(GuardTest, RefusalNamesTheColumnAndConstruct) {
+  auto v = Check("SELECT nickname FROM crm.members WHERE phone LIKE '138%'");
+  ASSERT_TRUE(v->refused);
+  EXPECT_NE(v->message.find("crm.members.phone"), std::string::npos) << v->message;
+  EXPECT_NE(v->message.find("LIKE"), std::string::npos) << v->message;
+  EXPECT_FALSE(v->hint.empty());
+}
+
+TEST_F(GuardTest, LineageOfResultColumns) {
+  auto v = Check("SELECT member_id, upper(city), phone::text, count(*) OVER () FROM crm.members");
+  ASSERT_FALSE(v->refused) << v->message;
+  ASSERT_EQ(v->statements.size(), 1u);
+  const auto& f = v->statements[0].shape->fields;
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[0].kind, FieldLineage::Kind::kColumn);
+  EXPECT_EQ(f[0].table_oid, Rel("members").oid);
+  EXPECT_EQ(f[0].attnum, 1);
+  EXPECT_EQ(f[1].kind, FieldLineage::Kind::kValue);
+  EXPECT_EQ(f[2].kind, FieldLineage::Kind::kCastText);
+  EXPECT_EQ(f[2].attnum, 6);
+  EXPECT_EQ(f[3].kind, FieldLineage::Kind::kValue);
+}
+
+TEST_F(GuardTest, LineageThroughSubqueriesCtesViewsAndUnions) {
+  for (const char* sql : {"SELECT x FROM (SELECT phone AS x FROM crm.members) s",
+                          "WITH p AS (SELECT phone FROM crm.members) SELECT phone FROM p",
+                          "SELECT phone FROM crm.member_cards",
+                          "SELECT phone FROM crm.members UNION ALL SELECT phone FROM crm.members",
+                          "SELECT (SELECT phone FROM crm.members LIMIT 1)"}) {
+    auto v = Check(sql);
+    ASSERT_FALSE(v->refused) << sql << ": " << v->message;
+    const auto& f = v->statements[0].shape->fields;
+    ASSERT_EQ(f.size(), 1u) << sql;
+    EXPECT_EQ(f[0].kind, FieldLineage::Kind::kColumn) << sql;
+    EXPECT_EQ(f[0].table_oid, Rel("members").oid) << sql;
+    EXPECT_EQ(f[0].attnum, 6) << sql;
+  }
+}
+
+TEST_F(GuardTest, StarOverSystemCatalogIsOpen) {
+  auto v = Check("SELECT m.nickname, c.* FROM crm.members m, pg_catalog.pg_class c");
+  ASSERT_FALSE(v->refused) << v->message;
+  const auto& s = *v->statements[0].shape;
+  EXPECT_TRUE(s.open);
+  EXPECT_EQ(s.open_at, 1u);
+  EXPECT_TRUE(Check("SELECT * FROM pg_class, pg_namespace")->refused);
+}
+
+TEST_F(GuardTest, PseudonymLiteralsBecomeRealIds) {
+  const std::string p = Pseudonym(1000042);
+  auto v = Check("SELECT nickname FROM crm.members WHERE member_id = " + p + " OR member_id IN ('" +
+                 Pseudonym(1000043) + "', " + Pseudonym(7) + ")");
+  ASSERT_FALSE(v->refused) << v->message;
+  EXPECT_TRUE(v->rewritten);
+  EXPECT_EQ(v->sql,
+            "SELECT nickname FROM crm.members WHERE member_id = 1000042 OR member_id IN "
+            "('1000043', 7)");
+  auto ins = Check("INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (3, " + p +
+                   ", 'call')");
+  ASSERT_FALSE(ins->refused) << ins->message;
+  EXPECT_EQ(ins->sql,
+            "INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (3, "
+            "1000042, 'call')");
+  auto upd = Check("UPDATE crm.resource_claims SET staff_id = 3 WHERE member_id = " + p);
+  ASSERT_FALSE(upd->refused) << upd->message;
+  EXPECT_NE(upd->sql.find("= 1000042"), std::string::npos) << upd->sql;
+}
+
+TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
+  auto v = Check("SELECT body FROM crm.chat_messages WHERE sender_id = $2 AND message_id > $1");
+  ASSERT_FALSE(v->refused) << v->message;
+  ASSERT_EQ(v->params.size(), 1u);
+  EXPECT_EQ(v->params[0].index, 1);
+  EXPECT_EQ(v->params[0].type_oid, 20u);
+  std::string real;
+  ASSERT_TRUE(ReversePseudonym(v->params[0], mask::Format::kText, Pseudonym(1000001), &real).ok());
+  EXPECT_EQ(real, "1000001");
+  EXPECT_FALSE(ReversePseudonym(v->params[0], mask::Format::kText, "abc", &real).ok());
+}
+
+TEST_F(GuardTest, PreparedStatementsKeepTheirOwnParameters) {
+  auto v = Check("PREPARE card(bigint) AS SELECT nickname FROM crm.members WHERE member_id = $1");
+  ASSERT_FALSE(v->refused) << v->message;
+  ASSERT_EQ(v->statements.size(), 1u);
+  EXPECT_EQ(v->statements[0].kind, StatementVerdict::Kind::kPrepare);
+  EXPECT_EQ(v->statements[0].params.size(), 1u);
+  EXPECT_TRUE(v->params.empty());
+  auto e = Check("EXECUTE card('" + Pseudonym(5) + "')");
+  ASSERT_FALSE(e->refused) << e->message;
+  ASSERT_EQ(e->statements[0].execute_arg_text.size(), 1u);
+  EXPECT_EQ(e->statements[0].execute_arg_text[0], Pseudonym(5));
+}
+
+TEST_F(GuardTest, NotAPseudonymIsRefusedWithoutEcho) {
+  // Integer pseudonyms are a permutation of the non-negative numbers: every one of them
+  // is some member's pseudonym; a negative number or text is not.
+  for (const char* lit : {"-31337", "'ab31337'"}) {
+    auto v = Check(std::string("SELECT nickname FROM crm.members WHERE member_id = ") + lit);
+    ASSERT_TRUE(v->refused) << lit;
+    EXPECT_EQ(v->message.find("31337"), std::string::npos) << v->message;
+  }
+}
+
+TEST_F(GuardTest, VerdictsAreCached) {
+  auto a = Analyzer::For(*policy_);
+  auto v1 = a->Analyze("SELECT nickname FROM crm.members");
+  auto v2 = a->Analyze("SELECT nickname FROM crm.members");
+  EXPECT_EQ(v1.get(), v2.get());
+  EXPECT_EQ(Analyzer::For(*policy_).get(), a.get());
+}
+
+}  // namespace
+}  // namespace pgveil::guard
