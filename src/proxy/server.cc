@@ -234,10 +234,12 @@ Status Server::Run() {
   }
   if (opt.upstream_tls.enabled()) {
     spdlog::info(
-        "event=channel_binding detail=\"the server offers SCRAM-SHA-256-PLUS over TLS, but it "
-        "binds to the server's certificate, which clients never see through pgveil: pgveil "
-        "removes it from the offer (clients use SCRAM-SHA-256; channel_binding=require cannot "
-        "connect)\"");
+        "event=channel_binding detail=\"the server offers SCRAM-SHA-256-PLUS over TLS, bound "
+        "to its own certificate: it is relayed only to TLS clients that see that same "
+        "certificate (pgveil configured with the server's certificate and key); otherwise "
+        "pgveil removes it from the offer, libpq clients with channel_binding=require cannot "
+        "connect, and TLS clients with channel_binding=prefer get an explanation (use "
+        "channel_binding=disable)\"");
   }
   asio::co_spawn(impl.main_ctx, impl.AcceptLoop(), asio::detached);
   impl.main_ctx.run();

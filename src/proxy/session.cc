@@ -114,6 +114,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Takes the -PLUS mechanisms out of an AuthenticationSASL at `pos` of sin_ (whole in
   // the buffer); updates *h. False: a malformed offer or nothing left to offer.
   awaitable<bool> FilterSaslOffer(size_t pos, wire::FrameHeader* h);
+  bool SameCertificateOnBothLegs();
   awaitable<void> HandleCancel(const wire::StartupFrame& frame);
   awaitable<bool> ConnectUpstream();
   awaitable<void> ClientToServer();
@@ -147,6 +148,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;               // a request is outstanding (no ReadyForQuery since)
   char last_server_type_ = 0;       // type of the last whole message sent to the client
   bool last_error_fatal_ = false;
+  // The server's -PLUS offer was removed from a TLS client's view: its SASLInitialResponse
+  // is checked for the 'y' flag the server would refuse.
+  bool check_gs2_flag_ = false;
 
   // Masking. Until the server has authenticated the login and its policy is known, the
   // client may send authentication messages only; anything else waits.
@@ -447,12 +451,36 @@ awaitable<void> Session::ClientToServer() {
         wait_for_policy = true;  // nothing but authentication before the policy is known
         break;
       }
+      size_t avail = cin_.len - pos;
+      if (check_gs2_flag_ && h.type == wire::fe::kPassword) {
+        if (h.total() > avail) {
+          cin_.Ensure(pos + h.total());
+          break;
+        }
+        check_gs2_flag_ = false;
+        auto flag = SaslGs2Flag(cin_.view(pos + 5).substr(0, h.body_size()));
+        if (flag.ok() && *flag == 'y') {
+          spdlog::warn(
+              "session={} event=channel_binding_refused user={} detail=\"the client supports "
+              "channel binding, and a server that offers it refuses such a client unless it "
+              "uses it; it cannot be used because pgveil presents a different certificate than "
+              "the server\"",
+              id_, user_);
+          if (pos > 0) co_await server_.Write(asio::buffer(cin_.data.data(), pos));
+          co_await SendFatal(
+              "28000",
+              "channel binding cannot work through pgveil: the database server offers "
+              "SCRAM-SHA-256-PLUS bound to its own certificate and pgveil presents a different "
+              "one. Connect with channel_binding=disable, or configure pgveil with the "
+              "server's certificate and key");
+          co_return;
+        }
+      }
       if (h.type == wire::fe::kTerminate) {
         client_terminated_ = true;
       } else {
         busy_ = true;
       }
-      size_t avail = cin_.len - pos;
       if (h.total() <= avail) {
         pos += h.total();
       } else {
@@ -565,6 +593,12 @@ void Session::RefreshPolicyIfChanged() {
   masked_->SetPolicy(*policy);
 }
 
+bool Session::SameCertificateOnBothLegs() {
+  X509* mine = SSL_get_certificate(client_.ssl());
+  X509* theirs = SSL_get0_peer_certificate(server_.ssl());
+  return mine != nullptr && theirs != nullptr && X509_cmp(mine, theirs) == 0;
+}
+
 bool Session::OnServerMessage(char type, char* body, size_t body_len) {
   std::string_view b(body, body_len);
   switch (type) {
@@ -614,6 +648,12 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
 awaitable<bool> Session::FilterSaslOffer(size_t pos, wire::FrameHeader* h) {
   char* msg = sin_.data.data() + pos;
   if (h->body_size() < 4 || wire::ReadU32(msg + 5) != 10) co_return true;  // not SASL
+  if (client_.tls() && server_.tls() && SameCertificateOnBothLegs()) {
+    // tls-server-end-point binds to the certificate alone: the client sees the
+    // server's own, so channel binding works end to end.
+    spdlog::info("session={} event=channel_binding_end_to_end user={}", id_, user_);
+    co_return true;
+  }
   const size_t old_total = h->total();
   auto rewrite = RemoveChannelBindingMechanisms(msg, old_total);
   if (!rewrite.ok()) {
@@ -628,9 +668,11 @@ awaitable<bool> Session::FilterSaslOffer(size_t pos, wire::FrameHeader* h) {
     } else {
       spdlog::info(
           "session={} event=channel_binding_unavailable user={} removed={} detail=\"TLS ends "
-          "at pgveil, so SCRAM-SHA-256-PLUS cannot work: removed from the server's offer; "
-          "clients with channel_binding=require are refused by their driver\"",
+          "at pgveil and pgveil's certificate is not the server's, so SCRAM-SHA-256-PLUS "
+          "cannot work: removed from the server's offer; clients with "
+          "channel_binding=require are refused by their driver\"",
           id_, user_, rewrite->removed);
+      check_gs2_flag_ = client_.tls();
     }
   }
   if (rewrite.ok() && rewrite->remaining > 0) co_return true;

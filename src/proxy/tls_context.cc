@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
@@ -102,6 +103,13 @@ StatusOr<std::shared_ptr<asio::ssl::context>> MakeClientLegContext(
   if (ec) return FileError("tls.cert: cannot load the certificate chain", options.cert, ec);
   if (Status st = CheckKeyFileMode(options.key); !st.ok()) return st;
   ctx->use_private_key_file(options.key, asio::ssl::context::pem, ec);
+  // Asio takes the error off OpenSSL's queue into the error code.
+  if (ec && ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    TakeOpenSslErrors();
+    return InvalidArgument("tls.key \"" + options.key + "\" does not match tls.cert \"" +
+                           options.cert + "\"");
+  }
   if (ec) return FileError("tls.key: cannot load the private key", options.key, ec);
   if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
     TakeOpenSslErrors();

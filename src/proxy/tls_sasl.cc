@@ -61,4 +61,20 @@ StatusOr<SaslOfferRewrite> RemoveChannelBindingMechanisms(char* message, size_t 
   return out;
 }
 
+StatusOr<char> SaslGs2Flag(std::string_view body) {
+  size_t nul = body.find('\0');
+  if (nul == std::string_view::npos || body.size() < nul + 1 + 4 + 1) {
+    return ProtocolError("SASLInitialResponse: too short");
+  }
+  uint32_t len = ReadBE32(body.data() + nul + 1);
+  if (len == 0xFFFFFFFFu || len != body.size() - nul - 5) {
+    return ProtocolError("SASLInitialResponse: bad length");
+  }
+  char flag = body[nul + 5];
+  if (flag != 'n' && flag != 'y' && flag != 'p') {
+    return ProtocolError("SASLInitialResponse: unknown channel-binding flag");
+  }
+  return flag;
+}
+
 }  // namespace pgveil::proxy
