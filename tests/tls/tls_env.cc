@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "harness/pq_util.h"
 #include "harness/subprocess.h"
 
 namespace pgveil::tls_test {
@@ -174,6 +175,30 @@ std::string TlsEnv::RunPgveilExpectingFailure(const std::string& name,
 
 std::string ConnInfo(int port, const std::string& user, const std::string& extra) {
   return TlsEnvironment().cluster().ConnInfo(user, port, extra);
+}
+
+std::string CancelSleepingQuery(const std::string& conninfo) {
+  auto conn = it::Connect(conninfo);
+  if (!conn.ok()) return "connect: " + conn.status().message();
+  if (PQsendQuery(conn->get(), "SELECT pg_sleep(30)") != 1) return "PQsendQuery failed";
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    PGcancel* cancel = PQgetCancel(conn->get());
+    char err[256] = {0};
+    int sent = PQcancel(cancel, err, sizeof(err));
+    PQfreeCancel(cancel);
+    if (sent != 1) return std::string("PQcancel: ") + err;
+    for (int i = 0; i < 50; ++i) {
+      if (PQconsumeInput(conn->get()) != 1) return "connection lost";
+      if (!PQisBusy(conn->get())) {
+        it::PgResult res(PQgetResult(conn->get()));
+        const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+        return state != nullptr ? state : "no error";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  return "not cancelled";
 }
 
 bool FileContains(const std::string& path, const std::string& needle, int timeout_ms) {

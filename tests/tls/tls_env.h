@@ -71,6 +71,12 @@ class TlsTest : public ::testing::Test {
 // libpq conninfo for `user` on 127.0.0.1:`port`, plus `extra` (later keys win).
 std::string ConnInfo(int port, const std::string& user, const std::string& extra);
 
+// Starts SELECT pg_sleep(30) on a libpq connection made with `conninfo` and cancels it
+// with PQcancel (a new, plaintext connection in libpq 15), retrying while the query has
+// not started. Returns the SQLSTATE the query ended with ("57014" when cancelled), or a
+// description of what went wrong.
+std::string CancelSleepingQuery(const std::string& conninfo);
+
 // Whether a file contains `needle` (polls up to `timeout_ms`, for logs written async).
 bool FileContains(const std::string& path, const std::string& needle, int timeout_ms = 3000);
 
