@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# TLS relay benchmark: pgbench -S with TLS on both legs, directly to PostgreSQL, through
+# PgBouncer (session mode, client_tls_* and server_tls_*) and through pgveil (tls and
+# upstream_tls), measured in one run with alternating repetitions; medians and ratios.
+#
+#   bench/relay/tls.sh [--quick] [--reps N] [--duration S] [--out FILE] ...
+#   bench/relay/tls.sh --help
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: bench/relay/tls.sh [options]
+
+Makes a throwaway CA and server certificate (openssl), starts PostgreSQL with ssl=on,
+PgBouncer (pool_mode=session, client_tls_sslmode=require, server_tls_sslmode=require)
+and pgveil (tls + upstream_tls require) with the same certificate, then runs
+pgbench -S (simple and prepared; 1 and 16 clients) with PGSSLMODE=require against each,
+alternating direct -> PgBouncer -> pgveil in every repetition. Prints the medians and the
+pgveil/PgBouncer ratios (target >= 1.0) and writes them as markdown.
+
+Options:
+  --quick          1 repetition of 3 s (smoke test, not a result)
+  --reps N         repetitions per cell, median reported (default 3)
+  --duration S     seconds per pgbench run (default 10)
+  --scale N        pgbench -i scale (default 10)
+  --clients LIST   client counts (default 1,16; -j 2 above 1 client)
+  --out FILE       markdown report (default: a temp file, path printed)
+  --pgveil PATH    use this pgveil binary instead of building one (Release, build-bench)
+  --build-dir DIR  build directory for the Release build (default: build-bench)
+  --workers N      pgveil --workers (default: pgveil's own)
+  --no-deps        do not run scripts/install-deps.sh
+  --keep           keep the temp dir
+USAGE
+}
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+CMDLINE=$(printf '%q ' bench/relay/tls.sh "$@")
+
+REPS=3 DURATION=10 SCALE=10 CLIENTS=1,16 OUT="" PGVEIL_BIN="" QUICK=0 DEPS=1
+BUILD_DIR=$REPO/build-bench
+while (($#)); do
+  if [[ $1 == --*=* ]]; then set -- "${1%%=*}" "${1#*=}" "${@:2}"; fi
+  case $1 in
+  --quick) QUICK=1 REPS=1 DURATION=3 ;;
+  --reps) REPS=$2 && shift ;;
+  --duration) DURATION=$2 && shift ;;
+  --scale) SCALE=$2 && shift ;;
+  --clients) CLIENTS=$2 && shift ;;
+  --out) OUT=$2 && shift ;;
+  --pgveil) PGVEIL_BIN=$(realpath "$2") && shift ;;
+  --build-dir) BUILD_DIR=$2 && shift ;;
+  --workers) BENCH_WORKERS=$2 && shift ;;
+  --no-deps) DEPS=0 ;;
+  --keep) BENCH_KEEP=1 ;;
+  -h | --help) usage && exit 0 ;;
+  *) usage >&2 && bench_die "unknown option $1" ;;
+  esac
+  shift
+done
+[[ $REPS =~ ^[1-9][0-9]*$ && $DURATION =~ ^[1-9][0-9]*$ && $SCALE =~ ^[1-9][0-9]*$ &&
+  $CLIENTS =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+  bench_die "--reps, --duration, --scale and --clients take positive integers"
+
+((DEPS)) && bench_install_deps
+bench_require psql pgbench pgbouncer openssl cmake
+[[ -n $PGVEIL_BIN ]] || bench_build_pgveil "$BUILD_DIR"
+bench_check_pgveil
+[[ -n $OUT ]] || OUT=$(mktemp "${TMPDIR:-/tmp}/pgveil-tls-bench.XXXXXX.md")
+
+bench_setup_tmp
+CERTS=$BENCH_TMP/certs
+mkdir -p "$CERTS"
+bench_log "making a test CA and a server certificate"
+(
+  cd "$CERTS"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \
+    -out ca.crt -subj "/CN=pgveil bench CA" -days 30 \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key \
+    -out server.csr -subj /CN=localhost
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >server.ext
+  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 30 \
+    -extfile server.ext -out server.crt
+) >"$BENCH_TMP/openssl.log" 2>&1 || { cat "$BENCH_TMP/openssl.log" >&2 && bench_die "openssl failed"; }
+chmod 600 "$CERTS/server.key"
+# PostgreSQL and PgBouncer run as postgres when we are root; pgveil reads as root.
+if [[ $(id -u) -eq 0 ]]; then chown -R postgres: "$CERTS"; fi
+chmod 755 "$CERTS"
+
+bench_start_cluster
+pgc_psql -d postgres -c "ALTER SYSTEM SET ssl = on" \
+  -c "ALTER SYSTEM SET ssl_cert_file = '$CERTS/server.crt'" \
+  -c "ALTER SYSTEM SET ssl_key_file = '$CERTS/server.key'" -c "SELECT pg_reload_conf()" >/dev/null
+DB=bench
+pgc_psql -d postgres -c "CREATE DATABASE $DB" >/dev/null
+bench_log "pgbench -i -s $SCALE"
+pgbench -i -q -s "$SCALE" -h 127.0.0.1 -p "$PGC_PORT" -U postgres "$DB" >"$BENCH_TMP/init.log" 2>&1 ||
+  { cat "$BENCH_TMP/init.log" >&2 && bench_die "pgbench -i failed"; }
+ssl=$(psql -X -At "host=127.0.0.1 port=$PGC_PORT user=postgres dbname=$DB sslmode=require" \
+  -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+[[ $ssl == t ]] || bench_die "PostgreSQL did not accept TLS"
+
+bench_log "starting PgBouncer with TLS on both legs"
+PGB_DIR=$BENCH_TMP/pgbouncer
+mkdir -p "$PGB_DIR"
+PGB_PORT=$(pgc_free_port)
+printf '"postgres" ""\n' >"$PGB_DIR/userlist.txt"
+cat >"$PGB_DIR/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$PGC_PORT
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $PGB_DIR/userlist.txt
+pool_mode = session
+max_client_conn = 1000
+default_pool_size = 200
+server_reset_query = DISCARD ALL
+ignore_startup_parameters = extra_float_digits
+logfile = $PGB_DIR/pgbouncer.log
+log_connections = 0
+log_disconnections = 0
+client_tls_sslmode = require
+client_tls_cert_file = $CERTS/server.crt
+client_tls_key_file = $CERTS/server.key
+server_tls_sslmode = require
+INI
+as_user=()
+if [[ $(id -u) -eq 0 ]]; then chown -R postgres: "$PGB_DIR" && as_user=(-u postgres); fi
+pgbouncer "${as_user[@]}" "$PGB_DIR/pgbouncer.ini" >"$PGB_DIR/stdout.log" 2>&1 &
+PGB_PID=$!
+BENCH_PIDS+=("$PGB_PID")
+bench_wait_ready pgbouncer "$PGB_PORT" "$PGB_PID" "$DB" "$PGB_DIR/pgbouncer.log"
+
+bench_log "starting pgveil with TLS on both legs ($PGVEIL_BIN)"
+cat >"$BENCH_TMP/pgveil.json" <<JSON
+{"tls": {"cert": "$CERTS/server.crt", "key": "$CERTS/server.key"}, "upstream_tls": "require"}
+JSON
+bench_start_pgveil "$DB" -c "$BENCH_TMP/pgveil.json"
+
+# Every target must really be TLS on the client leg and on the server leg.
+for target in "direct:$PGC_PORT" "pgbouncer:$PGB_PORT" "pgveil:$PGV_PORT"; do
+  port=${target#*:}
+  info="host=127.0.0.1 port=$port user=postgres dbname=$DB"
+  out=$(psql -X -At "$info sslmode=require" -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+  [[ $out == t ]] || bench_die "${target%%:*}: server leg is not TLS"
+  if [[ ${target%%:*} != direct ]] && psql -X -At "$info sslmode=disable" -c "SELECT 1" >/dev/null 2>&1; then
+    bench_die "${target%%:*}: accepted a plaintext client"
+  fi
+done
+
+export PGSSLMODE=require
+tps() { # tps PORT MODE CLIENTS
+  local jobs=1 out
+  (($3 > 1)) && jobs=2
+  out=$(pgbench -n -S -M "$2" -c "$3" -j "$jobs" -T "$DURATION" -h 127.0.0.1 -p "$1" -U postgres "$DB" 2>&1) ||
+    { echo "$out" >&2 && bench_die "pgbench failed on port $1"; }
+  sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+bench_log "warm-up"
+tps "$PGC_PORT" simple 2 >/dev/null
+IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
+ROWS=()
+for mode in simple prepared; do
+  for c in "${CLIENT_LIST[@]}"; do
+    d=() b=() v=()
+    for ((r = 1; r <= REPS; r++)); do
+      d+=("$(tps "$PGC_PORT" "$mode" "$c")")
+      b+=("$(tps "$PGB_PORT" "$mode" "$c")")
+      v+=("$(tps "$PGV_PORT" "$mode" "$c")")
+      bench_log "-M $mode -c $c rep $r/$REPS: direct ${d[-1]} pgbouncer ${b[-1]} pgveil ${v[-1]}"
+    done
+    md=$(median "${d[@]}") mb=$(median "${b[@]}") mv=$(median "${v[@]}")
+    ratio=$(awk -v a="$mv" -v b="$mb" 'BEGIN {printf "%.2f", a / b}')
+    rdirect=$(awk -v a="$mv" -v b="$md" 'BEGIN {printf "%.2f", a / b}')
+    verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 1.0) ? "pass" : "**miss**"}')
+    ROWS+=("| pgbench -S -M $mode, $c client$( ((c > 1)) && echo s) (tps) | $(printf '%.0f' "$md") | $(printf '%.0f' "$mb") | $(printf '%.0f' "$mv") | $ratio | $rdirect | $verdict |")
+  done
+done
+
+{
+  echo "Command: \`$CMDLINE\`"
+  echo
+  echo "pgveil $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), PgBouncer $(pgbouncer --version | head -1 | awk '{print $2}'), $(date -u +%Y-%m-%dT%H:%MZ), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); pgbench -i -s $SCALE; $REPS alternating repetitions of $DURATION s, median; PGSSLMODE=require; TLS 1.3 on every leg"
+  ((QUICK)) && echo && echo "QUICK MODE: smoke test only, not a result"
+  echo
+  echo "| case | direct (TLS) | PgBouncer (TLS both legs) | pgveil (TLS both legs) | pgveil/PgBouncer | pgveil/direct | target ≥ 1.0 vs PgBouncer |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
+  printf '%s\n' "${ROWS[@]}"
+} >"$OUT"
+cat "$OUT"
+bench_log "report written to $OUT"
