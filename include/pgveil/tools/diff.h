@@ -28,7 +28,8 @@
 //  - shape: every masked cell equals the rule's transform applied to the raw cell
 //    (buckets, bands, partials, truncations, redactions, pseudonyms with `keys_file`).
 // Exit status: 0 all checks pass; 1 on a leak, an inconsistency, a shape or row-count
-// mismatch, or a query that failed on either side; 2 for a bad invocation.
+// mismatch, or a query that failed on either side; 2 for a bad invocation or a
+// connection that cannot be made.
 //
 // Output: `format` "text" prints the checks and the first `max_rows` rows side by side
 // (masked cells marked: `*` transformed, `∅` nulled, `!` leak), aligned by display width
