@@ -289,6 +289,7 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
       v->statements.push_back(analysis.Statement(raw["stmt"]));
     }
   } catch (const Refusal& refusal) {
+    v->unknown_relation = analysis.walker().unknown_relation;
     return refuse(refusal.sqlstate, refusal.message, refusal.hint);
   } catch (const json::exception&) {
     return refuse("0A000", "pgveil cannot analyse this statement", "");

@@ -522,7 +522,7 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
     return;
   }
   if (rel == nullptr) {
-    if (on_unknown_relation) on_unknown_relation();
+    unknown_relation = true;
     Refuse(
         "42501",
         "relation \"" + (schema.empty() ? name : schema + "." + name) + "\" is not known to pgveil",

@@ -84,7 +84,7 @@ class Walker {
   std::vector<ParamReversal> params;
   bool touches_protected = false;
   bool uses_timing_or_notify = false;  // pg_sleep, pg_notify: refused with protected reads
-  std::function<void()> on_unknown_relation;
+  bool unknown_relation = false;       // set before a refusal for an unknown relation
 
   // The RowShape of a checked top-level output.
   static std::shared_ptr<const policy::RowShape> ShapeOf(const Output& out);

@@ -1,5 +1,7 @@
 #include "proxy/masked_stream.h"
 
+#include <algorithm>
+
 #include "pgveil/policy/scrub.h"
 #include "pgveil/wire/messages.h"
 #include "pgveil/wire/writer.h"
@@ -11,24 +13,10 @@ namespace {
 // catalog access, with the same transaction effect as any other error.
 constexpr std::string_view kFailingSql = "pgveil refused this statement";
 
-// COPY statements of `sql` that send rows to the client.
-std::vector<guard::CopyStatement> CopiesOut(const guard::StatementSummary& s) {
-  std::vector<guard::CopyStatement> out;
-  for (const auto& c : s.copies) {
-    if (!c.is_from && !c.uses_file) out.push_back(c);
-  }
-  return out;
-}
-
-// A reason to refuse `sql` for a masked session, or empty.
-std::string CopyRefusal(const guard::StatementSummary& s) {
-  for (const auto& c : s.copies) {
-    if (c.is_query && !c.is_from) {
-      return "COPY (query) TO is not available to masked sessions; COPY a table instead";
-    }
-  }
-  return {};
-}
+constexpr char kUnsafeSettings[] =
+    "pgveil checks statements only with client_encoding UTF8 and standard_conforming_strings on";
+constexpr char kUnsafeSettingsHint[] =
+    "Connect without changing client_encoding or standard_conforming_strings.";
 
 }  // namespace
 
@@ -37,7 +25,8 @@ MaskedStream::MaskedStream(std::shared_ptr<const policy::Policy> policy,
                            std::function<void()> on_unknown_relations)
     : policy_(std::move(policy)),
       scrubber_(std::move(scrubber)),
-      on_unknown_relations_(std::move(on_unknown_relations)) {}
+      on_unknown_relations_(std::move(on_unknown_relations)),
+      analyzer_(guard::Analyzer::For(policy_)) {}
 
 void MaskedStream::SetPolicy(std::shared_ptr<const policy::Policy> policy) {
   next_policy_ = std::move(policy);
@@ -49,21 +38,172 @@ Status MaskedStream::Fatal(std::string_view message, std::string* to_client) {
 }
 
 void MaskedStream::Refuse(char replaced_type, std::string sqlstate, std::string message,
-                          std::string* to_server) {
+                          std::string hint, std::string* to_server) {
   Pending p{Kind::kRefused};
   p.refusal = std::move(message);
   p.refusal_sqlstate = std::move(sqlstate);
+  p.refusal_hint = std::move(hint);
   p.refusal_extended =
       !(replaced_type == wire::fe::kQuery || replaced_type == wire::fe::kFunctionCall);
   wire::Writer w(to_server);
   if (replaced_type == wire::fe::kQuery || replaced_type == wire::fe::kFunctionCall) {
     // Answered by ErrorResponse + ReadyForQuery.
     w.Begin(wire::fe::kQuery).CString(kFailingSql).End();
+  } else if (replaced_type == wire::fe::kBind) {
+    // A Bind to a statement that cannot exist: fails before it touches any portal.
+    w.Begin(wire::fe::kBind).CString("").CString(kFailingSql).Int16(0).Int16(0).Int16(0).End();
   } else {
     // Extended protocol: the server skips to the next Sync after this error.
     w.Begin(wire::fe::kParse).CString("").CString(kFailingSql).Int16(0).End();
   }
   pending_.push_back(std::move(p));
+}
+
+void MaskedStream::RefuseVerdict(char replaced_type, const guard::Verdict& v,
+                                 std::string* to_server) {
+  if (v.unknown_relation && on_unknown_relations_) on_unknown_relations_();
+  Refuse(replaced_type, v.sqlstate, v.message, v.hint, to_server);
+}
+
+std::shared_ptr<const policy::RowShape> MaskedStream::ShapeOf(
+    const guard::StatementVerdict& sv) const {
+  using K = guard::StatementVerdict::Kind;
+  switch (sv.kind) {
+    case K::kFetch: {
+      if (sv.is_move) return nullptr;
+      auto it = cursors_.find(sv.name);
+      return it == cursors_.end() ? nullptr : it->second;
+    }
+    case K::kExecute: {
+      auto it = prepared_.find(sv.name);
+      return it == prepared_.end() ? nullptr : it->second.shape;
+    }
+    case K::kDeclare:
+    case K::kPrepare:
+    case K::kDeallocate:
+      return nullptr;
+    case K::kOther:
+      break;
+  }
+  return sv.shape;
+}
+
+void MaskedStream::Commit(const guard::StatementVerdict& sv) {
+  using K = guard::StatementVerdict::Kind;
+  switch (sv.kind) {
+    case K::kDeclare:
+      cursors_[sv.name] = sv.shape;
+      break;
+    case K::kPrepare:
+      prepared_[sv.name] = Prepared{sv.shape, sv.params};
+      break;
+    case K::kDeallocate:
+      if (sv.all) {
+        prepared_.clear();
+      } else {
+        prepared_.erase(sv.name);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sql,
+                                        std::string* why) {
+  // Spans are replaced back to front so that earlier ones stay valid.
+  std::vector<std::pair<std::pair<size_t, size_t>, std::string>> edits;
+  std::unordered_map<std::string, Prepared> overlay;  // PREPAREs earlier in this string
+  for (const auto& sv : v.statements) {
+    if (sv.kind == guard::StatementVerdict::Kind::kPrepare) {
+      overlay[sv.name] = Prepared{sv.shape, sv.params};
+      continue;
+    }
+    if (sv.kind != guard::StatementVerdict::Kind::kExecute) continue;
+    const Prepared* p = nullptr;
+    if (auto it = overlay.find(sv.name); it != overlay.end()) {
+      p = &it->second;
+    } else if (auto jt = prepared_.find(sv.name); jt != prepared_.end()) {
+      p = &jt->second;
+    }
+    if (p == nullptr) continue;  // the server reports the unknown statement
+    for (const auto& rev : p->params) {
+      const size_t i = static_cast<size_t>(rev.index);
+      if (i >= sv.execute_arg_spans.size()) continue;
+      if (sv.execute_arg_spans[i].second == 0) {
+        *why = "an EXECUTE argument for a pseudonym of " + rev.column + " must be a plain literal";
+        return false;
+      }
+      std::string real;
+      if (!guard::ReversePseudonym(rev, mask::Format::kText, sv.execute_arg_text[i], &real).ok()) {
+        *why = "an EXECUTE argument is not a pseudonym of the domain of " + rev.column;
+        return false;
+      }
+      edits.push_back({sv.execute_arg_spans[i], "'" + real + "'"});
+    }
+  }
+  std::sort(edits.begin(), edits.end(),
+            [](const auto& a, const auto& b) { return a.first.first > b.first.first; });
+  for (const auto& [span, text] : edits) sql->replace(span.first, span.second, text);
+  return true;
+}
+
+Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) {
+  auto bind = wire::ParseBind(body);
+  if (!bind.ok()) return bind.status();
+  portal_statement_[std::string(bind->portal)] = std::string(bind->statement);
+  auto st = statements_.find(std::string(bind->statement));
+  if (st == statements_.end() || !st->second.verdict || st->second.verdict->params.empty()) {
+    pending_.push_back({Kind::kBind});
+    wire::Writer w(to_server);
+    w.Begin(wire::fe::kBind).Bytes(body).End();
+    return Status::Ok();
+  }
+  // Parameters compared with pseudonym columns: turned back into real values.
+  std::vector<std::optional<std::string>> values(bind->params.size());
+  for (size_t i = 0; i < bind->params.size(); ++i) {
+    if (bind->params[i]) values[i] = std::string(*bind->params[i]);
+  }
+  for (const auto& rev : st->second.verdict->params) {
+    const size_t i = static_cast<size_t>(rev.index);
+    if (i >= values.size() || !values[i]) continue;
+    int16_t f = bind->param_formats.empty()       ? 0
+                : bind->param_formats.size() == 1 ? bind->param_formats[0]
+                : i < bind->param_formats.size()  ? bind->param_formats[i]
+                                                  : 0;
+    guard::ParamReversal r = rev;
+    const auto& types = st->second.param_types;
+    if (i < types.size() && types[i] != 0) r.type_oid = types[i];
+    std::string real;
+    if (!guard::ReversePseudonym(r, f == 1 ? mask::Format::kBinary : mask::Format::kText,
+                                 *values[i], &real)
+             .ok()) {
+      Refuse(wire::fe::kBind, "42501",
+             "parameter $" + std::to_string(i + 1) + " is not a pseudonym of the domain of " +
+                 rev.column,
+             "Use the identifiers pgveil shows to this login.", to_server);
+      return Status::Ok();
+    }
+    values[i] = std::move(real);
+  }
+  wire::Writer w(to_server);
+  w.Begin(wire::fe::kBind).CString(bind->portal).CString(bind->statement);
+  w.Int16(static_cast<int16_t>(bind->param_formats.size()));
+  for (int16_t f : bind->param_formats) w.Int16(f);
+  w.Int16(static_cast<int16_t>(values.size()));
+  for (const auto& v : values) {
+    if (v) {
+      std::string_view sv(*v);
+      w.Value(&sv);
+    } else {
+      w.Value(nullptr);
+    }
+  }
+  w.Int16(static_cast<int16_t>(bind->result_formats.size()));
+  for (int16_t f : bind->result_formats) w.Int16(f);
+  w.End();
+  pending_.push_back({Kind::kBind});
+  return Status::Ok();
 }
 
 Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_server) {
@@ -82,58 +222,75 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       auto q = wire::ParseQuery(body);
       if (!q.ok()) return q.status();
       AdoptNextPolicy();
-      auto summary = guard::InspectStatements(q->sql);
-      if (summary.ok()) {
-        std::string refusal = CopyRefusal(*summary);
-        if (!refusal.empty()) {
-          Refuse(type, "0A000", refusal, to_server);
-          return Status::Ok();
-        }
-      }
-      Pending p{Kind::kQuery};
-      if (summary.ok()) p.copies = CopiesOut(*summary);
-      pending_.push_back(std::move(p));
       // A simple query destroys the unnamed statement and portal.
       statements_.erase("");
       portal_statement_.erase("");
-      forward();
+      if (!parser_safe_) {
+        Refuse(type, "0A000", kUnsafeSettings, kUnsafeSettingsHint, to_server);
+        return Status::Ok();
+      }
+      auto v = analyzer_->Analyze(q->sql);
+      if (v->refused) {
+        RefuseVerdict(type, *v, to_server);
+        return Status::Ok();
+      }
+      std::string sql = v->sql, why;
+      if (!TranslateExecuteArgs(*v, &sql, &why)) {
+        Refuse(type, "42501", why, "Use the identifiers pgveil shows to this login.", to_server);
+        return Status::Ok();
+      }
+      Pending p{Kind::kQuery};
+      p.copies = v->copies;
+      p.verdict = v;
+      pending_.push_back(std::move(p));
+      wire::Writer w(to_server);
+      w.Begin(wire::fe::kQuery).CString(sql).End();
       return Status::Ok();
     }
     case wire::fe::kParse: {
       auto parse = wire::ParseParse(body);
       if (!parse.ok()) return parse.status();
       AdoptNextPolicy();
-      auto summary = guard::InspectStatements(parse->sql);
-      if (summary.ok()) {
-        std::string refusal = CopyRefusal(*summary);
-        if (!refusal.empty()) {
-          statements_.erase(std::string(parse->statement));
-          Refuse(type, "0A000", refusal, to_server);
-          return Status::Ok();
-        }
+      std::string name(parse->statement);
+      // Even a failed Parse replaces the unnamed statement; a named one that fails
+      // leaves no statement, so no plan or translation can leak into a later Execute.
+      statements_.erase(name);
+      if (!parser_safe_) {
+        Refuse(type, "0A000", kUnsafeSettings, kUnsafeSettingsHint, to_server);
+        return Status::Ok();
+      }
+      auto v = analyzer_->Analyze(parse->sql);
+      if (v->refused) {
+        RefuseVerdict(type, *v, to_server);
+        return Status::Ok();
       }
       Statement st;
-      if (summary.ok()) st.copies = CopiesOut(*summary);
-      // Even a failed Parse replaces the unnamed statement; a named one that fails
-      // leaves no statement, so no COPY plan can leak into a later Execute.
-      statements_[std::string(parse->statement)] = std::move(st);
+      st.verdict = v;
+      st.param_types = parse->param_types;
+      statements_[name] = std::move(st);
       pending_.push_back({Kind::kParse});
-      forward();
+      wire::Writer w(to_server);
+      w.Begin(wire::fe::kParse).CString(name).CString(v->sql);
+      w.Int16(static_cast<int16_t>(parse->param_types.size()));
+      for (uint32_t t : parse->param_types) w.Int32(static_cast<int32_t>(t));
+      w.End();
       return Status::Ok();
     }
-    case wire::fe::kBind: {
-      auto bind = wire::ParseBind(body);
-      if (!bind.ok()) return bind.status();
-      portal_statement_[std::string(bind->portal)] = std::string(bind->statement);
-      pending_.push_back({Kind::kBind});
-      forward();
-      return Status::Ok();
-    }
+    case wire::fe::kBind:
+      return ForwardBind(body, to_server);
     case wire::fe::kDescribe: {
       auto t = wire::ParseTarget(body);
       if (!t.ok()) return t.status();
       Pending p{Kind::kDescribe};
-      p.portal = t->kind == 'P' ? std::string(t->name) : std::string();
+      std::string statement(t->name);
+      if (t->kind == 'P') {
+        p.portal = std::string(t->name);
+        auto ps = portal_statement_.find(p.portal);
+        statement = ps == portal_statement_.end() ? std::string("\x01") : ps->second;
+      }
+      if (auto st = statements_.find(statement); st != statements_.end()) {
+        p.verdict = st->second.verdict;
+      }
       pending_.push_back(std::move(p));
       forward();
       return Status::Ok();
@@ -146,16 +303,19 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       Pending d{Kind::kDescribe};
       d.injected = true;
       d.portal = portal;
-      pending_.push_back(std::move(d));
-      wire::Writer w(to_server);
-      w.Begin(wire::fe::kDescribe).Byte('P').CString(portal).End();
       Pending x{Kind::kExecute};
       x.portal = portal;
       auto ps = portal_statement_.find(portal);
       if (ps != portal_statement_.end()) {
         auto st = statements_.find(ps->second);
-        if (st != statements_.end()) x.copies = st->second.copies;
+        if (st != statements_.end() && st->second.verdict) {
+          x.copies = st->second.verdict->copies;
+          x.verdict = d.verdict = st->second.verdict;
+        }
       }
+      pending_.push_back(std::move(d));
+      wire::Writer w(to_server);
+      w.Begin(wire::fe::kDescribe).Byte('P').CString(portal).End();
       pending_.push_back(std::move(x));
       forward();
       return Status::Ok();
@@ -179,7 +339,8 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
     case wire::fe::kFunctionCall:
       // Calls a function by OID with no statement text to analyse: refused.
       Refuse(type, "42501",
-             "the function call protocol message is not available to masked sessions", to_server);
+             "the function call protocol message is not available to masked sessions",
+             "Call the function in a SELECT.", to_server);
       return Status::Ok();
     case wire::fe::kFlush:
     case wire::fe::kTerminate:
@@ -197,6 +358,7 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
 void MaskedStream::AdoptNextPolicy() {
   if (!next_policy_) return;
   policy_ = std::move(next_policy_);
+  analyzer_ = guard::Analyzer::For(policy_);
   plan_cache_.clear();
 }
 
@@ -218,17 +380,35 @@ Status MaskedStream::OnRowDescription(std::string_view body, std::string* to_cli
   if (!desc.ok()) return Fatal("pgveil could not read a row description", to_client);
   if (pending_.empty()) return Fatal("pgveil lost track of the protocol state", to_client);
   Pending& head = pending_.front();
-  // A RowDescription answers a simple query or a Describe; its plan is cached by bytes.
+  // The guard's lineage of these rows, if it has one.
+  std::shared_ptr<const policy::RowShape> shape;
+  if ((head.kind == Kind::kQuery || head.kind == Kind::kDescribe) && head.verdict &&
+      head.statement < head.verdict->statements.size()) {
+    shape = ShapeOf(head.verdict->statements[head.statement]);
+  }
+  // A RowDescription answers a simple query or a Describe; its plan is cached by bytes
+  // (and lineage).
   std::string key(body);
+  if (shape) {
+    const auto* id = shape.get();
+    key.append(reinterpret_cast<const char*>(&id), sizeof(id));
+  }
   std::shared_ptr<const policy::RowPlan> plan;
   auto it = plan_cache_.find(key);
   if (it != plan_cache_.end()) {
-    plan = it->second;
+    plan = it->second.plan;
   } else {
-    plan = policy::RowPlan::Compile(*desc, policy_, nullptr);
+    plan = shape ? policy::RowPlan::Compile(*desc, policy_, nullptr, *shape)
+                 : policy::RowPlan::Compile(*desc, policy_, nullptr);
+    if (!plan) {
+      return Fatal(
+          "pgveil's analysis of this statement does not match the server's row description; "
+          "closing the session",
+          to_client);
+    }
     if (!plan->unknown_relations().empty() && on_unknown_relations_) on_unknown_relations_();
     if (plan_cache_.size() > 256) plan_cache_.clear();
-    plan_cache_.emplace(std::move(key), plan);
+    plan_cache_.emplace(std::move(key), CachedPlan{plan, shape});
   }
   if (head.kind == Kind::kQuery) {
     plan_ = plan;
@@ -340,7 +520,16 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       plan_.reset();
       copy_plan_.reset();
       in_copy_out_ = false;
-      if (!pending_.empty() && pending_.front().kind == Kind::kExecute) pending_.pop_front();
+      if (!pending_.empty()) {
+        Pending& head = pending_.front();
+        if (type == wire::be::kCommandComplete && head.verdict &&
+            head.statement < head.verdict->statements.size() &&
+            (head.kind == Kind::kQuery || head.kind == Kind::kExecute)) {
+          Commit(head.verdict->statements[head.statement]);
+          if (head.kind == Kind::kQuery) ++head.statement;
+        }
+        if (head.kind == Kind::kExecute) pending_.pop_front();
+      }
       forward();
       return Status::Ok();
     case wire::be::kErrorResponse: {
@@ -355,8 +544,7 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
         wire::AppendError(to_client, {.severity = "ERROR",
                                       .sqlstate = r.refusal_sqlstate,
                                       .message = r.refusal,
-                                      .hint = "pgveil masks the results of this login; the "
-                                              "statement was not sent to the server"});
+                                      .hint = r.refusal_hint});
         if (r.refusal_extended) {
           pending_.pop_front();
           PopUntilSync();
@@ -395,9 +583,15 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       in_copy_in_ = true;
       forward();
       return Status::Ok();
-    case wire::be::kParameterStatus:
+    case wire::be::kParameterStatus: {
+      auto ps = wire::ParseParameterStatus(body);
+      if (!ps.ok()) return Fatal("pgveil could not read a parameter status", to_client);
+      if (ps->name == "client_encoding") client_encoding_utf8_ = ps->value == "UTF8";
+      if (ps->name == "standard_conforming_strings") scs_on_ = ps->value == "on";
+      parser_safe_ = client_encoding_utf8_ && scs_on_;
       forward();
       return Status::Ok();
+    }
     case wire::be::kCopyBothResponse:
       return Fatal("replication is not available to masked sessions", to_client);
     case wire::be::kFunctionCallResponse:

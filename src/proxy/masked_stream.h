@@ -10,7 +10,10 @@
 //     and consumes the reply itself, so rows of a portal the client never Described are
 //     masked with the portal's real result formats;
 //   * a row for which there is no plan is never forwarded: the session is ended.
-// Refused requests (COPY of a query, FunctionCall) are replaced on the wire by a
+// Every Query and Parse is checked by the query guard (guard::Analyzer) first; its
+// verdict gives the lineage of each result column (bound to the RowDescription with the
+// provenance as a cross-check) and turns pseudonyms in literals and Bind parameters back
+// into real values. Refused requests (and FunctionCall) are replaced on the wire by a
 // statement that fails at the server, so the server's transaction state stays exactly
 // what PostgreSQL would have made it; the server's error is then swapped for pgveil's.
 #pragma once
@@ -23,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pgveil/guard/analyzer.h"
 #include "pgveil/guard/copy_inspect.h"
 #include "pgveil/mask/redact.h"
 #include "pgveil/policy/copy_plan.h"
@@ -63,18 +67,38 @@ class MaskedStream {
     bool injected = false;  // a Describe pgveil added: its reply is not forwarded
     std::string portal;     // kExecute / kDescribe of a portal
     std::vector<guard::CopyStatement> copies;  // COPY TO statements, in order (kQuery, kExecute)
-    std::string refusal;                       // kRefused: the message the client gets
+    // The guard's verdict of the statement(s) whose results arrive (kQuery, kExecute,
+    // kDescribe) and, for a simple query, which of its statements is running.
+    std::shared_ptr<const guard::Verdict> verdict;
+    size_t statement = 0;
+    std::string refusal;  // kRefused: the message the client gets
     std::string refusal_sqlstate;
+    std::string refusal_hint;
     bool refusal_extended = false;  // replaced an extended-protocol message
   };
   struct Statement {
-    std::vector<guard::CopyStatement> copies;
+    std::shared_ptr<const guard::Verdict> verdict;
+    std::vector<uint32_t> param_types;
+  };
+  // A statement prepared with SQL PREPARE (committed when the server completed it).
+  struct Prepared {
+    std::shared_ptr<const policy::RowShape> shape;
+    std::vector<guard::ParamReversal> params;
   };
 
   Status Fatal(std::string_view message, std::string* to_client);
   void AdoptNextPolicy();
-  void Refuse(char replaced_type, std::string sqlstate, std::string message,
+  void Refuse(char replaced_type, std::string sqlstate, std::string message, std::string hint,
               std::string* to_server);
+  void RefuseVerdict(char replaced_type, const guard::Verdict& v, std::string* to_server);
+  // The lineage of the rows of one statement (cursors and SQL prepared statements are
+  // looked up now, when their rows arrive), or nullptr.
+  std::shared_ptr<const policy::RowShape> ShapeOf(const guard::StatementVerdict& sv) const;
+  // What a completed statement changes: cursors and SQL prepared statements.
+  void Commit(const guard::StatementVerdict& sv);
+  // EXECUTE arguments that are pseudonyms, turned back; false if one is not a pseudonym.
+  bool TranslateExecuteArgs(const guard::Verdict& v, std::string* sql, std::string* why);
+  Status ForwardBind(std::string_view body, std::string* to_server);
   Status OnRowDescription(std::string_view body, std::string* to_client);
   Status OnDataRow(std::string_view body, std::string* to_client);
   Status OnCopyOut(std::string_view body, std::string* to_client);
@@ -85,13 +109,26 @@ class MaskedStream {
   std::shared_ptr<const policy::Policy> next_policy_;
   std::shared_ptr<const mask::Redactor> scrubber_;
   std::function<void()> on_unknown_relations_;
+  std::shared_ptr<const guard::Analyzer> analyzer_;
+  // False when the session's settings would make the server read SQL differently from
+  // pgveil's parser (client_encoding not UTF8, standard_conforming_strings off).
+  bool parser_safe_ = true;
+  bool client_encoding_utf8_ = true;
+  bool scs_on_ = true;
+  std::unordered_map<std::string, std::shared_ptr<const policy::RowShape>> cursors_;
+  std::unordered_map<std::string, Prepared> prepared_;
 
   std::deque<Pending> pending_;
   std::unordered_map<std::string, Statement> statements_;
   std::unordered_map<std::string, std::string> portal_statement_;
 
   std::shared_ptr<const policy::RowPlan> plan_;  // for the DataRows now arriving
-  std::unordered_map<std::string, std::shared_ptr<const policy::RowPlan>> plan_cache_;
+  // Plans by RowDescription bytes and lineage; the entry keeps its lineage alive.
+  struct CachedPlan {
+    std::shared_ptr<const policy::RowPlan> plan;
+    std::shared_ptr<const policy::RowShape> shape;
+  };
+  std::unordered_map<std::string, CachedPlan> plan_cache_;
   std::shared_ptr<policy::CopyPlan> copy_plan_;  // for the CopyData now arriving
   bool in_copy_out_ = false;
   bool in_copy_in_ = false;

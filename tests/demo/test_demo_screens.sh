@@ -64,7 +64,7 @@ run() {
     -d demo -f "$root/demo/screens/4_pool_listing.sql" >>"$out"
   for t in stores staff members chat_messages profile_views resource_claims contact_log; do
     PGPASSWORD=veil-demo psql -X -q --csv -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U "$user" \
-      -d demo -c "SELECT * FROM crm.$t ORDER BY 1, 2 LIMIT 1000" >>"$out"
+      -d demo -c "SELECT * FROM crm.$t LIMIT 1000" >>"$out"
   done
 }
 

@@ -244,23 +244,36 @@ TEST_F(LeakTest, CopyWithDelimiterQuoteAndNullOptions) {
 }
 
 TEST_F(LeakTest, CursorsReturningWholeRowsAndAggregates) {
-  ExpectNoLeak("cursors and expressions", [](Session& s, bool) {
+  ExpectNoLeak("cursors and expressions", [](Session& s, bool proxied) {
     auto got = s.Run(
         fe::Query("BEGIN; DECLARE c CURSOR FOR SELECT * FROM crm.members; FETCH 100 FROM c; "
                   "FETCH ALL FROM c; CLOSE c; COMMIT; "
-                  "SELECT m FROM crm.members m; SELECT row_to_json(m) FROM crm.members m; "
-                  "SELECT string_agg(phone, ',') FROM crm.members; "
                   "SELECT (SELECT phone FROM crm.members x WHERE x.member_id = m.member_id) FROM "
                   "crm.members m; "
                   "UPDATE crm.resource_claims SET status = status WHERE pool = 'store' "
                   "RETURNING member_id, staff_id, status"));
     EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
-    EXPECT_GE(Count(got, 'D'), 4 * kMembers + 1);
+    EXPECT_GE(Count(got, 'D'), 2 * kMembers + 1);
+    // Whole rows and aggregates over protected columns: refused through pgveil.
+    std::string script;
+    for (const char* sql :
+         {"SELECT m FROM crm.members m", "SELECT row_to_json(m) FROM crm.members m",
+          "SELECT string_agg(phone, ',') FROM crm.members"}) {
+      script += fe::Query(sql);
+    }
+    got = s.Run(script, 3);
+    if (proxied) {
+      EXPECT_EQ(Sqlstates(got), (std::vector<std::string>{"42501", "42501", "42501"}));
+      EXPECT_EQ(Count(got, 'D'), 0);
+    } else {
+      EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
+    }
   });
 }
 
 // Views and catalogs the rules do not list: pg_stats holds column values of the tables
-// a login may read (histogram bounds, most common values).
+// a login may read (histogram bounds, most common values). A view created after pgveil
+// read the catalog is unknown to it: refused (and the catalog is refreshed).
 TEST_F(LeakTest, UnlistedViewsAndStatisticsCatalogs) {
   ASSERT_TRUE(Env()
                   .Exec("ANALYZE crm.members;"
@@ -268,13 +281,22 @@ TEST_F(LeakTest, UnlistedViewsAndStatisticsCatalogs) {
                         "SELECT member_id, real_name, phone, email FROM crm.members;"
                         "GRANT SELECT ON public.member_contacts TO PUBLIC;")
                   .ok());
-  ExpectNoLeak("views and catalogs", [](Session& s, bool) {
-    auto got = s.Run(
-        fe::Query("SELECT * FROM public.member_contacts; "
-                  "SELECT attname, histogram_bounds::text, most_common_vals::text FROM pg_stats "
-                  "WHERE schemaname = 'crm' AND tablename = 'members'; "
-                  "SELECT * FROM pg_stats WHERE schemaname = 'crm'"));
-    EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
+  ExpectNoLeak("views and catalogs", [](Session& s, bool proxied) {
+    std::string script;
+    for (const char* sql :
+         {"SELECT attname, histogram_bounds::text, most_common_vals::text FROM pg_stats "
+          "WHERE schemaname = 'crm' AND tablename = 'members'",
+          "SELECT * FROM pg_stats WHERE schemaname = 'crm'",
+          "SELECT * FROM pg_catalog.pg_statistic"}) {
+      script += fe::Query(sql);
+    }
+    auto got = s.Run(script, 3);
+    if (proxied) {
+      EXPECT_EQ(Sqlstates(got), (std::vector<std::string>{"42501", "42501", "42501"}));
+    }
+    // The view: masked like the columns it shows, once pgveil knows it.
+    got = s.Run(fe::Query("SELECT * FROM public.member_contacts"));
+    EXPECT_EQ(Count(got, 'Z'), 1);
   });
 }
 
@@ -291,28 +313,31 @@ TEST_F(LeakTest, CopyOfAQueryIsRefused) {
   EXPECT_TRUE(leaks.empty()) << Join(leaks);
 }
 
-TEST_F(LeakTest, UniqueAndCheckViolations) {
-  ExpectNoLeak("constraint errors", [](Session& s, bool) {
-    s.Run(fe::Query(
-        "CREATE TEMP TABLE u (phone text PRIMARY KEY, email text UNIQUE, card text UNIQUE);"
-        "CREATE TEMP TABLE c (phone text, name text, income int, CHECK (phone = ''));"
-        "INSERT INTO u SELECT phone, email, id_card_no FROM crm.members "
-        "WHERE phone IS NOT NULL AND email IS NOT NULL AND id_card_no IS NOT NULL LIMIT 5"));
-    std::string script;
-    // Each statement alone, so that each produces its own error.
-    for (const char* col :
-         {"phone, NULL, NULL", "phone || 'a', email, NULL", "phone || 'b', NULL, card"}) {
-      script += fe::Query(std::string("INSERT INTO u SELECT ") + col + " FROM u");
-    }
-    script += fe::Query(
-        "INSERT INTO c SELECT phone, real_name, monthly_income FROM crm.members "
-        "WHERE phone IS NOT NULL LIMIT 1");
+// Constraint errors echo the failing row. A masked login may copy a chat message (with
+// the phone numbers in it) into a call note, whose rule is the same; the check on the
+// channel then fails with the row in the error.
+TEST_F(LeakTest, ConstraintViolationsEchoTheFailingRow) {
+  auto ids = Env().Query(
+      "SELECT p.message_id::text FROM crm_truth.chat_pii p JOIN crm.members m ON m.phone = "
+      "p.raw_fragment JOIN crm.chat_messages c USING (message_id) WHERE p.kind = 'phone' AND "
+      "octet_length(substr(c.body, 1, position(p.raw_fragment IN c.body) + 11)) < 60 "
+      "ORDER BY p.message_id LIMIT 3");
+  ASSERT_TRUE(ids.ok() && ids->size() == 3) << ids.status().ToString();
+  const std::string list = *(*ids)[0][0] + ", " + *(*ids)[1][0] + ", " + *(*ids)[2][0];
+  ExpectNoLeak("constraint errors", [&](Session& s, bool) {
+    const std::string bad_channel =
+        "INSERT INTO crm.contact_log (staff_id, member_id, channel, note) SELECT 1, sender_id, "
+        "'fax', body FROM crm.chat_messages WHERE message_id IN (" +
+        list + ")";
+    const std::string bad_pool =
+        "INSERT INTO crm.resource_claims (member_id, pool, status) SELECT sender_id, 'nowhere', "
+        "'open' FROM crm.chat_messages WHERE message_id IN (" +
+        list + ")";
+    std::string script = fe::Query(bad_channel) + fe::Query(bad_pool);
     // The same through the extended protocol.
-    script += fe::Parse("", "INSERT INTO u SELECT phone, NULL, NULL FROM u") +
-              fe::Bind("", "", {}) + fe::Execute("", 0) + fe::Sync();
-    auto got = s.Run(script, 5);
-    EXPECT_EQ(Sqlstates(got),
-              (std::vector<std::string>{"23505", "23505", "23505", "23514", "23505"}));
+    script += fe::Parse("", bad_channel) + fe::Bind("", "", {}) + fe::Execute("", 0) + fe::Sync();
+    auto got = s.Run(script, 3);
+    EXPECT_EQ(Sqlstates(got), (std::vector<std::string>{"23514", "23514", "23514"}));
   });
 }
 
@@ -358,14 +383,37 @@ TEST_F(LeakTest, NameLookupErrorsThatEchoValues) {
   });
 }
 
-TEST_F(LeakTest, NoticesRaisedByAFunction) {
-  ExpectNoLeak("notices", [](Session& s, bool) {
-    auto got = s.Run(fe::Query("SELECT public.echo_contact(20)"));
-    EXPECT_EQ(Count(got, 'N'), 40);
-    got = s.Run(fe::Parse("", "SELECT public.echo_contact(5)") + fe::Bind("", "", {}) +
-                fe::Execute("", 0) + fe::Sync());
-    EXPECT_EQ(Count(got, 'N'), 10);
+// A trigger raises notices with the phone of every member a call is logged for: the
+// masked login may log calls, and the notices it receives are scrubbed. Calling the
+// function that raises them directly is refused (not a built-in).
+TEST_F(LeakTest, NoticesRaisedByATriggerAndAFunction) {
+  ASSERT_TRUE(Env()
+                  .Exec("CREATE OR REPLACE FUNCTION public.echo_call() RETURNS trigger "
+                        "LANGUAGE plpgsql SECURITY DEFINER AS $$ DECLARE p text; BEGIN "
+                        "SELECT phone INTO p FROM crm.members WHERE member_id = NEW.member_id; "
+                        "RAISE NOTICE 'call % now', p; RETURN NEW; END $$;"
+                        "DROP TRIGGER IF EXISTS echo_call ON crm.contact_log;"
+                        "CREATE TRIGGER echo_call AFTER INSERT ON crm.contact_log "
+                        "FOR EACH ROW EXECUTE FUNCTION public.echo_call();")
+                  .ok());
+  ExpectNoLeak("notices", [](Session& s, bool proxied) {
+    const char* log =
+        "INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT (SELECT "
+        "min(staff_id) FROM crm.staff), member_id, 'call' FROM crm.members m WHERE m.city IS "
+        "NOT NULL LIMIT 20";
+    auto got = s.Run(fe::Query(std::string("BEGIN; ") + log + "; ROLLBACK"));
+    EXPECT_EQ(Count(got, 'N'), 20) << Join(Sqlstates(got));
+    got = s.Run(fe::Query("BEGIN") + fe::Parse("", log) + fe::Bind("", "", {}) +
+                    fe::Execute("", 0) + fe::Sync() + fe::Query("ROLLBACK"),
+                3);
+    EXPECT_EQ(Count(got, 'N'), 20);
+    got = s.Run(fe::Query("SELECT public.echo_contact(20)"));
+    EXPECT_EQ(Count(got, 'N'), proxied ? 0 : 40);
+    if (proxied) {
+      EXPECT_EQ(Sqlstates(got), std::vector<std::string>{"42501"});
+    }
   });
+  ASSERT_TRUE(Env().Exec("DROP TRIGGER echo_call ON crm.contact_log").ok());
 }
 
 // FunctionCall carries no statement text that pgveil could check: refused with 42501.

@@ -114,22 +114,46 @@ TEST_F(MaskedStreamTest, SimpleQueryRowsMaskedByTheirRowDescription) {
   EXPECT_EQ(stream_.pending(), 0u);
 }
 
-TEST_F(MaskedStreamTest, ExpressionsWithoutProvenanceAreNull) {
-  Client('Q', Z("select phone || '' from crm.members"));
-  Server('T', RowDesc({Field("?column?", 0, 0, kText)}));
+TEST_F(MaskedStreamTest, GuardRefusalNeverReachesTheServer) {
+  std::string to_server = Client('Q', Z("select phone || '' from crm.members"));
+  EXPECT_EQ(to_server.find("phone"), std::string::npos);
+  EXPECT_NE(to_server.find("pgveil refused this statement"), std::string::npos);
+  // The server's error for the failing stand-in is replaced by the guard's reason.
+  auto msgs = Split(Server('E', "SERROR" + std::string(1, '\0') + "C42601" + std::string(1, '\0') +
+                                    "Msyntax error" + std::string(2, '\0')));
+  ASSERT_EQ(msgs.size(), 1u);
+  auto fields = wire::ParseNoticeFields(msgs[0].second);
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(fields->Get('C'), "42501");
+  EXPECT_NE(fields->Get('M').find("crm.members.phone"), std::string::npos);
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, ExpressionOfUnprotectedColumnsPasses) {
+  Client('Q', Z("select upper(id::text) from crm.members"));
+  Server('T', RowDesc({Field("upper", 0, 0, kText)}));
+  auto d_msgs = Split(Server('D', DataRow({"7"})));
+  auto row = wire::ParseDataRow(d_msgs[0].second);
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->columns[0].value(), "7");
+}
+
+TEST_F(MaskedStreamTest, RowsWithoutLineageFallBackToProvenance) {
+  // A cursor pgveil never saw declared: no lineage; an unknown relation is NULL.
+  Client('Q', Z("fetch 1 from c"));
+  Server('T', RowDesc({Field("x", 99999, 1, kText)}));
   auto d_msgs = Split(Server('D', DataRow({"13812345678"})));
   auto row = wire::ParseDataRow(d_msgs[0].second);
   ASSERT_TRUE(row.ok());
   EXPECT_FALSE(row->columns[0].has_value());
 }
 
-TEST_F(MaskedStreamTest, UnknownRelationIsNull) {
-  Client('Q', Z("select * from other"));
-  Server('T', RowDesc({Field("x", 99999, 1, kText)}));
-  auto d_msgs = Split(Server('D', DataRow({"13812345678"})));
-  auto row = wire::ParseDataRow(d_msgs[0].second);
-  ASSERT_TRUE(row.ok());
-  EXPECT_FALSE(row->columns[0].has_value());
+TEST_F(MaskedStreamTest, LineageThatContradictsProvenanceEndsTheSession) {
+  Client('Q', Z("select id from crm.members"));
+  std::string out;
+  Status st = stream_.OnServer('T', RowDesc({Field("id", kMembers, 2, kText)}), &out);
+  EXPECT_FALSE(st.ok());
 }
 
 TEST_F(MaskedStreamTest, ExecuteWithoutDescribeGetsAnInjectedDescribe) {

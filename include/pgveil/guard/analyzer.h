@@ -64,12 +64,11 @@ struct Verdict {
   std::vector<ParamReversal> params;  // for the extended protocol's Bind
   std::vector<CopyStatement> copies;  // COPY ... TO STDOUT of a table, in order
   bool touches_protected = false;     // reads a relation with protected columns
+  bool unknown_relation = false;      // refused: names a relation the snapshot lacks
 };
 
 class Analyzer {
  public:
-  // `on_unknown_relation` (may be empty) is called when a statement names a relation
-  // the snapshot does not hold, so that the owner can refresh the catalog.
   explicit Analyzer(std::shared_ptr<const policy::Policy> policy);
   ~Analyzer();
   Analyzer(const Analyzer&) = delete;
