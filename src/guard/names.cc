@@ -441,6 +441,9 @@ bool IsSideChannelRelation(std::string_view name) {
       "_pg_user_mappings",
       "pg_db_role_setting",
   };
+  // pg_statistic_ext holds only the definitions of extended statistics (psql's \d reads
+  // it); their values are in pg_statistic_ext_data.
+  if (name == "pg_statistic_ext") return false;
   return StartsWith(name, "pg_stat") || s.count(name) != 0;
 }
 

@@ -128,6 +128,27 @@ TEST_F(DriversTest, Psql) {
   ExpectRows(copied, "psql \\copy");
 }
 
+// psql's describe commands read the system catalogs with their own functions and
+// operators: the query guard serves them to a masked login.
+TEST_F(DriversTest, PsqlDescribeCommands) {
+  auto bin = it::FindPgBinDir();
+  ASSERT_TRUE(bin.ok());
+  const std::string psql = *bin + "/psql";
+  auto lines = RunClient(
+      "psql_describe",
+      {"bash", "-c",
+       psql + " -X -c '\\d crm.members' -c '\\dt crm.*' -c '\\dn' "
+              "-c '\\d+ crm.contact_log' -c '\\dv' -c '\\df crm.*' -c '\\du' -c '\\l' "
+              "-c '\\dx' -c '\\di crm.*' -c '\\conninfo' > \"$MASKING_OUT/rows.tsv\" 2>&1"},
+      seconds(60));
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  EXPECT_NE(all.find("monthly_income"), std::string::npos) << all;
+  EXPECT_NE(all.find("contact_log"), std::string::npos) << all;
+  EXPECT_NE(all.find("members_city_idx"), std::string::npos) << all;
+  EXPECT_EQ(all.find("ERROR"), std::string::npos) << all;
+}
+
 TEST_F(DriversTest, LibpqxxTextAndPrepared) {
   pqxx::connection conn(Env().ProxyConnInfo(kLogin));
   auto to_lines = [](const pqxx::result& r) {
