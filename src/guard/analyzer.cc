@@ -106,8 +106,8 @@ void StatementAnalysis::Setting(const json& b) {
   }
   if (name == "client_encoding") {
     std::string value;
-    for (const auto& a : b.value("args", json::array())) {
-      if (NodeType(a) == "A_Const") value = Lower(Str(NodeBody(a)["sval"], "sval"));
+    for (const auto& a : Arr(b, "args")) {
+      if (NodeType(a) == "A_Const") value = Lower(Str(At(NodeBody(a), "sval"), "sval"));
     }
     if (kind == "VAR_SET_VALUE" && (value == "utf8" || value == "utf-8" || value == "unicode")) {
       return;
@@ -151,7 +151,7 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     return sv;
   }
   if (t == "ExplainStmt") {
-    for (const auto& o : b.value("options", json::array())) {
+    for (const auto& o : Arr(b, "options")) {
       const json& d = NodeBody(o);
       const std::string opt = Str(d, "defname");
       if (opt == "analyze") {
@@ -159,7 +159,7 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
                "Run EXPLAIN without ANALYZE.");
       }
     }
-    Statement(b["query"]);
+    Statement(At(b, "query"));
     StatementVerdict sv;
     auto shape = std::make_shared<policy::RowShape>();
     shape->all_values = true;
@@ -179,14 +179,14 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
       Refuse("0A000", "COPY ... WHERE is not available to masked sessions");
     }
     Scope scope;
-    walker_.DmlTarget(b["relation"], &scope);
+    walker_.DmlTarget(At(b, "relation"), &scope);
     return {};
   }
   if (t == "PrepareStmt") {
     // The parameters of a prepared statement are its own, not the message's.
     auto outer = std::move(walker_.params);
     walker_.params.clear();
-    StatementVerdict sv = Statement(b["query"]);
+    StatementVerdict sv = Statement(At(b, "query"));
     sv.kind = StatementVerdict::Kind::kPrepare;
     sv.name = Str(b, "name");
     sv.params = std::move(walker_.params);
@@ -197,10 +197,10 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     StatementVerdict sv;
     sv.kind = StatementVerdict::Kind::kExecute;
     sv.name = Str(b, "name");
-    for (const auto& p : b.value("params", json::array())) {
+    for (const auto& p : Arr(b, "params")) {
       walker_.LooseValue(p);
       const json* c = &p;
-      if (NodeType(*c) == "TypeCast") c = &NodeBody(*c)["arg"];
+      if (NodeType(*c) == "TypeCast") c = &At(NodeBody(*c), "arg");
       if (NodeType(*c) == "A_Const") {
         sv.execute_arg_spans.push_back({NodeBody(*c).value("location", size_t{0}), 0});
       } else {
@@ -217,7 +217,7 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     return sv;
   }
   if (t == "DeclareCursorStmt") {
-    StatementVerdict sv = Statement(b["query"]);
+    StatementVerdict sv = Statement(At(b, "query"));
     sv.kind = StatementVerdict::Kind::kDeclare;
     sv.name = Str(b, "portalname");
     return sv;
@@ -285,8 +285,8 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
   if (tree.is_discarded()) return refuse("0A000", "pgveil cannot analyse this statement", "");
   StatementAnalysis analysis(*policy_, text);
   try {
-    for (const auto& raw : tree.value("stmts", json::array())) {
-      v->statements.push_back(analysis.Statement(raw["stmt"]));
+    for (const auto& raw : Arr(tree, "stmts")) {
+      v->statements.push_back(analysis.Statement(At(raw, "stmt")));
     }
   } catch (const Refusal& refusal) {
     v->unknown_relation = analysis.walker().unknown_relation;

@@ -45,10 +45,26 @@ inline const std::string& NodeType(const json& node) {
   static const std::string kNone;
   return node.is_object() && !node.empty() ? node.begin().key() : kNone;
 }
-inline const json& NodeBody(const json& node) { return node.begin().value(); }
+inline const json& NodeBody(const json& node) {
+  static const json kNull;
+  return node.is_object() && !node.empty() ? node.begin().value() : kNull;
+}
 inline std::string Str(const json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+// The node under `key`, or null (libpg_query leaves out fields with default values).
+inline const json& At(const json& obj, const char* key) {
+  static const json kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it != obj.end() ? *it : kNull;
+}
+// The array under `key`, or an empty one (no copy either way).
+inline const json& Arr(const json& obj, const char* key) {
+  static const json kEmpty = json::array();
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_array() ? *it : kEmpty;
 }
 inline bool Has(const json& obj, const char* key) {
   auto it = obj.find(key);

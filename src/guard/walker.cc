@@ -16,7 +16,7 @@ std::string Qualified(const catalog::Relation& rel) { return rel.schema + "." + 
 
 void RenameColumns(const json& alias, Entry* e) {
   if (!Has(alias, "colnames")) return;
-  auto names = Names(alias["colnames"]);
+  auto names = Names(At(alias, "colnames"));
   for (size_t i = 0; i < names.size() && i < e->colnames.size(); ++i) e->colnames[i] = names[i];
 }
 
@@ -88,12 +88,13 @@ void Walker::CheckOutputs(const Output& out) {
     if (out.cols[i].kind == Lineage::Kind::kTainted) {
       Refuse("42501",
              "result column \"" + out.names[i] + "\" is computed from protected column " +
-                 out.cols[i].column,
+                 out.cols[i].column(),
              "Select the column itself to see its masked value.");
     }
   }
   if (out.open && out.open_lineage.kind == Lineage::Kind::kTainted) {
-    Refuse("42501", "a result column is computed from protected column " + out.open_lineage.column,
+    Refuse("42501",
+           "a result column is computed from protected column " + out.open_lineage.column(),
            "Select the column itself to see its masked value.");
   }
 }
@@ -109,20 +110,20 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
   storage->parent = ctes;
   const bool recursive = with.value("recursive", false);
   if (!Has(with, "ctes")) return storage;
-  for (const auto& c : with["ctes"]) {
+  for (const auto& c : At(with, "ctes")) {
     if (NodeType(c) != "CommonTableExpr") Refuse("0A000", "pgveil cannot analyse this WITH clause");
     const json& cte = NodeBody(c);
     std::string name = Str(cte, "ctename");
-    const json& q = cte["ctequery"];
+    const json& q = At(cte, "ctequery");
     const std::string& qt = NodeType(q);
     Output out;
     if (qt == "SelectStmt") {
       const json& s = NodeBody(q);
       if (recursive && Str(s, "op") == "SETOP_UNION" && Has(s, "larg")) {
         // The non-recursive arm names the columns; then the whole, with itself visible.
-        Output seed = Select(s["larg"], outer, storage, depth + 1);
+        Output seed = Select(At(s, "larg"), outer, storage, depth + 1);
         if (Has(cte, "aliascolnames")) {
-          auto names = Names(cte["aliascolnames"]);
+          auto names = Names(At(cte, "aliascolnames"));
           for (size_t i = 0; i < names.size() && i < seed.names.size(); ++i) {
             seed.names[i] = names[i];
           }
@@ -149,7 +150,7 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
       Refuse("0A000", "pgveil cannot analyse this WITH query");
     }
     if (Has(cte, "aliascolnames")) {
-      auto names = Names(cte["aliascolnames"]);
+      auto names = Names(At(cte, "aliascolnames"));
       for (size_t i = 0; i < names.size() && i < out.names.size(); ++i) out.names[i] = names[i];
     }
     storage->ctes[name] = std::move(out);
@@ -165,32 +166,32 @@ Output Walker::Query(const json& node, const Scope* outer, const CteScope* ctes,
 Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, int depth) {
   if (depth > kMaxDepth) Refuse("0A000", "the statement nests too deeply for pgveil to analyse");
   CteScope with_storage;
-  if (Has(s, "withClause")) ctes = With(s["withClause"], outer, ctes, depth, &with_storage);
+  if (Has(s, "withClause")) ctes = With(At(s, "withClause"), outer, ctes, depth, &with_storage);
   if (Has(s, "intoClause")) {
     Refuse("42501", "SELECT INTO creates a table, which masked sessions may not do");
   }
   if (Str(s, "op") != "" && Str(s, "op") != "SETOP_NONE") {
     Output out = SetOperation(s, outer, ctes, depth);
     Scope empty{outer, {}};
-    Sort(s.value("sortClause", json()), out, &empty, ctes, depth);
-    if (Has(s, "limitCount")) Use(Expr(s["limitCount"], &empty, ctes, depth), "LIMIT");
-    if (Has(s, "limitOffset")) Use(Expr(s["limitOffset"], &empty, ctes, depth), "OFFSET");
+    Sort(Arr(s, "sortClause"), out, &empty, ctes, depth);
+    if (Has(s, "limitCount")) Use(Expr(At(s, "limitCount"), &empty, ctes, depth), "LIMIT");
+    if (Has(s, "limitOffset")) Use(Expr(At(s, "limitOffset"), &empty, ctes, depth), "OFFSET");
     return out;
   }
-  if (Has(s, "valuesLists")) return Values(s["valuesLists"], outer, ctes, depth);
+  if (Has(s, "valuesLists")) return Values(At(s, "valuesLists"), outer, ctes, depth);
 
   Scope scope{outer, {}};
   if (Has(s, "fromClause")) {
-    for (const auto& item : s["fromClause"]) FromItem(item, &scope, ctes, depth);
+    for (const auto& item : At(s, "fromClause")) FromItem(item, &scope, ctes, depth);
   }
-  if (Has(s, "whereClause")) Use(Expr(s["whereClause"], &scope, ctes, depth), "WHERE");
+  if (Has(s, "whereClause")) Use(Expr(At(s, "whereClause"), &scope, ctes, depth), "WHERE");
 
-  Output out = TargetList(s.value("targetList", json::array()), &scope, ctes, depth);
+  Output out = TargetList(Arr(s, "targetList"), &scope, ctes, depth);
   if (Has(s, "groupClause")) {
-    for (const auto& g : s["groupClause"]) {
+    for (const auto& g : At(s, "groupClause")) {
       // GROUP BY <ordinal> refers to a result column.
       if (NodeType(g) == "A_Const" && Has(NodeBody(g), "ival")) {
-        int n = NodeBody(g)["ival"].value("ival", 0);
+        int n = At(NodeBody(g), "ival").value("ival", 0);
         if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
           UseEquality(out.cols[n - 1], "GROUP BY");
           continue;
@@ -204,21 +205,21 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
       UseEquality(Expr(g, &scope, ctes, depth), "GROUP BY");
     }
   }
-  if (Has(s, "havingClause")) Use(Expr(s["havingClause"], &scope, ctes, depth), "HAVING");
+  if (Has(s, "havingClause")) Use(Expr(At(s, "havingClause"), &scope, ctes, depth), "HAVING");
   if (Has(s, "windowClause")) {
-    for (const auto& w : s["windowClause"]) {
+    for (const auto& w : At(s, "windowClause")) {
       const json& wd = NodeBody(w);
       if (Has(wd, "partitionClause")) {
-        for (const auto& p : wd["partitionClause"]) {
+        for (const auto& p : At(wd, "partitionClause")) {
           UseEquality(Expr(p, &scope, ctes, depth), "PARTITION BY");
         }
       }
-      if (Has(wd, "orderClause")) Sort(wd["orderClause"], Output{}, &scope, ctes, depth);
+      if (Has(wd, "orderClause")) Sort(At(wd, "orderClause"), Output{}, &scope, ctes, depth);
     }
   }
   if (Has(s, "distinctClause")) {
     bool plain_distinct = true;
-    for (const auto& d : s["distinctClause"]) {
+    for (const auto& d : At(s, "distinctClause")) {
       if (!d.empty()) {
         plain_distinct = false;
         UseEquality(Expr(d, &scope, ctes, depth), "DISTINCT ON");
@@ -228,9 +229,9 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
       for (const auto& c : out.cols) UseEquality(c, "DISTINCT");
     }
   }
-  Sort(s.value("sortClause", json()), out, &scope, ctes, depth);
-  if (Has(s, "limitCount")) Use(Expr(s["limitCount"], &scope, ctes, depth), "LIMIT");
-  if (Has(s, "limitOffset")) Use(Expr(s["limitOffset"], &scope, ctes, depth), "OFFSET");
+  Sort(Arr(s, "sortClause"), out, &scope, ctes, depth);
+  if (Has(s, "limitCount")) Use(Expr(At(s, "limitCount"), &scope, ctes, depth), "LIMIT");
+  if (Has(s, "limitOffset")) Use(Expr(At(s, "limitOffset"), &scope, ctes, depth), "OFFSET");
   return out;
 }
 
@@ -239,9 +240,9 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
   {
     for (const auto& t : list) {
       const json& rt = NodeBody(t);
-      const json& val = rt["val"];
+      const json& val = At(rt, "val");
       if (NodeType(val) == "ColumnRef") {
-        auto fields = Names(NodeBody(val)["fields"]);
+        auto fields = Names(At(NodeBody(val), "fields"));
         if (!fields.empty() && fields.back() == "*") {
           // `*` or `alias.*`: every column of the matching FROM items, in order.
           bool matched = false;
@@ -273,10 +274,10 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
       if (name.empty()) {
         const std::string& vt = NodeType(val);
         if (vt == "ColumnRef") {
-          auto f = Names(NodeBody(val)["fields"]);
+          auto f = Names(At(NodeBody(val), "fields"));
           name = f.empty() ? "?column?" : f.back();
         } else if (vt == "FuncCall") {
-          auto f = Names(NodeBody(val)["funcname"]);
+          auto f = Names(At(NodeBody(val), "funcname"));
           name = f.empty() ? "?column?" : f.back();
         } else {
           name = "?column?";
@@ -294,17 +295,17 @@ void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope
   if (!sort_clause.is_array()) return;
   for (const auto& item : sort_clause) {
     if (NodeType(item) != "SortBy") Refuse("0A000", "pgveil cannot analyse this ORDER BY");
-    const json& node = NodeBody(item)["node"];
+    const json& node = At(NodeBody(item), "node");
     const std::string& t = NodeType(node);
     if (t == "A_Const" && Has(NodeBody(node), "ival")) {
-      int n = NodeBody(node)["ival"].value("ival", 0);
+      int n = At(NodeBody(node), "ival").value("ival", 0);
       if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
         Use(out.cols[n - 1], "ORDER BY");
         continue;
       }
     }
     if (t == "ColumnRef") {
-      auto f = Names(NodeBody(node)["fields"]);
+      auto f = Names(At(NodeBody(node), "fields"));
       if (f.size() == 1) {
         bool found = false;
         for (size_t i = 0; i < out.names.size(); ++i) {
@@ -322,8 +323,8 @@ void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope
 }
 
 Output Walker::SetOperation(const json& s, const Scope* outer, const CteScope* ctes, int depth) {
-  Output l = Select(s["larg"], outer, ctes, depth + 1);
-  Output r = Select(s["rarg"], outer, ctes, depth + 1);
+  Output l = Select(At(s, "larg"), outer, ctes, depth + 1);
+  Output r = Select(At(s, "rarg"), outer, ctes, depth + 1);
   const bool all = s.value("all", false);
   const std::string op = Str(s, "op");
   if (l.open || r.open) {
@@ -359,7 +360,7 @@ Output Walker::Values(const json& lists, const Scope* outer, const CteScope* cte
   Scope scope{outer, {}};
   bool first = true;
   for (const auto& row : lists) {
-    const json& items = NodeBody(row).value("items", json::array());
+    const json& items = Arr(NodeBody(row), "items");
     size_t i = 0;
     for (const auto& item : items) {
       Lineage l = Expr(item, &scope, ctes, depth);
@@ -386,11 +387,11 @@ void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int 
   } else if (t == "RangeSubselect") {
     const bool lateral = b.value("lateral", false);
     // A LATERAL subquery sees the FROM items before it; others only the outer levels.
-    Output out = lateral ? Query(b["subquery"], scope, ctes, depth + 1)
-                         : Query(b["subquery"], scope->parent, ctes, depth + 1);
-    std::string alias = Has(b, "alias") ? Str(b["alias"], "aliasname") : "";
+    Output out = lateral ? Query(At(b, "subquery"), scope, ctes, depth + 1)
+                         : Query(At(b, "subquery"), scope->parent, ctes, depth + 1);
+    std::string alias = Has(b, "alias") ? Str(At(b, "alias"), "aliasname") : "";
     Entry e = EntryOf(out, alias, "subquery " + alias);
-    if (Has(b, "alias")) RenameColumns(b["alias"], &e);
+    if (Has(b, "alias")) RenameColumns(At(b, "alias"), &e);
     scope->entries.push_back(std::move(e));
   } else if (t == "JoinExpr") {
     if (Has(b, "alias"))
@@ -399,11 +400,11 @@ void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int 
       Refuse("0A000", "pgveil cannot analyse NATURAL JOIN",
              "Name the join columns with USING or ON.");
     }
-    FromItem(b["larg"], scope, ctes, depth);
+    FromItem(At(b, "larg"), scope, ctes, depth);
     size_t right_start = scope->entries.size();
-    FromItem(b["rarg"], scope, ctes, depth);
+    FromItem(At(b, "rarg"), scope, ctes, depth);
     if (Has(b, "usingClause")) {
-      for (const std::string& col : Names(b["usingClause"])) {
+      for (const std::string& col : Names(At(b, "usingClause"))) {
         Lineage left, right;
         bool have_left = false, have_right = false;
         for (size_t i = 0; i < scope->entries.size(); ++i) {
@@ -432,15 +433,15 @@ void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int 
         }
       }
     }
-    if (Has(b, "quals")) Use(Expr(b["quals"], scope, ctes, depth), "JOIN ON");
+    if (Has(b, "quals")) Use(Expr(At(b, "quals"), scope, ctes, depth), "JOIN ON");
   } else if (t == "RangeFunction") {
     // Set-returning functions: their columns are values unless an argument is tainted.
     Entry e;
     e.open = true;
     e.what = "a function in FROM";
     Scope visible{b.value("lateral", false) ? scope : scope->parent, {}};
-    for (const auto& f : b["functions"]) {
-      for (const auto& part : NodeBody(f).value("items", json::array())) {
+    for (const auto& f : At(b, "functions")) {
+      for (const auto& part : Arr(NodeBody(f), "items")) {
         if (part.is_null() || part.empty() || NodeType(part) == "List") continue;
         Lineage l = Expr(part, &visible, ctes, depth);
         if (l.is_protected()) {
@@ -451,25 +452,26 @@ void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int 
       }
     }
     if (Has(b, "alias")) {
-      e.name = Str(b["alias"], "aliasname");
-      for (const auto& n : Names(b["alias"].value("colnames", json::array()))) {
+      e.name = Str(At(b, "alias"), "aliasname");
+      for (const auto& n : Names(Arr(At(b, "alias"), "colnames"))) {
         e.colnames.push_back(n);
         e.cols.push_back(e.open_lineage);
       }
     } else {
       // Unaliased: named after the function.
-      const json& first = NodeBody(b["functions"][0])["items"][0];
+      const json& fn0 = Arr(b, "functions").empty() ? At(b, "functions") : Arr(b, "functions")[0];
+      const json& items0 = Arr(NodeBody(fn0), "items");
+      const json& first = items0.empty() ? At(b, "functions") : items0[0];
       if (NodeType(first) == "FuncCall") {
-        auto f = Names(NodeBody(first)["funcname"]);
+        auto f = Names(At(NodeBody(first), "funcname"));
         if (!f.empty()) e.name = f.back();
       }
     }
     scope->entries.push_back(std::move(e));
   } else if (t == "RangeTableSample") {
-    FromItem(b["relation"], scope, ctes, depth);
-    for (const auto& a : b.value("args", json::array()))
-      Use(Expr(a, scope, ctes, depth), "TABLESAMPLE");
-    if (Has(b, "repeatable")) Use(Expr(b["repeatable"], scope, ctes, depth), "TABLESAMPLE");
+    FromItem(At(b, "relation"), scope, ctes, depth);
+    for (const auto& a : Arr(b, "args")) Use(Expr(a, scope, ctes, depth), "TABLESAMPLE");
+    if (Has(b, "repeatable")) Use(Expr(At(b, "repeatable"), scope, ctes, depth), "TABLESAMPLE");
   } else {
     Refuse("0A000", "pgveil cannot analyse this kind of FROM item");
   }
@@ -478,13 +480,13 @@ void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int 
 void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int depth) {
   const std::string schema = Str(rv, "schemaname");
   const std::string name = Str(rv, "relname");
-  const std::string alias = Has(rv, "alias") ? Str(rv["alias"], "aliasname") : "";
+  const std::string alias = Has(rv, "alias") ? Str(At(rv, "alias"), "aliasname") : "";
   if (!Str(rv, "catalogname").empty())
     Refuse("0A000", "pgveil cannot analyse cross-database names");
   if (schema.empty() && ctes != nullptr) {
     if (const Output* cte = ctes->Find(name)) {
       Entry e = EntryOf(*cte, alias.empty() ? name : alias, "WITH query " + name);
-      if (Has(rv, "alias")) RenameColumns(rv["alias"], &e);
+      if (Has(rv, "alias")) RenameColumns(At(rv, "alias"), &e);
       scope->entries.push_back(std::move(e));
       return;
     }
@@ -556,14 +558,15 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
       l.attnum = c.attnum;
       l.type_oid = c.base_type_oid != 0 ? c.base_type_oid : c.type_oid;
       l.mask = &policy_.ForColumn(rel->oid, c.attnum);
-      l.column = Qualified(*rel) + "." + c.name;
+      l.rel = rel;
+      l.col = &c;
       e.has_protected |= l.mask->is_protected();
       e.colnames.push_back(c.name);
       e.cols.push_back(std::move(l));
     }
   }
   touches_protected |= e.has_protected;
-  if (Has(rv, "alias")) RenameColumns(rv["alias"], &e);
+  if (Has(rv, "alias")) RenameColumns(At(rv, "alias"), &e);
   scope->entries.push_back(std::move(e));
 }
 
@@ -582,7 +585,7 @@ Output Walker::View(const catalog::Relation& rel, int depth) {
   // Literals of the view definition are not the session's: no rewriting inside it.
   std::string_view saved = sql_;
   sql_ = {};
-  Output out = Query(tree["stmts"][0]["stmt"], nullptr, nullptr, depth + 1);
+  Output out = Query(At(tree["stmts"][0], "stmt"), nullptr, nullptr, depth + 1);
   sql_ = saved;
   return out;
 }

@@ -38,7 +38,14 @@ struct Lineage {
   int16_t attnum = 0;
   uint32_t type_oid = 0;                     // the column's (base) type
   const policy::ColumnMask* mask = nullptr;  // kColumn, kCastText, kTainted
-  std::string column;                        // "schema.table.column", for messages
+  const catalog::Relation* rel = nullptr;    // the base column, for messages
+  const catalog::Column* col = nullptr;
+
+  // "schema.table.column", for messages.
+  std::string column() const {
+    if (rel == nullptr || col == nullptr) return "(a computed value)";
+    return rel->schema + "." + rel->name + "." + col->name;
+  }
 
   bool is_protected() const {
     return kind == Kind::kTainted || (mask != nullptr && mask->is_protected());

@@ -9,7 +9,7 @@ namespace {
 const json* ConstOrParam(const json& node) {
   const std::string& t = NodeType(node);
   if (t == "A_Const" || t == "ParamRef") return &node;
-  if (t == "TypeCast") return ConstOrParam(NodeBody(node)["arg"]);
+  if (t == "TypeCast") return ConstOrParam(At(NodeBody(node), "arg"));
   return nullptr;
 }
 
@@ -39,13 +39,13 @@ void Walker::WriteValue(const json& node, const Lineage& target, const Scope* sc
 Output Walker::Insert(const json& b) {
   CteScope storage;
   const CteScope* ctes = nullptr;
-  if (Has(b, "withClause")) ctes = With(b["withClause"], nullptr, nullptr, 0, &storage);
+  if (Has(b, "withClause")) ctes = With(At(b, "withClause"), nullptr, nullptr, 0, &storage);
   Scope scope;
-  DmlTarget(b["relation"], &scope);
+  DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
   std::vector<Lineage> targets;
   if (Has(b, "cols")) {
-    for (const auto& c : b["cols"]) {
+    for (const auto& c : At(b, "cols")) {
       const json& rt = NodeBody(c);
       if (Has(rt, "indirection")) Refuse("0A000", "pgveil cannot analyse INSERT into a subfield");
       const std::string name = Str(rt, "name");
@@ -59,14 +59,14 @@ Output Walker::Insert(const json& b) {
     targets = target.cols;
   }
   if (Has(b, "selectStmt")) {
-    const json& sel = NodeBody(b["selectStmt"]);
+    const json& sel = NodeBody(At(b, "selectStmt"));
     const bool plain_values = Has(sel, "valuesLists") && !Has(sel, "withClause") &&
                               !Has(sel, "sortClause") && !Has(sel, "limitCount");
     Scope empty;
     if (plain_values) {
-      for (const auto& row : sel["valuesLists"]) {
+      for (const auto& row : At(sel, "valuesLists")) {
         size_t i = 0;
-        for (const auto& item : NodeBody(row).value("items", json::array())) {
+        for (const auto& item : Arr(NodeBody(row), "items")) {
           if (i < targets.size()) {
             WriteValue(item, targets[i], &empty, ctes);
           } else {
@@ -76,7 +76,7 @@ Output Walker::Insert(const json& b) {
         }
       }
     } else {
-      Output src = Query(b["selectStmt"], nullptr, ctes, 1);
+      Output src = Query(At(b, "selectStmt"), nullptr, ctes, 1);
       for (size_t i = 0; i < src.cols.size(); ++i) {
         Assign(src.cols[i], i < targets.size() ? targets[i] : Lineage{});
       }
@@ -84,17 +84,17 @@ Output Walker::Insert(const json& b) {
     }
   }
   if (Has(b, "onConflictClause")) {
-    const json& oc = b["onConflictClause"];
+    const json& oc = At(b, "onConflictClause");
     if (Str(oc, "action") != "ONCONFLICT_NOTHING") {
       Refuse("0A000", "pgveil cannot check INSERT ... ON CONFLICT DO UPDATE",
              "Use ON CONFLICT DO NOTHING, or an UPDATE.");
     }
-    if (Has(oc, "infer") && Has(oc["infer"], "whereClause")) {
-      Use(Expr(oc["infer"]["whereClause"], &scope, ctes, 0), "ON CONFLICT");
+    if (Has(oc, "infer") && Has(At(oc, "infer"), "whereClause")) {
+      Use(Expr(At(At(oc, "infer"), "whereClause"), &scope, ctes, 0), "ON CONFLICT");
     }
   }
   if (!Has(b, "returningList")) return Output{.rows = false};
-  Output out = TargetList(b["returningList"], &scope, ctes, 0);
+  Output out = TargetList(At(b, "returningList"), &scope, ctes, 0);
   CheckOutputs(out);
   return out;
 }
@@ -102,18 +102,18 @@ Output Walker::Insert(const json& b) {
 Output Walker::Update(const json& b) {
   CteScope storage;
   const CteScope* ctes = nullptr;
-  if (Has(b, "withClause")) ctes = With(b["withClause"], nullptr, nullptr, 0, &storage);
+  if (Has(b, "withClause")) ctes = With(At(b, "withClause"), nullptr, nullptr, 0, &storage);
   Scope scope;
-  DmlTarget(b["relation"], &scope);
+  DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
   if (Has(b, "fromClause")) {
-    for (const auto& item : b["fromClause"]) FromItem(item, &scope, ctes, 0);
+    for (const auto& item : At(b, "fromClause")) FromItem(item, &scope, ctes, 0);
   }
-  if (Has(b, "whereClause")) Use(Expr(b["whereClause"], &scope, ctes, 0), "WHERE");
-  for (const auto& t : b.value("targetList", json::array())) {
+  if (Has(b, "whereClause")) Use(Expr(At(b, "whereClause"), &scope, ctes, 0), "WHERE");
+  for (const auto& t : Arr(b, "targetList")) {
     const json& rt = NodeBody(t);
     if (Has(rt, "indirection")) Refuse("0A000", "pgveil cannot analyse UPDATE of a subfield");
-    if (NodeType(rt["val"]) == "MultiAssignRef") {
+    if (NodeType(At(rt, "val")) == "MultiAssignRef") {
       Refuse("0A000", "pgveil cannot analyse UPDATE ... SET (columns) = (...)",
              "Assign each column on its own.");
     }
@@ -122,10 +122,10 @@ Output Walker::Update(const json& b) {
     for (size_t k = 0; k < target.colnames.size(); ++k) {
       if (target.colnames[k] == name) l = target.cols[k];
     }
-    WriteValue(rt["val"], l, &scope, ctes);
+    WriteValue(At(rt, "val"), l, &scope, ctes);
   }
   if (!Has(b, "returningList")) return Output{.rows = false};
-  Output out = TargetList(b["returningList"], &scope, ctes, 0);
+  Output out = TargetList(At(b, "returningList"), &scope, ctes, 0);
   CheckOutputs(out);
   return out;
 }
@@ -133,15 +133,15 @@ Output Walker::Update(const json& b) {
 Output Walker::Delete(const json& b) {
   CteScope storage;
   const CteScope* ctes = nullptr;
-  if (Has(b, "withClause")) ctes = With(b["withClause"], nullptr, nullptr, 0, &storage);
+  if (Has(b, "withClause")) ctes = With(At(b, "withClause"), nullptr, nullptr, 0, &storage);
   Scope scope;
-  DmlTarget(b["relation"], &scope);
+  DmlTarget(At(b, "relation"), &scope);
   if (Has(b, "usingClause")) {
-    for (const auto& item : b["usingClause"]) FromItem(item, &scope, ctes, 0);
+    for (const auto& item : At(b, "usingClause")) FromItem(item, &scope, ctes, 0);
   }
-  if (Has(b, "whereClause")) Use(Expr(b["whereClause"], &scope, ctes, 0), "WHERE");
+  if (Has(b, "whereClause")) Use(Expr(At(b, "whereClause"), &scope, ctes, 0), "WHERE");
   if (!Has(b, "returningList")) return Output{.rows = false};
-  Output out = TargetList(b["returningList"], &scope, ctes, 0);
+  Output out = TargetList(At(b, "returningList"), &scope, ctes, 0);
   CheckOutputs(out);
   return out;
 }
@@ -150,7 +150,7 @@ void Walker::LooseValue(const json& node) {
   Scope empty;
   Lineage l = Expr(node, &empty, nullptr, 0);
   if (l.is_protected())
-    Refuse("42501", "an argument is computed from protected column " + l.column);
+    Refuse("42501", "an argument is computed from protected column " + l.column());
 }
 
 }  // namespace pgveil::guard

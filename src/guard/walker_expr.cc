@@ -38,18 +38,18 @@ std::string HintFor(policy::FilterUse f) {
 const json* ConstantOf(const json& node) {
   const std::string& t = NodeType(node);
   if (t == "A_Const") return NodeBody(node).value("isnull", false) ? nullptr : &NodeBody(node);
-  if (t == "TypeCast") return ConstantOf(NodeBody(node)["arg"]);
+  if (t == "TypeCast") return ConstantOf(At(NodeBody(node), "arg"));
   return nullptr;
 }
 
 // The text of a constant from the parse tree. (The tree loses the value of negative
 // integers: prefer the statement's own text, see Walker::LiteralText.)
 std::string TreeConstantText(const json& c) {
-  if (Has(c, "ival")) return std::to_string(c["ival"].value("ival", int64_t{0}));
-  if (Has(c, "fval")) return Str(c["fval"], "fval");
-  if (Has(c, "sval")) return Str(c["sval"], "sval");
-  if (Has(c, "bsval")) return Str(c["bsval"], "bsval");
-  if (Has(c, "boolval")) return c["boolval"].value("boolval", false) ? "true" : "false";
+  if (Has(c, "ival")) return std::to_string(At(c, "ival").value("ival", int64_t{0}));
+  if (Has(c, "fval")) return Str(At(c, "fval"), "fval");
+  if (Has(c, "sval")) return Str(At(c, "sval"), "sval");
+  if (Has(c, "bsval")) return Str(At(c, "bsval"), "bsval");
+  if (Has(c, "boolval")) return At(c, "boolval").value("boolval", false) ? "true" : "false";
   return "";
 }
 
@@ -97,7 +97,8 @@ Lineage Walker::Use(const Lineage& l, std::string_view construct) {
     t.kind = Lineage::Kind::kTainted;
     return t;
   }
-  Refuse("42501", "protected column " + l.column + " may not be used in " + std::string(construct),
+  Refuse("42501",
+         "protected column " + l.column() + " may not be used in " + std::string(construct),
          HintFor(l.mask->filter));
 }
 
@@ -116,8 +117,8 @@ void Walker::Assign(const Lineage& value, const Lineage& target) {
     return;  // e.g. a member id into a member id: the same domain
   }
   Refuse("42501",
-         "protected column " + value.column + " may not be written into " +
-             (target.column.empty() ? std::string("another column") : target.column),
+         "protected column " + value.column() + " may not be written into " +
+             (target.column().empty() ? std::string("another column") : target.column()),
          "Masked sessions may copy a protected value only into a column with the same rule.");
 }
 
@@ -127,7 +128,8 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
   const json* c = param ? nullptr : ConstantOf(node);
   if (!param && c == nullptr) return false;
   if (column.mask->action != policy::Action::kTransform || !column.mask->transform->Reversible()) {
-    Refuse("42501", "column " + column.column + " holds one-way pseudonyms that cannot be compared",
+    Refuse("42501",
+           "column " + column.column() + " holds one-way pseudonyms that cannot be compared",
            "Compare it with another column of the same domain instead.");
   }
   if (param) {
@@ -139,7 +141,7 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
                             " is compared with columns of different pseudonym domains");
       }
     }
-    params.push_back({n - 1, column.type_oid, column.mask->transform, column.column});
+    params.push_back({n - 1, column.type_oid, column.mask->transform, column.column()});
     return true;
   }
   if (sql_.empty()) return true;  // a literal of a view's definition: a real value
@@ -147,7 +149,7 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
   size_t len = 0;
   bool quoted = false;
   if (!LiteralSpan(sql_, pos, &len, &quoted)) {
-    Refuse("42501", "a pseudonym compared with column " + column.column +
+    Refuse("42501", "a pseudonym compared with column " + column.column() +
                         " must be a plain literal or a parameter");
   }
   std::string real;
@@ -155,7 +157,7 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
       column.mask->transform->Reverse(column.type_oid, mask::Format::kText, LiteralText(*c), &real);
   if (!st.ok()) {
     Refuse("42501",
-           "a value compared with column " + column.column + " is not a pseudonym of its domain",
+           "a value compared with column " + column.column() + " is not a pseudonym of its domain",
            "Use the identifiers pgveil shows to this login.");
   }
   rewrites.push_back({pos, len, quoted ? "'" + real + "'" : real});
@@ -183,7 +185,7 @@ bool Walker::Aligned(const Lineage& col, std::string_view op, const json& consta
 }
 
 Lineage Walker::ColumnRef(const json& c, const Scope* scope) {
-  auto f = Names(c["fields"]);
+  auto f = Names(At(c, "fields"));
   if (f.empty()) Refuse("0A000", "pgveil cannot analyse this column reference");
   if (f.back() == "*") {
     if (f.size() == 1) {
@@ -275,12 +277,12 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
     return Lineage{};
   }
   if (t == "TypeCast") {
-    Lineage a = sub(b["arg"]);
-    auto names = Names(b["typeName"].value("names", json::array()));
+    Lineage a = sub(At(b, "arg"));
+    auto names = Names(Arr(At(b, "typeName"), "names"));
     const std::string tname = names.empty() ? "" : names.back();
     const bool textlike = tname == "text" || tname == "varchar" || tname == "bpchar";
     if (a.kind == Lineage::Kind::kColumn && a.is_protected() && textlike &&
-        !Has(b["typeName"], "arrayBounds")) {
+        !Has(At(b, "typeName"), "arrayBounds")) {
       a.kind = Lineage::Kind::kCastText;
       return a;
     }
@@ -289,38 +291,38 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
   if (t == "FuncCall") return FuncCall(b, scope, ctes, depth);
   if (t == "A_Expr") return AExpr(b, scope, ctes, depth);
   if (t == "SubLink") return SubLink(b, scope, ctes, depth);
-  if (t == "BoolExpr") return use_all(b["args"], "a boolean expression");
-  if (t == "NullTest") return Use(sub(b["arg"]), "IS NULL");
-  if (t == "BooleanTest") return Use(sub(b["arg"]), "IS TRUE / IS FALSE");
+  if (t == "BoolExpr") return use_all(At(b, "args"), "a boolean expression");
+  if (t == "NullTest") return Use(sub(At(b, "arg")), "IS NULL");
+  if (t == "BooleanTest") return Use(sub(At(b, "arg")), "IS TRUE / IS FALSE");
   if (t == "CaseExpr") {
     Lineage r;
-    if (Has(b, "arg")) r = Use(sub(b["arg"]), "CASE");
-    for (const auto& w : b.value("args", json::array())) {
+    if (Has(b, "arg")) r = Use(sub(At(b, "arg")), "CASE");
+    for (const auto& w : Arr(b, "args")) {
       const json& cw = NodeBody(w);
-      Use(sub(cw["expr"]), "CASE WHEN");
-      Lineage l = Use(sub(cw["result"]), "a CASE result");
+      Use(sub(At(cw, "expr")), "CASE WHEN");
+      Lineage l = Use(sub(At(cw, "result")), "a CASE result");
       if (l.kind == Lineage::Kind::kTainted) r = l;
     }
     if (Has(b, "defresult")) {
-      Lineage l = Use(sub(b["defresult"]), "a CASE result");
+      Lineage l = Use(sub(At(b, "defresult")), "a CASE result");
       if (l.kind == Lineage::Kind::kTainted) r = l;
     }
     return r;
   }
-  if (t == "CoalesceExpr") return use_all(b["args"], "COALESCE");
-  if (t == "MinMaxExpr") return use_all(b["args"], "GREATEST / LEAST");
-  if (t == "RowExpr") return use_all(b["args"], "a row constructor");
-  if (t == "A_ArrayExpr") return use_all(b.value("elements", json::array()), "an array");
-  if (t == "GroupingFunc") return use_all(b["args"], "GROUPING");
-  if (t == "CollateClause") return Use(sub(b["arg"]), "COLLATE");
-  if (t == "NamedArgExpr") return sub(b["arg"]);
+  if (t == "CoalesceExpr") return use_all(At(b, "args"), "COALESCE");
+  if (t == "MinMaxExpr") return use_all(At(b, "args"), "GREATEST / LEAST");
+  if (t == "RowExpr") return use_all(At(b, "args"), "a row constructor");
+  if (t == "A_ArrayExpr") return use_all(Arr(b, "elements"), "an array");
+  if (t == "GroupingFunc") return use_all(At(b, "args"), "GROUPING");
+  if (t == "CollateClause") return Use(sub(At(b, "arg")), "COLLATE");
+  if (t == "NamedArgExpr") return sub(At(b, "arg"));
   if (t == "A_Indirection") {
-    Lineage r = Use(sub(b["arg"]), "a subscript or field selection");
-    for (const auto& ind : b.value("indirection", json::array())) {
+    Lineage r = Use(sub(At(b, "arg")), "a subscript or field selection");
+    for (const auto& ind : Arr(b, "indirection")) {
       if (NodeType(ind) == "A_Indices") {
         const json& ix = NodeBody(ind);
-        if (Has(ix, "lidx")) Use(sub(ix["lidx"]), "a subscript");
-        if (Has(ix, "uidx")) Use(sub(ix["uidx"]), "a subscript");
+        if (Has(ix, "lidx")) Use(sub(At(ix, "lidx")), "a subscript");
+        if (Has(ix, "uidx")) Use(sub(At(ix, "uidx")), "a subscript");
       } else if (NodeType(ind) == "A_Star") {
         if (r.is_protected()) Use(r, "a field selection");
       }
@@ -328,17 +330,17 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
     return r;
   }
   if (t == "XmlExpr") {
-    Lineage r = use_all(b.value("args", json::array()), "an XML expression");
-    Lineage n = use_all(b.value("named_args", json::array()), "an XML expression");
+    Lineage r = use_all(Arr(b, "args"), "an XML expression");
+    Lineage n = use_all(Arr(b, "named_args"), "an XML expression");
     return r.kind == Lineage::Kind::kTainted ? r : n;
   }
-  if (t == "ResTarget") return sub(b["val"]);  // XML named arguments
-  if (t == "XmlSerialize") return Use(sub(b["expr"]), "XMLSERIALIZE");
+  if (t == "ResTarget") return sub(At(b, "val"));  // XML named arguments
+  if (t == "XmlSerialize") return Use(sub(At(b, "expr")), "XMLSERIALIZE");
   Refuse("0A000", "pgveil cannot analyse " + t + " expressions");
 }
 
 Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes, int depth) {
-  auto names = Names(b["funcname"]);
+  auto names = Names(At(b, "funcname"));
   const std::string name = names.empty() ? "" : names.back();
   const std::string schema = names.size() > 1 ? names[names.size() - 2] : "";
   const std::string shown = schema.empty() ? name : schema + "." + name;
@@ -357,18 +359,18 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
     default:
       break;
   }
-  if (Has(b, "agg_filter")) Use(sub(b["agg_filter"]), "FILTER");
-  if (Has(b, "agg_order")) Sort(b["agg_order"], Output{}, scope, ctes, depth);
+  if (Has(b, "agg_filter")) Use(sub(At(b, "agg_filter")), "FILTER");
+  if (Has(b, "agg_order")) Sort(At(b, "agg_order"), Output{}, scope, ctes, depth);
   if (Has(b, "over")) {
-    const json& w = b["over"];
-    for (const auto& p : w.value("partitionClause", json::array())) {
+    const json& w = At(b, "over");
+    for (const auto& p : Arr(w, "partitionClause")) {
       UseEquality(sub(p), "PARTITION BY");
     }
-    if (Has(w, "orderClause")) Sort(w["orderClause"], Output{}, scope, ctes, depth);
-    if (Has(w, "startOffset")) Use(sub(w["startOffset"]), "a window frame");
-    if (Has(w, "endOffset")) Use(sub(w["endOffset"]), "a window frame");
+    if (Has(w, "orderClause")) Sort(At(w, "orderClause"), Output{}, scope, ctes, depth);
+    if (Has(w, "startOffset")) Use(sub(At(w, "startOffset")), "a window frame");
+    if (Has(w, "endOffset")) Use(sub(At(w, "endOffset")), "a window frame");
   }
-  const json args = b.value("args", json::array());
+  const json& args = Arr(b, "args");
   if (name == "count" && (schema.empty() || schema == "pg_catalog")) {
     for (const auto& a : args) {
       Lineage l = sub(a);
@@ -393,14 +395,14 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
 
 Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, int depth) {
   const std::string kind = Str(b, "kind");
-  auto names = Names(b.value("name", json::array()));
+  auto names = Names(Arr(b, "name"));
   const std::string op = names.empty() ? "" : names.back();
   auto sub = [&](const json& n) { return Expr(n, scope, ctes, depth + 1); };
   const bool has_l = Has(b, "lexpr"), has_r = Has(b, "rexpr");
 
   auto compare = [&](const std::string& cmp) -> Lineage {
-    Lineage l = sub(b["lexpr"]);
-    Lineage r = sub(b["rexpr"]);
+    Lineage l = sub(At(b, "lexpr"));
+    Lineage r = sub(At(b, "rexpr"));
     const bool lp = l.is_protected(), rp = r.is_protected();
     if (!lp && !rp) return Lineage{};
     if (lp && rp) {
@@ -414,20 +416,20 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
       return a.kind == Lineage::Kind::kTainted ? a : c;
     }
     const Lineage& p = lp ? l : r;
-    const json& other = lp ? b["rexpr"] : b["lexpr"];
+    const json& other = lp ? At(b, "rexpr") : At(b, "lexpr");
     const std::string pop = lp ? cmp : Flip(cmp);
     if (p.kind == Lineage::Kind::kColumn) {
       switch (p.mask->filter) {
         case policy::FilterUse::kPseudonym:
           if (IsEquality(pop) && TranslatePseudonym(other, p)) return Lineage{};
-          Refuse("42501", "protected column " + p.column + " may not be compared this way",
+          Refuse("42501", "protected column " + p.column() + " may not be compared this way",
                  HintFor(p.mask->filter));
         case policy::FilterUse::kAligned:
           if ((pop == "<" || pop == "<=" || pop == ">" || pop == ">=") && Aligned(p, pop, other)) {
             return Lineage{};
           }
           Refuse("42501",
-                 "protected column " + p.column +
+                 "protected column " + p.column() +
                      " may only be compared with constants on its masking boundaries",
                  HintFor(p.mask->filter));
         default:
@@ -442,8 +444,8 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
     return compare("=");
   }
   if (kind == "AEXPR_IN") {
-    Lineage l = sub(b["lexpr"]);
-    const json items = NodeBody(b["rexpr"]).value("items", json::array());
+    Lineage l = sub(At(b, "lexpr"));
+    const json& items = Arr(NodeBody(At(b, "rexpr")), "items");
     if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
         l.mask->filter == policy::FilterUse::kPseudonym) {
       for (const auto& item : items) {
@@ -453,7 +455,7 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
           Use(il, "IN");
         }
         if (!TranslatePseudonym(item, l)) {
-          Refuse("42501", "protected column " + l.column + " may not be compared this way",
+          Refuse("42501", "protected column " + l.column() + " may not be compared this way",
                  HintFor(l.mask->filter));
         }
       }
@@ -467,15 +469,15 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
     return r;
   }
   if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN") {
-    Lineage l = sub(b["lexpr"]);
-    const json items = NodeBody(b["rexpr"]).value("items", json::array());
+    Lineage l = sub(At(b, "lexpr"));
+    const json& items = Arr(NodeBody(At(b, "rexpr")), "items");
     if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
         l.mask->filter == policy::FilterUse::kAligned) {
       if (items.size() == 2 && Aligned(l, ">=", items[0]) && Aligned(l, "<=", items[1])) {
         return Lineage{};
       }
       Refuse("42501",
-             "protected column " + l.column +
+             "protected column " + l.column() +
                  " may only be compared with constants on its masking boundaries",
              HintFor(l.mask->filter));
     }
@@ -487,13 +489,13 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
     return r;
   }
   if (kind == "AEXPR_OP_ANY" && op == "=" && has_l && has_r) {
-    Lineage l = sub(b["lexpr"]);
-    const json& arr = b["rexpr"];
+    Lineage l = sub(At(b, "lexpr"));
+    const json& arr = At(b, "rexpr");
     if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
         l.mask->filter == policy::FilterUse::kPseudonym && NodeType(arr) == "A_ArrayExpr") {
-      for (const auto& item : NodeBody(arr).value("elements", json::array())) {
+      for (const auto& item : Arr(NodeBody(arr), "elements")) {
         if (!TranslatePseudonym(item, l)) {
-          Refuse("42501", "protected column " + l.column + " may not be compared this way",
+          Refuse("42501", "protected column " + l.column() + " may not be compared this way",
                  HintFor(l.mask->filter));
         }
       }
@@ -506,11 +508,11 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
   if (kind == "AEXPR_SIMILAR") construct = "SIMILAR TO";
   if (kind == "AEXPR_NULLIF") construct = "NULLIF";
   Lineage r;
-  if (has_l) r = Use(sub(b["lexpr"]), construct);
+  if (has_l) r = Use(sub(At(b, "lexpr")), construct);
   if (has_r) {
-    const json& rx = b["rexpr"];
+    const json& rx = At(b, "rexpr");
     if (NodeType(rx) == "List") {
-      for (const auto& item : NodeBody(rx).value("items", json::array())) {
+      for (const auto& item : Arr(NodeBody(rx), "items")) {
         Lineage il = Use(sub(item), construct);
         if (il.kind == Lineage::Kind::kTainted) r = il;
       }
@@ -524,7 +526,7 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
 
 Lineage Walker::SubLink(const json& b, const Scope* scope, const CteScope* ctes, int depth) {
   const std::string type = Str(b, "subLinkType");
-  Output sub = Query(b["subselect"], scope, ctes, depth + 1);
+  Output sub = Query(At(b, "subselect"), scope, ctes, depth + 1);
   auto col0 = [&]() -> Lineage {
     if (!sub.cols.empty()) return sub.cols[0];
     return sub.open ? sub.open_lineage : Lineage{};
@@ -533,16 +535,16 @@ Lineage Walker::SubLink(const json& b, const Scope* scope, const CteScope* ctes,
   if (type == "EXPR_SUBLINK") return col0();
   if (type == "ARRAY_SUBLINK") return Use(col0(), "ARRAY(subquery)");
   if (type == "ANY_SUBLINK" || type == "ALL_SUBLINK") {
-    auto names = Names(b.value("operName", json::array()));
+    auto names = Names(Arr(b, "operName"));
     const std::string op = names.empty() ? "=" : names.back();
-    if (!Has(b, "testexpr") || NodeType(b["testexpr"]) == "RowExpr") {
+    if (!Has(b, "testexpr") || NodeType(At(b, "testexpr")) == "RowExpr") {
       bool any_protected = sub.open && sub.open_lineage.is_protected();
       for (const auto& c : sub.cols) any_protected |= c.is_protected();
       if (any_protected) Refuse("0A000", "pgveil cannot analyse a row comparison with a subquery");
-      if (Has(b, "testexpr")) Use(Expr(b["testexpr"], scope, ctes, depth + 1), "IN (subquery)");
+      if (Has(b, "testexpr")) Use(Expr(At(b, "testexpr"), scope, ctes, depth + 1), "IN (subquery)");
       return Lineage{};
     }
-    Lineage tl = Expr(b["testexpr"], scope, ctes, depth + 1);
+    Lineage tl = Expr(At(b, "testexpr"), scope, ctes, depth + 1);
     Lineage sl = col0();
     if (tl.is_protected() || sl.is_protected()) {
       const bool same_domain = tl.kind == Lineage::Kind::kColumn &&
