@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prints the demo's CRM screens as two logins see them through pgveil, row under row.
 
-Usage: show.py --port P --dbname D --member-id ID [--rows N] [--screens-dir DIR]
+Usage: show.py --port P --dbname D --member-id ID --sales-member-id PSEUDONYM [--rows N]
+       [--screens-dir DIR]
 Each screen's SQL (demo/screens/*.sql) runs through psql (--csv) once per login; each
 result row is printed as the matcher sees it and then as the sales rep sees it, in one
 aligned table. Cells pgveil changed are marked; widths count CJK characters as two columns.
@@ -126,6 +127,8 @@ def main():
     ap.add_argument("--port", type=int, required=True, help="pgveil's port")
     ap.add_argument("--dbname", default="crm")
     ap.add_argument("--member-id", required=True, help="the member the screens show")
+    ap.add_argument("--sales-member-id", required=True,
+                    help="the same member's id as the sales policy shows it (a pseudonym)")
     ap.add_argument("--rows", type=int, default=8)
     ap.add_argument("--max-cell", type=int, default=40, help="clip cells wider than this")
     ap.add_argument("--width", type=int, default=0, help="terminal width (default: detected)")
@@ -134,25 +137,54 @@ def main():
     args = ap.parse_args()
     term_width = args.width or shutil.get_terminal_size((150, 40)).columns
 
-    logins = [("match_engine", "matcher"), ("sales_li", "sales")]
+    # Each login refers to the member by the id it sees: the sales rep by the pseudonym.
+    ids = {"match_engine": args.member_id, "sales_li": args.sales_member_id}
     screens = [
-        ("1. Profile card", "1_profile_card.sql", {"member_id": args.member_id}),
-        ("2. Who viewed me", "2_who_viewed_me.sql", {"member_id": args.member_id, "rows": args.rows}),
-        ("3. Chat messages", "3_chat_messages.sql", {"member_id": args.member_id, "rows": args.rows}),
-        ("4. Pool listing: 上海, income 8000-11999, height 170-174", "4_pool_listing.sql",
-         {"rows": args.rows}),
+        ("1. Profile card", "1_profile_card.sql", True),
+        ("2. Who viewed me", "2_who_viewed_me.sql", True),
+        ("3. Chat messages", "3_chat_messages.sql", True),
+        ("4. Pool listing: 上海, income 8000-11999, height 170-174", "4_pool_listing.sql", False),
     ]
-    for title, f, variables in screens:
+    for title, f, by_member in screens:
         results = []
-        for user, _ in logins:
+        for user in ("match_engine", "sales_li"):
+            variables = {"rows": args.rows}
+            if by_member:
+                variables["member_id"] = ids[user]
             results.append((user, run_psql(args.port, args.dbname, user, args.password,
                                            os.path.join(args.screens_dir, f), variables)))
         max_cell = 64 if f.startswith("3_") else args.max_cell
         show_screen(title, results, max_cell, term_width)
+
+    # 5: the sales rep logs a call against the pseudonym; pgveil turns it back into the
+    # member's real id before the INSERT reaches the server. The matcher then reads the
+    # new row with the real id.
     print("\n┌─ 5. A sales rep opens a member by the pseudonymous id on screen and logs a call")
-    print("└─ not yet available: translating pseudonyms back to real ids comes with the query "
-          "guard.")
-    return 0
+    rows, err = run_psql(args.port, args.dbname, "sales_li", args.password,
+                         os.path.join(args.screens_dir, "5_log_call.sql"),
+                         {"member_id": args.sales_member_id})
+    if err:
+        print(f"│ sales_li: {err}")
+        print("└─ the call could not be logged")
+        return 1
+    # Two results (the card, then the inserted row): the last header starts the second.
+    start = max(i for i, r in enumerate(rows) if r and r[0] == "contact_id")
+    logged = rows[start:]
+    contact_id = logged[1][0] if len(logged) > 1 else "0"
+    print_table([["view"] + logged[0]] + [["sales_li"] + r for r in logged[1:]])
+    check = os.path.join(os.path.dirname(os.path.abspath(__file__)), "screens",
+                         "5_log_call_check.sql")
+    stored, err = run_psql(args.port, args.dbname, "match_engine", args.password, check,
+                           {"contact_id": contact_id})
+    if err or not stored or len(stored) < 2:
+        print(f"│ match_engine: {err or 'no row'}")
+        return 1
+    print_table([["view"] + stored[0]] + [["match_engine"] + r for r in stored[1:]])
+    same = stored[1][stored[0].index("member_id")] == args.member_id
+    print(f"└─ sales_li wrote member_id {args.sales_member_id}; the row holds "
+          f"{stored[1][stored[0].index('member_id')]}"
+          f" ({'the member' + chr(39) + 's real id' if same else 'NOT the real id'})")
+    return 0 if same else 1
 
 
 if __name__ == "__main__":

@@ -87,13 +87,17 @@ for _ in $(seq 100); do
 done
 
 MEMBER=$(pgc_psql -d crm -At -f demo/screens/pick_member.sql | tail -1 | sed 's/.*= *//')
+# The id as the sales rep sees it: what the sales policy shows for the member's id.
+SALES_MEMBER=$("$PGVEIL" pseudonym --rules masking-rules/crm.json --keys "$WORK/keys.json" \
+  --policy sales --column crm.members.member_id "$MEMBER")
 cat <<TXT
 
 pgveil demo: the same CRM screens, as the matching engine (match_engine, unmasked)
 and as a sales rep (sales_li, masked by the "sales" policy). Member shown: id $MEMBER
-(the sales rep sees it only as a pseudonym).
+(the sales rep sees it only as the pseudonym $SALES_MEMBER).
 TXT
-python3 demo/show.py --port "$PORT" --dbname crm --member-id "$MEMBER"
+python3 demo/show.py --port "$PORT" --dbname crm --member-id "$MEMBER" \
+  --sales-member-id "$SALES_MEMBER"
 
 cat <<TXT
 
