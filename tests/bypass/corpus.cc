@@ -277,7 +277,7 @@ std::vector<std::string> Literals(const std::string& sql, const std::set<std::st
     if (s.size() >= 3) out.push_back(s);
     std::string part;
     for (char ch : s + "%") {
-      if (ch == '%' || ch == '_') {
+      if (ch == '%') {
         if (part.size() >= 3 && part != s) out.push_back(part);
         part.clear();
       } else {

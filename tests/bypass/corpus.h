@@ -72,7 +72,7 @@ std::string CompareResults(const std::vector<ResultSet>& got, const std::vector<
                            const std::string& columns);
 
 // Literals of a statement that an error message must never repeat: string constants
-// (and their parts between LIKE wildcards) of at least 3 bytes, numbers of at least 3
+// (and their parts between % wildcards) of at least 3 bytes, numbers of at least 3
 // digits. String constants that are names (`names`: relations, columns, settings, as
 // in set_config('search_path', …) or table_to_xml('crm.members', …)) are left out: a
 // message may name the construct it refuses.

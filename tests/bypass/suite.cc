@@ -81,7 +81,8 @@ StatusOr<std::unique_ptr<BypassSuite>> BypassSuite::Create() {
       "'public'::regnamespace) UNION SELECT 'crm.' || relname FROM pg_class "
       "WHERE relnamespace = 'crm'::regnamespace UNION SELECT attname::text FROM pg_attribute "
       "WHERE attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'crm'::regnamespace) "
-      "UNION SELECT rolname::text FROM pg_roles UNION SELECT nspname::text FROM pg_namespace");
+      "UNION SELECT rolname::text FROM pg_roles UNION SELECT nspname::text FROM pg_namespace "
+      "UNION VALUES ('session_authorization'), ('role')");  // settings pg_settings hides
   if (!names.ok()) return names.status();
   for (const auto& row : *names) s->names_.insert(*row[0]);
   auto staff = Env().Query("SELECT display_name FROM crm.staff");
@@ -210,6 +211,15 @@ std::vector<std::string> BypassSuite::ScanConnection(size_t i, const std::string
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   TapConnection c = tap_->Connection(i);
+  // Authentication messages carry SCRAM nonces and proofs: random base64 whose digit runs
+  // can equal an income or QQ needle by chance. They are blanked (offsets kept).
+  for (size_t pos = 0; pos + 5 <= c.to_client.size();) {
+    const auto* b = reinterpret_cast<const unsigned char*>(c.to_client.data()) + pos;
+    const size_t len = (size_t{b[1]} << 24) | (size_t{b[2]} << 16) | (size_t{b[3]} << 8) | b[4];
+    if (len < 4 || pos + 1 + len > c.to_client.size()) break;
+    if (b[0] == 'R') c.to_client.replace(pos + 5, len - 4, len - 4, ' ');
+    pos += 1 + len;
+  }
   std::vector<std::string> found;
   for (std::string& f : scanner_.Scan(c.to_client, where)) {
     if (!IsStaffName(c.to_client, f) && !IsCatalogOid(c.to_client, f))
