@@ -11,6 +11,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "guard/copy_read.h"
 #include "guard/names.h"
 #include "guard/scope.h"
 
@@ -78,6 +79,7 @@ class StatementAnalysis {
 
   StatementVerdict Statement(const json& stmt);
   Walker& walker() { return walker_; }
+  std::vector<CopyStatement>& copies() { return copies_; }
 
  private:
   StatementVerdict Rows(const Output& out) {
@@ -92,6 +94,7 @@ class StatementAnalysis {
   void Setting(const json& b);
 
   Walker walker_;
+  std::vector<CopyStatement> copies_;  // COPY ... TO STDOUT, in statement order
 };
 
 void StatementAnalysis::Setting(const json& b) {
@@ -171,15 +174,25 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
       Refuse("42501", "COPY to or from a file or program is not available to masked sessions",
              "Use COPY ... TO STDOUT or COPY ... FROM STDIN.");
     }
-    if (Has(b, "query")) {
-      Refuse("0A000", "COPY (query) TO is not available to masked sessions",
-             "COPY a table, or run the query as a SELECT.");
-    }
     if (Has(b, "whereClause")) {
       Refuse("0A000", "COPY ... WHERE is not available to masked sessions");
     }
+    if (Has(b, "query")) {
+      // COPY (query) TO STDOUT: the query is checked like a SELECT; its rows are masked
+      // by the lineage of its columns.
+      Output out = walker_.TopSelect(At(b, "query"));
+      if (out.open) {
+        Refuse("0A000", "pgveil cannot COPY * over a system catalog or function",
+               "Name the columns you need.");
+      }
+      CopyStatement copy = ReadCopyStatement(b);
+      copy.query_shape = Walker::ShapeOf(out);
+      copies_.push_back(std::move(copy));
+      return {};
+    }
     Scope scope;
     walker_.DmlTarget(At(b, "relation"), &scope);
+    if (!b.value("is_from", false)) copies_.push_back(ReadCopyStatement(b));
     return {};
   }
   if (t == "PrepareStmt") {
@@ -341,14 +354,7 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
       }
     }
   }
-  if (text.find_first_of("cC") != std::string::npos) {
-    auto summary = InspectStatements(text);
-    if (summary.ok()) {
-      for (const auto& c : summary->copies) {
-        if (!c.is_from && !c.uses_file && !c.is_query) v->copies.push_back(c);
-      }
-    }
-  }
+  v->copies = std::move(analysis.copies());
   return v;
 }
 

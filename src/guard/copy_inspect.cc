@@ -6,6 +6,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "guard/copy_read.h"
+
 namespace pgveil::guard {
 namespace {
 
@@ -55,7 +57,9 @@ bool BoolArg(const json& def) {
   return true;
 }
 
-CopyStatement ReadCopy(const json& c) {
+}  // namespace
+
+CopyStatement ReadCopyStatement(const json& c) {
   CopyStatement s;
   s.is_from = c.value("is_from", false);
   s.is_query = c.contains("query");
@@ -108,8 +112,6 @@ CopyStatement ReadCopy(const json& c) {
   return s;
 }
 
-}  // namespace
-
 StatusOr<StatementSummary> InspectStatements(std::string_view sql) {
   StatementSummary summary;
   if (!MentionsCopy(sql)) {
@@ -126,7 +128,7 @@ StatusOr<StatementSummary> InspectStatements(std::string_view sql) {
   for (const auto& st : tree["stmts"]) {
     ++summary.statement_count;
     if (st.contains("stmt") && st["stmt"].contains("CopyStmt")) {
-      summary.copies.push_back(ReadCopy(st["stmt"]["CopyStmt"]));
+      summary.copies.push_back(ReadCopyStatement(st["stmt"]["CopyStmt"]));
     }
   }
   return summary;

@@ -117,10 +117,51 @@ void QuoteCsv(std::string_view in, const guard::CopyStatement& s, std::string* o
 
 }  // namespace
 
+StatusOr<std::shared_ptr<CopyPlan>> CopyPlan::CreateForQuery(const guard::CopyStatement& copy,
+                                                             std::shared_ptr<const Policy> policy) {
+  static const ColumnMask kPass{Action::kPass, nullptr, FilterUse::kAllow, "show"};
+  static const ColumnMask kNull{Action::kNull, nullptr, FilterUse::kDeny, "null"};
+  if (!copy.query_shape || copy.query_shape->open || copy.query_shape->all_values) {
+    return PermissionDenied("COPY of a query pgveil has not analysed");
+  }
+  auto plan = std::shared_ptr<CopyPlan>(new CopyPlan());
+  plan->policy_ = policy;
+  plan->copy_ = copy;
+  for (const auto& f : copy.query_shape->fields) {
+    switch (f.kind) {
+      case FieldLineage::Kind::kValue:
+        plan->columns_.push_back({&kPass, 0});
+        break;
+      case FieldLineage::Kind::kNull:
+        plan->columns_.push_back({&kNull, 0});
+        break;
+      case FieldLineage::Kind::kColumn:
+      case FieldLineage::Kind::kCastText: {
+        const catalog::Relation* rel = policy->snapshot()->FindRelation(f.table_oid);
+        const catalog::Column* col = rel ? rel->FindColumn(f.attnum) : nullptr;
+        if (col == nullptr) return PermissionDenied("COPY of a column pgveil cannot resolve");
+        const ColumnMask& m = policy->ForField(f.table_oid, f.attnum);
+        if (f.kind == FieldLineage::Kind::kCastText && copy.format == guard::CopyFormat::kBinary &&
+            m.is_protected()) {
+          // Text arrives where the column's binary form is expected: not read at all.
+          plan->columns_.push_back({&kNull, 0});
+          break;
+        }
+        plan->columns_.push_back({&m, col->base_type_oid});
+        break;
+      }
+    }
+  }
+  plan->header_pending_ = copy.format == guard::CopyFormat::kBinary ||
+                          (copy.format == guard::CopyFormat::kCsv && copy.header);
+  return plan;
+}
+
 StatusOr<std::shared_ptr<CopyPlan>> CopyPlan::Create(const guard::CopyStatement& copy,
                                                      std::shared_ptr<const Policy> policy) {
   const catalog::Snapshot* snap = policy->snapshot();
   if (snap == nullptr) return Unavailable("no catalog snapshot");
+  if (copy.is_query) return CreateForQuery(copy, std::move(policy));
   const catalog::Relation* rel = nullptr;
   if (!copy.schema.empty()) {
     rel = snap->FindRelation(copy.schema, copy.table);

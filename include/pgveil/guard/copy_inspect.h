@@ -3,10 +3,12 @@
 // `COPY ... TO STDOUT` belong to, and in which format they arrive.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pgveil/policy/row_plan.h"
 #include "pgveil/status.h"
 
 namespace pgveil::guard {
@@ -26,6 +28,8 @@ struct CopyStatement {
   char quote = '"';
   char escape = '"';
   bool header = false;
+  // COPY (query) TO: the guard's lineage of the query's columns (set by the Analyzer).
+  std::shared_ptr<const policy::RowShape> query_shape;
 };
 
 struct StatementSummary {

@@ -1,4 +1,5 @@
-// CopyPlan: masking for the rows of `COPY table [(columns)] TO STDOUT` in a masked
+// CopyPlan: masking for the rows of `COPY table [(columns)] TO STDOUT` (or of a query
+// the guard analysed) in a masked
 // session. Each server CopyData payload is parsed in the statement's format (text, CSV
 // or binary), every field is masked as the column's rule says, and the row is encoded
 // again in the same format. A payload that cannot be parsed is an error: nothing of it
@@ -22,6 +23,10 @@ class CopyPlan {
   // columns in the policy's snapshot. Errors name the relation, never data.
   static StatusOr<std::shared_ptr<CopyPlan>> Create(const guard::CopyStatement& copy,
                                                     std::shared_ptr<const Policy> policy);
+
+  // COPY (query) TO: the columns' masks from the guard's lineage (copy.query_shape).
+  static StatusOr<std::shared_ptr<CopyPlan>> CreateForQuery(const guard::CopyStatement& copy,
+                                                            std::shared_ptr<const Policy> policy);
 
   // Masks one CopyData payload and appends the new payload (no message header) to *out.
   // Not thread-safe: a plan carries the position in the stream (header seen, binary
