@@ -211,6 +211,7 @@ const Set& AllowedFunctions() {
       "trim_array",
       // json
       "json_build_object",
+      "row_to_json",
       "jsonb_build_object",
       "json_build_array",
       "jsonb_build_array",
@@ -388,7 +389,6 @@ const Set& RefusedFunctions() {
       "pg_safe_snapshot_blocking_pids",
       "pg_export_snapshot",
       "pg_import_system_collations",
-      "row_to_json",
       "json_populate_record",
       "jsonb_populate_record",
       "json_populate_recordset",

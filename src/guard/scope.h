@@ -23,9 +23,18 @@ struct Entry {
   std::string what;  // for messages: "crm.members", "subquery s", ...
 };
 
+// One column of an unqualified `*`, in the order PostgreSQL expands it (a USING join
+// puts the merged columns first and lists them once).
+struct StarItem {
+  std::string name;
+  Lineage lineage;
+  bool open = false;  // the columns of a system catalog or function, not listed
+};
+
 struct Scope {
   const Scope* parent = nullptr;
   std::vector<Entry> entries;
+  std::vector<StarItem> star;
 };
 
 struct CteScope {

@@ -33,6 +33,13 @@ Entry EntryOf(const Output& out, std::string name, std::string what) {
   return e;
 }
 
+std::vector<StarItem> StarOf(const Entry& e) {
+  std::vector<StarItem> items;
+  for (size_t i = 0; i < e.cols.size(); ++i) items.push_back({e.colnames[i], e.cols[i], false});
+  if (e.open) items.push_back({"", e.open_lineage, true});
+  return items;
+}
+
 }  // namespace
 
 std::vector<std::string> Names(const json& list) {
@@ -52,6 +59,13 @@ std::vector<std::string> Names(const json& list) {
 }
 
 void Walker::Refuse(std::string sqlstate, std::string message, std::string hint) {
+  if (hint.empty()) {
+    hint = sqlstate == "0A000"
+               ? "pgveil checks every statement of this login and cannot check this construct; "
+                 "see docs/guard.md for what masked sessions may run."
+               : "This login's results are masked; see docs/guard.md for what masked sessions "
+                 "may run.";
+  }
   throw Refusal{std::move(sqlstate), std::move(message), std::move(hint)};
 }
 
@@ -182,7 +196,9 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
 
   Scope scope{outer, {}};
   if (Has(s, "fromClause")) {
-    for (const auto& item : At(s, "fromClause")) FromItem(item, &scope, ctes, depth);
+    for (const auto& item : At(s, "fromClause")) {
+      for (auto& si : FromItem(item, &scope, ctes, depth)) scope.star.push_back(std::move(si));
+    }
   }
   if (Has(s, "whereClause")) Use(Expr(At(s, "whereClause"), &scope, ctes, depth), "WHERE");
 
@@ -244,25 +260,34 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
       if (NodeType(val) == "ColumnRef") {
         auto fields = Names(At(NodeBody(val), "fields"));
         if (!fields.empty() && fields.back() == "*") {
-          // `*` or `alias.*`: every column of the matching FROM items, in order.
+          // `*`: the FROM list's columns in PostgreSQL's order; `alias.*`: every column
+          // of that FROM item.
           bool matched = false;
-          for (const auto& e : scope->entries) {
-            if (fields.size() > 1 && e.name != fields[fields.size() - 2]) continue;
+          std::vector<StarItem> items;
+          if (fields.size() == 1) {
+            items = scope->star;
             matched = true;
-            for (size_t i = 0; i < e.cols.size(); ++i) {
-              out.names.push_back(e.colnames[i]);
-              out.cols.push_back(e.cols[i]);
+          } else {
+            for (const auto& e : scope->entries) {
+              if (e.name != fields[fields.size() - 2]) continue;
+              matched = true;
+              for (auto& si : StarOf(e)) items.push_back(std::move(si));
             }
-            if (e.open) {
-              if (out.open) {
-                Refuse("0A000",
-                       "pgveil cannot expand * over more than one system catalog or function",
-                       "Name the columns you need.");
-              }
-              out.open = true;
-              out.open_at = out.cols.size();
-              out.open_lineage = e.open_lineage;
+          }
+          for (const auto& si : items) {
+            if (!si.open) {
+              out.names.push_back(si.name);
+              out.cols.push_back(si.lineage);
+              continue;
             }
+            if (out.open) {
+              Refuse("0A000",
+                     "pgveil cannot expand * over more than one system catalog or function",
+                     "Name the columns you need.");
+            }
+            out.open = true;
+            out.open_at = out.cols.size();
+            out.open_lineage = si.lineage;
           }
           if (!matched && fields.size() > 1) {
             Refuse("0A000", "pgveil cannot resolve this * reference", "Name the columns you need.");
@@ -379,12 +404,15 @@ Output Walker::Values(const json& lists, const Scope* outer, const CteScope* cte
   return out;
 }
 
-void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int depth) {
+std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes,
+                                       int depth) {
   const std::string& t = NodeType(item);
   const json& b = NodeBody(item);
   if (t == "RangeVar") {
     Relation(b, scope, ctes, depth);
-  } else if (t == "RangeSubselect") {
+    return StarOf(scope->entries.back());
+  }
+  if (t == "RangeSubselect") {
     const bool lateral = b.value("lateral", false);
     // A LATERAL subquery sees the FROM items before it; others only the outer levels.
     Output out = lateral ? Query(At(b, "subquery"), scope, ctes, depth + 1)
@@ -393,48 +421,62 @@ void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int 
     Entry e = EntryOf(out, alias, "subquery " + alias);
     if (Has(b, "alias")) RenameColumns(At(b, "alias"), &e);
     scope->entries.push_back(std::move(e));
-  } else if (t == "JoinExpr") {
+    return StarOf(scope->entries.back());
+  }
+  if (t == "JoinExpr") {
     if (Has(b, "alias"))
       Refuse("0A000", "pgveil cannot analyse an aliased JOIN", "Drop the alias.");
     if (b.value("isNatural", false)) {
       Refuse("0A000", "pgveil cannot analyse NATURAL JOIN",
              "Name the join columns with USING or ON.");
     }
-    FromItem(At(b, "larg"), scope, ctes, depth);
-    size_t right_start = scope->entries.size();
-    FromItem(At(b, "rarg"), scope, ctes, depth);
+    std::vector<StarItem> left = FromItem(At(b, "larg"), scope, ctes, depth);
+    std::vector<StarItem> right = FromItem(At(b, "rarg"), scope, ctes, depth);
+    std::vector<StarItem> star;
     if (Has(b, "usingClause")) {
+      // USING: the merged columns first, once; then the rest of each side.
+      auto take = [](std::vector<StarItem>* side, const std::string& col, StarItem* out) {
+        for (auto it = side->begin(); it != side->end(); ++it) {
+          if (!it->open && it->name == col) {
+            *out = *it;
+            side->erase(it);
+            return true;
+          }
+        }
+        return false;
+      };
       for (const std::string& col : Names(At(b, "usingClause"))) {
-        Lineage left, right;
-        bool have_left = false, have_right = false;
-        for (size_t i = 0; i < scope->entries.size(); ++i) {
-          const Entry& e = scope->entries[i];
-          for (size_t k = 0; k < e.colnames.size(); ++k) {
-            if (e.colnames[k] != col) continue;
-            if (i < right_start) {
-              left = e.cols[k];
-              have_left = true;
-            } else {
-              right = e.cols[k];
-              have_right = true;
-            }
-          }
+        StarItem l, r;
+        const bool have_l = take(&left, col, &l), have_r = take(&right, col, &r);
+        if (!have_l || !have_r) {
+          Refuse("0A000", "pgveil cannot resolve the USING column \"" + col + "\"",
+                 "Join with ON instead.");
         }
-        if (!have_left || !have_right) continue;  // the server reports it
-        if (left.is_protected() || right.is_protected()) {
-          const bool same_domain = left.kind == Lineage::Kind::kColumn &&
-                                   right.kind == Lineage::Kind::kColumn && left.mask &&
-                                   right.mask && left.mask->spec == right.mask->spec &&
-                                   left.mask->filter == policy::FilterUse::kPseudonym;
+        StarItem merged = l;
+        if (l.lineage.is_protected() || r.lineage.is_protected()) {
+          const bool same_domain = l.lineage.kind == Lineage::Kind::kColumn &&
+                                   r.lineage.kind == Lineage::Kind::kColumn && l.lineage.mask &&
+                                   r.lineage.mask && l.lineage.mask->spec == r.lineage.mask->spec &&
+                                   l.lineage.mask->filter == policy::FilterUse::kPseudonym;
           if (!same_domain) {
-            Use(left, "JOIN USING");
-            Use(right, "JOIN USING");
+            Use(l.lineage, "JOIN USING");
+            Use(r.lineage, "JOIN USING");
+          }
+          if (!same_domain) {
+            // An outer join's merged column may come from either side.
+            merged.lineage = l.lineage.is_protected() ? l.lineage : r.lineage;
+            merged.lineage.kind = Lineage::Kind::kTainted;
           }
         }
+        star.push_back(std::move(merged));
       }
     }
+    for (auto& si : left) star.push_back(std::move(si));
+    for (auto& si : right) star.push_back(std::move(si));
     if (Has(b, "quals")) Use(Expr(At(b, "quals"), scope, ctes, depth), "JOIN ON");
-  } else if (t == "RangeFunction") {
+    return star;
+  }
+  if (t == "RangeFunction") {
     // Set-returning functions: their columns are values unless an argument is tainted.
     Entry e;
     e.open = true;
@@ -468,13 +510,16 @@ void Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes, int 
       }
     }
     scope->entries.push_back(std::move(e));
-  } else if (t == "RangeTableSample") {
-    FromItem(At(b, "relation"), scope, ctes, depth);
+    return StarOf(scope->entries.back());
+  }
+  if (t == "RangeTableSample") {
+    auto star = FromItem(At(b, "relation"), scope, ctes, depth);
     for (const auto& a : Arr(b, "args")) Use(Expr(a, scope, ctes, depth), "TABLESAMPLE");
     if (Has(b, "repeatable")) Use(Expr(At(b, "repeatable"), scope, ctes, depth), "TABLESAMPLE");
-  } else {
-    Refuse("0A000", "pgveil cannot analyse this kind of FROM item");
+    return star;
   }
+  Refuse("0A000", "pgveil cannot analyse this kind of FROM item",
+         "Masked sessions may read tables, views, subqueries, WITH queries and functions.");
 }
 
 void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int depth) {
@@ -583,10 +628,16 @@ Output Walker::View(const catalog::Relation& rel, int depth) {
     Refuse("0A000", "pgveil cannot read the definition of view " + Qualified(rel));
   }
   // Literals of the view definition are not the session's: no rewriting inside it.
+  // The view's own filters and expressions are the DBA's: they are not refused here, but
+  // what they compute from protected columns is tainted, and refused where the session
+  // uses it.
   std::string_view saved = sql_;
+  const bool saved_lenient = lenient_;
   sql_ = {};
+  lenient_ = true;
   Output out = Query(At(tree["stmts"][0], "stmt"), nullptr, nullptr, depth + 1);
   sql_ = saved;
+  lenient_ = saved_lenient;
   return out;
 }
 

@@ -71,6 +71,7 @@ struct Rewrite {
 
 struct Scope;
 struct CteScope;
+struct StarItem;
 
 class Walker {
  public:
@@ -107,7 +108,8 @@ class Walker {
   void CheckOutputs(const Output& out);
   const CteScope* With(const json& with, const Scope* outer, const CteScope* ctes, int depth,
                        CteScope* storage);
-  void FromItem(const json& item, Scope* scope, const CteScope* ctes, int depth);
+  // Adds the FROM item's entries to `scope`; returns its columns in `*` order.
+  std::vector<StarItem> FromItem(const json& item, Scope* scope, const CteScope* ctes, int depth);
   void Relation(const json& rv, Scope* scope, const CteScope* ctes, int depth);
   Output View(const catalog::Relation& rel, int depth);
 
@@ -140,6 +142,7 @@ class Walker {
 
   const policy::Policy& policy_;
   std::string_view sql_;
+  bool lenient_ = false;  // inside a view's definition
 };
 
 }  // namespace pgveil::guard

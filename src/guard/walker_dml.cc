@@ -18,6 +18,7 @@ const json* ConstOrParam(const json& node) {
 void Walker::DmlTarget(const json& rv, Scope* scope) {
   Relation(rv, scope, nullptr, 0);
   const Entry& e = scope->entries.back();
+  for (size_t i = 0; i < e.cols.size(); ++i) scope->star.push_back({e.colnames[i], e.cols[i]});
   if (e.open) Refuse("42501", "masked sessions may not write system catalogs");
   if (e.relkind == 'v' || e.relkind == 'm') {
     Refuse("0A000", "pgveil cannot check writes through view " + e.what, "Write the table itself.");
@@ -107,7 +108,9 @@ Output Walker::Update(const json& b) {
   DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
   if (Has(b, "fromClause")) {
-    for (const auto& item : At(b, "fromClause")) FromItem(item, &scope, ctes, 0);
+    for (const auto& item : At(b, "fromClause")) {
+      for (auto& si : FromItem(item, &scope, ctes, 0)) scope.star.push_back(std::move(si));
+    }
   }
   if (Has(b, "whereClause")) Use(Expr(At(b, "whereClause"), &scope, ctes, 0), "WHERE");
   for (const auto& t : Arr(b, "targetList")) {
@@ -137,7 +140,9 @@ Output Walker::Delete(const json& b) {
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   if (Has(b, "usingClause")) {
-    for (const auto& item : At(b, "usingClause")) FromItem(item, &scope, ctes, 0);
+    for (const auto& item : At(b, "usingClause")) {
+      for (auto& si : FromItem(item, &scope, ctes, 0)) scope.star.push_back(std::move(si));
+    }
   }
   if (Has(b, "whereClause")) Use(Expr(At(b, "whereClause"), &scope, ctes, 0), "WHERE");
   if (!Has(b, "returningList")) return Output{.rows = false};

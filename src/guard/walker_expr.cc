@@ -1,5 +1,7 @@
 // Expressions: the lineage of every value, and the check of every use of a protected
 // column against its rule's filter setting.
+#include <cctype>
+
 #include "guard/names.h"
 #include "guard/scope.h"
 
@@ -91,8 +93,9 @@ bool LiteralSpan(std::string_view sql, size_t pos, size_t* len, bool* quoted) {
 
 Lineage Walker::Use(const Lineage& l, std::string_view construct) {
   if (!l.is_protected()) return Lineage{};
-  if (l.kind == Lineage::Kind::kTainted) return l;
-  if (l.mask->filter == policy::FilterUse::kAllow) {
+  // A tainted value keeps its column's filter: from an `allow` column it may be used
+  // anywhere; from another (computed inside a view) it may not.
+  if (l.mask->filter == policy::FilterUse::kAllow || lenient_) {
     Lineage t = l;
     t.kind = Lineage::Kind::kTainted;
     return t;
@@ -345,20 +348,31 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
   const std::string schema = names.size() > 1 ? names[names.size() - 2] : "";
   const std::string shown = schema.empty() ? name : schema + "." + name;
   auto sub = [&](const json& n) { return Expr(n, scope, ctes, depth + 1); };
-  switch (ClassifyFunction(schema, name)) {
-    case FunctionClass::kUnknown:
-      Refuse("42501", "function " + shown + " is not available to masked sessions",
-             "Masked sessions may call built-in functions that compute only from their "
-             "arguments.");
-    case FunctionClass::kRefused:
-      Refuse("42501", "function " + shown + " is not available to masked sessions",
-             "It reads data or runs SQL around pgveil's checks.");
-    case FunctionClass::kNoProtected:
-      uses_timing_or_notify = true;
-      break;
-    default:
-      break;
-  }
+  if (name == "set_config" && (schema.empty() || schema == "pg_catalog")) {
+    // Served for a session setting masked sessions may SET anyway, named by a constant.
+    const json& a = Arr(b, "args");
+    const json* c = a.empty() ? nullptr : ConstantOf(a[0]);
+    std::string setting = c ? LiteralText(*c) : "";
+    for (auto& ch : setting) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (c == nullptr || ClassifySetting(setting) != SettingClass::kAllowed) {
+      Refuse("42501", "set_config is available to masked sessions only for session settings",
+             "Name the setting with a constant, e.g. set_config('application_name', ...).");
+    }
+  } else
+    switch (ClassifyFunction(schema, name)) {
+      case FunctionClass::kUnknown:
+        Refuse("42501", "function " + shown + " is not available to masked sessions",
+               "Masked sessions may call built-in functions that compute only from their "
+               "arguments.");
+      case FunctionClass::kRefused:
+        Refuse("42501", "function " + shown + " is not available to masked sessions",
+               "It reads data or runs SQL around pgveil's checks.");
+      case FunctionClass::kNoProtected:
+        uses_timing_or_notify = true;
+        break;
+      default:
+        break;
+    }
   if (Has(b, "agg_filter")) Use(sub(At(b, "agg_filter")), "FILTER");
   if (Has(b, "agg_order")) Sort(At(b, "agg_order"), Output{}, scope, ctes, depth);
   if (Has(b, "over")) {
@@ -416,6 +430,7 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
       return a.kind == Lineage::Kind::kTainted ? a : c;
     }
     const Lineage& p = lp ? l : r;
+    if (lenient_) return Use(p, "operator " + op);
     const json& other = lp ? At(b, "rexpr") : At(b, "lexpr");
     const std::string pop = lp ? cmp : Flip(cmp);
     if (p.kind == Lineage::Kind::kColumn) {
@@ -446,7 +461,7 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
   if (kind == "AEXPR_IN") {
     Lineage l = sub(At(b, "lexpr"));
     const json& items = Arr(NodeBody(At(b, "rexpr")), "items");
-    if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
+    if (l.kind == Lineage::Kind::kColumn && l.is_protected() && !lenient_ &&
         l.mask->filter == policy::FilterUse::kPseudonym) {
       for (const auto& item : items) {
         Lineage il = sub(item);
@@ -471,7 +486,7 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
   if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN") {
     Lineage l = sub(At(b, "lexpr"));
     const json& items = Arr(NodeBody(At(b, "rexpr")), "items");
-    if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
+    if (l.kind == Lineage::Kind::kColumn && l.is_protected() && !lenient_ &&
         l.mask->filter == policy::FilterUse::kAligned) {
       if (items.size() == 2 && Aligned(l, ">=", items[0]) && Aligned(l, "<=", items[1])) {
         return Lineage{};

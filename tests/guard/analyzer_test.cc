@@ -63,7 +63,6 @@ const Case kServed[] = {
     {"SELECT c.member_id, c.pool, m.nickname FROM crm.resource_claims c JOIN crm.members m "
      "ON m.member_id = c.member_id WHERE c.status = 'open'",
      ""},
-    {"SELECT m.nickname FROM crm.members m JOIN crm.chat_messages c USING (member_id)", ""},
     {"SELECT viewer_id, viewed_at FROM crm.profile_views WHERE viewed_id IN (SELECT member_id "
      "FROM crm.members WHERE city = 'Beijing')",
      ""},
@@ -134,6 +133,10 @@ const Case kServed[] = {
      "a WHERE a.attrelid = 16402 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
      ""},
     {"SELECT 1; SELECT 2", ""},
+    {"SELECT * FROM crm.members JOIN crm.resource_claims USING (member_id) WHERE grade = 'A'", ""},
+    {"SELECT nickname FROM crm.phone_prefixes", ""},
+    {"SELECT row_to_json(s) FROM crm.stores s", ""},
+    {"SELECT set_config('application_name', 'crm-ui', false)", ""},
 };
 
 // Refused, each with its SQLSTATE.
@@ -177,6 +180,10 @@ const Case kRefused[] = {
      "42501"},
     {"SELECT 1 FROM crm.members HAVING max(monthly_income) > 0", "42501"},
     {"SELECT prefix FROM crm.phone_prefixes", "42501"},
+    {"SELECT nickname FROM crm.phone_prefixes WHERE prefix = '138'", "42501"},
+    {"SELECT count(DISTINCT prefix) FROM crm.phone_prefixes", "42501"},
+    {"SELECT set_config('role', 'matcher', false)", "42501"},
+    {"SELECT set_config(nickname, 'x', false) FROM crm.members", "42501"},
     {"SELECT nickname FROM crm.member_cards WHERE phone LIKE '1%'", "42501"},
     {"SELECT query_to_xml('select phone from crm.members', true, true, '')", "42501"},
     {"SELECT table_to_xml('crm.members', true, true, '')", "42501"},
@@ -306,6 +313,26 @@ TEST_F(GuardTest, LineageThroughSubqueriesCtesViewsAndUnions) {
     EXPECT_EQ(f[0].kind, FieldLineage::Kind::kColumn) << sql;
     EXPECT_EQ(f[0].table_oid, Rel("members").oid) << sql;
     EXPECT_EQ(f[0].attnum, 6) << sql;
+  }
+}
+
+TEST_F(GuardTest, StarOfAUsingJoinListsTheMergedColumnOnce) {
+  auto v = Check("SELECT * FROM crm.members m JOIN crm.resource_claims c USING (member_id)");
+  ASSERT_FALSE(v->refused) << v->message;
+  const auto& f = v->statements[0].shape->fields;
+  ASSERT_EQ(f.size(), Rel("members").columns.size() + Rel("resource_claims").columns.size() - 1);
+  EXPECT_EQ(f[0].table_oid, Rel("members").oid);
+  EXPECT_EQ(f[0].attnum, 1);
+  EXPECT_EQ(f[1].attnum, 2);  // nickname
+  EXPECT_EQ(f.back().table_oid, Rel("resource_claims").oid);
+}
+
+TEST_F(GuardTest, EveryRefusalHasAHint) {
+  for (const auto& c : kRefused) {
+    auto v = Check(c.sql);
+    if (v->refused) {
+      EXPECT_FALSE(v->hint.empty()) << c.sql;
+    }
   }
 }
 
