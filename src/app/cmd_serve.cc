@@ -8,6 +8,7 @@
 #include "app/command.h"
 #include "app/config.h"
 #include "app/rules_provider.h"
+#include "pgveil/audit/audit_log.h"
 #include "pgveil/proxy/server.h"
 
 namespace pgveil::app {
@@ -52,6 +53,32 @@ int RunServe(const ServeArgs& args) {
     spdlog::warn(
         "event=no_rules detail=\"no masking rules configured: relaying every session "
         "unmasked\"");
+  }
+  std::shared_ptr<audit::AuditLog> audit_log;
+  if (cfg->audit.enabled()) {
+    if (cfg->audit.unmasked) {
+      std::fprintf(stderr,
+                   "pgveil serve: audit.unmasked is not supported yet: unmasked sessions take the "
+                   "byte-exact relay and are not parsed\n");
+      return 2;
+    }
+    auto log = audit::AuditLog::Open({.path = cfg->audit.path,
+                                      .max_bytes = cfg->audit.max_bytes,
+                                      .keep = static_cast<int>(cfg->audit.keep)});
+    if (!log.ok()) {
+      std::fprintf(stderr, "pgveil serve: cannot open the audit log: %s\n",
+                   log.status().message().c_str());
+      return 1;
+    }
+    audit_log = std::move(*log);
+    cfg->server.audit = audit_log;
+    auto reload = cfg->server.on_reload;
+    cfg->server.on_reload = [reload, audit_log] {
+      if (reload) reload();
+      Status st = audit_log->Reopen();
+      if (!st.ok()) spdlog::error("event=audit_reopen_failed reason=\"{}\"", st.message());
+    };
+    spdlog::info("event=audit_log path={}", cfg->audit.path);
   }
   proxy::Server server(cfg->server);
   Status st = server.Bind();

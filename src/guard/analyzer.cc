@@ -275,6 +275,7 @@ std::shared_ptr<const Verdict> Analyzer::Analyze(std::string_view sql) const {
 
 std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) const {
   auto v = std::make_shared<Verdict>();
+  v->original = std::string(sql);
   auto refuse = [&](std::string sqlstate, std::string message, std::string hint) {
     v->refused = true;
     v->sqlstate = std::move(sqlstate);
@@ -299,7 +300,10 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
   StatementAnalysis analysis(*policy_, text);
   try {
     for (const auto& raw : Arr(tree, "stmts")) {
-      v->statements.push_back(analysis.Statement(At(raw, "stmt")));
+      StatementVerdict sv = analysis.Statement(At(raw, "stmt"));
+      sv.location = raw.value("stmt_location", size_t{0});
+      sv.length = raw.value("stmt_len", size_t{0});
+      v->statements.push_back(std::move(sv));
     }
   } catch (const Refusal& refusal) {
     v->unknown_relation = analysis.walker().unknown_relation;
@@ -309,6 +313,8 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
   }
   Walker& w = analysis.walker();
   v->touches_protected = w.touches_protected;
+  v->relations.assign(w.relations_read.begin(), w.relations_read.end());
+  v->columns.assign(w.columns_read.begin(), w.columns_read.end());
   if (w.touches_protected && w.uses_timing_or_notify) {
     return refuse("42501",
                   "pg_sleep and pg_notify are not available in statements that read protected "

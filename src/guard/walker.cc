@@ -276,6 +276,7 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
           }
           for (const auto& si : items) {
             if (!si.open) {
+              Touch(si.lineage);
               out.names.push_back(si.name);
               out.cols.push_back(si.lineage);
               continue;
@@ -561,6 +562,7 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
              "masked sessions may not read " + (schema.empty() ? name : schema + "." + name),
              "Statistics, activity and authentication catalogs can reveal protected values.");
     }
+    relations_read.insert((schema.empty() ? std::string("pg_catalog") : schema) + "." + name);
     Entry e;
     e.name = alias.empty() ? name : alias;
     e.open = true;
@@ -611,6 +613,7 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
     }
   }
   touches_protected |= e.has_protected;
+  relations_read.insert(Qualified(*rel));
   if (Has(rv, "alias")) RenameColumns(At(rv, "alias"), &e);
   scope->entries.push_back(std::move(e));
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,8 @@ class Walker {
   bool touches_protected = false;
   bool uses_timing_or_notify = false;  // pg_sleep, pg_notify: refused with protected reads
   bool unknown_relation = false;       // set before a refusal for an unknown relation
+  std::set<std::string> relations_read;  // "schema.table", for the audit log
+  std::set<std::string> columns_read;    // "schema.table.column"
 
   // The RowShape of a checked top-level output.
   static std::shared_ptr<const policy::RowShape> ShapeOf(const Output& out);
@@ -118,6 +121,11 @@ class Walker {
   Lineage AExpr(const json& e, const Scope* scope, const CteScope* ctes, int depth);
   Lineage SubLink(const json& s, const Scope* scope, const CteScope* ctes, int depth);
   Lineage ColumnRef(const json& c, const Scope* scope);
+  // Records a base column as read (audit); returns it.
+  const Lineage& Touch(const Lineage& l) {
+    if (l.col != nullptr) columns_read.insert(l.column());
+    return l;
+  }
   Lineage WholeRow(const std::string& entry, const Scope* scope);
 
   // A value consumed by an operator, function, clause...: the column's filter decides.

@@ -205,7 +205,7 @@ Lineage Walker::ColumnRef(const json& c, const Scope* scope) {
       const Entry* open = nullptr;
       for (const auto& e : s->entries) {
         for (size_t k = 0; k < e.colnames.size(); ++k) {
-          if (e.colnames[k] == col) return e.cols[k];
+          if (e.colnames[k] == col) return Touch(e.cols[k]);
         }
         if (e.open && open == nullptr) open = &e;
       }
@@ -232,7 +232,7 @@ Lineage Walker::ColumnRef(const json& c, const Scope* scope) {
     for (const auto& e : s->entries) {
       if (e.name != rel || (!schema.empty() && e.schema != schema)) continue;
       for (size_t k = 0; k < e.colnames.size(); ++k) {
-        if (e.colnames[k] == col) return e.cols[k];
+        if (e.colnames[k] == col) return Touch(e.cols[k]);
       }
       if (e.open) return e.open_lineage;
       return Lineage{};  // no such column: the server reports it

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pgveil/audit/audit_log.h"
 #include "pgveil/policy/scrub.h"
 #include "pgveil/wire/messages.h"
 #include "pgveil/wire/writer.h"
@@ -27,6 +28,57 @@ MaskedStream::MaskedStream(std::shared_ptr<const policy::Policy> policy,
       scrubber_(std::move(scrubber)),
       on_unknown_relations_(std::move(on_unknown_relations)),
       analyzer_(guard::Analyzer::For(policy_)) {}
+
+void MaskedStream::SetAudit(std::shared_ptr<audit::AuditLog> log, AuditIdentity who) {
+  audit_ = std::move(log);
+  who_ = std::move(who);
+}
+
+audit::StatementSummary MaskedStream::Summary(std::string_view sql) {
+  std::string key(sql);
+  auto it = summaries_.find(key);
+  if (it != summaries_.end()) return it->second;
+  audit::StatementSummary s = audit::SummarizeStatement(sql);
+  if (summaries_.size() >= 128) summaries_.clear();
+  summaries_.emplace(std::move(key), s);
+  return s;
+}
+
+void MaskedStream::AuditRefusal(std::string_view sql, std::string_view sqlstate,
+                                std::string_view message) {
+  if (!audit_) return;
+  audit::AuditRecord r;
+  r.login = who_.login;
+  r.policy = policy_->name();
+  r.client_address = who_.client_address;
+  r.database = who_.database;
+  r.statement = Summary(sql);
+  r.refusal = audit::Refusal{std::string(sqlstate), std::string(message)};
+  (void)audit_->Append(r);  // a full disk must not stop the session; the log says why
+}
+
+void MaskedStream::AuditStatement(const guard::Verdict& v, size_t index) {
+  if (!audit_ || index >= v.statements.size()) return;
+  const guard::StatementVerdict& sv = v.statements[index];
+  audit::AuditRecord r;
+  r.login = who_.login;
+  r.policy = policy_->name();
+  r.client_address = who_.client_address;
+  r.database = who_.database;
+  std::string_view text(v.original);
+  if (sv.location < text.size()) {
+    text = text.substr(sv.location, sv.length == 0 ? std::string_view::npos : sv.length);
+  }
+  r.statement = Summary(text);
+  r.relations = v.relations;
+  r.columns = v.columns;
+  r.output = std::move(audit_output_);
+  if (audit_has_rows_) r.rows = audit_rows_;
+  (void)audit_->Append(r);
+  audit_output_.clear();
+  audit_rows_ = 0;
+  audit_has_rows_ = false;
+}
 
 void MaskedStream::SetPolicy(std::shared_ptr<const policy::Policy> policy) {
   next_policy_ = std::move(policy);
@@ -178,6 +230,8 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     if (!guard::ReversePseudonym(r, f == 1 ? mask::Format::kBinary : mask::Format::kText,
                                  *values[i], &real)
              .ok()) {
+      AuditRefusal(st->second.verdict->original, "42501",
+                   "a parameter is not a pseudonym of the domain of " + rev.column);
       Refuse(wire::fe::kBind, "42501",
              "parameter $" + std::to_string(i + 1) + " is not a pseudonym of the domain of " +
                  rev.column,
@@ -226,16 +280,19 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       statements_.erase("");
       portal_statement_.erase("");
       if (!parser_safe_) {
+        AuditRefusal(q->sql, "0A000", kUnsafeSettings);
         Refuse(type, "0A000", kUnsafeSettings, kUnsafeSettingsHint, to_server);
         return Status::Ok();
       }
       auto v = analyzer_->Analyze(q->sql);
       if (v->refused) {
+        AuditRefusal(q->sql, v->sqlstate, v->message);
         RefuseVerdict(type, *v, to_server);
         return Status::Ok();
       }
       std::string sql = v->sql, why;
       if (!TranslateExecuteArgs(*v, &sql, &why)) {
+        AuditRefusal(q->sql, "42501", why);
         Refuse(type, "42501", why, "Use the identifiers pgveil shows to this login.", to_server);
         return Status::Ok();
       }
@@ -261,6 +318,7 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       }
       auto v = analyzer_->Analyze(parse->sql);
       if (v->refused) {
+        AuditRefusal(parse->sql, v->sqlstate, v->message);
         RefuseVerdict(type, *v, to_server);
         return Status::Ok();
       }
@@ -338,6 +396,7 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       return Status::Ok();
     case wire::fe::kFunctionCall:
       // Calls a function by OID with no statement text to analyse: refused.
+      AuditRefusal("", "42501", "function call protocol message");
       Refuse(type, "42501",
              "the function call protocol message is not available to masked sessions",
              "Call the function in a SELECT.", to_server);
@@ -410,6 +469,33 @@ Status MaskedStream::OnRowDescription(std::string_view body, std::string* to_cli
     if (plan_cache_.size() > 256) plan_cache_.clear();
     plan_cache_.emplace(std::move(key), CachedPlan{plan, shape});
   }
+  if (audit_ && (head.kind == Kind::kQuery || (head.kind == Kind::kDescribe && head.injected))) {
+    audit_output_.clear();
+    audit_has_rows_ = true;
+    for (size_t i = 0; i < desc->fields.size() && i < plan->size(); ++i) {
+      const policy::FieldPlan& fp = plan->field(i);
+      audit::OutputColumn oc;
+      oc.name = std::string(desc->fields[i].name);
+      oc.transform = fp.action == policy::Action::kPass   ? "show"
+                     : fp.action == policy::Action::kNull ? "null"
+                                                          : std::string(fp.transform->Name());
+      uint32_t oid = desc->fields[i].table_oid;
+      int16_t att = desc->fields[i].attnum;
+      if (shape && !shape->open && !shape->all_values && i < shape->fields.size() &&
+          (shape->fields[i].kind == policy::FieldLineage::Kind::kColumn ||
+           shape->fields[i].kind == policy::FieldLineage::Kind::kCastText)) {
+        oid = shape->fields[i].table_oid;
+        att = shape->fields[i].attnum;
+      }
+      if (const auto* rel =
+              policy_->snapshot() ? policy_->snapshot()->FindRelation(oid) : nullptr) {
+        if (const auto* col = rel->FindColumn(att)) {
+          oc.source = rel->schema + "." + rel->name + "." + col->name;
+        }
+      }
+      audit_output_.push_back(std::move(oc));
+    }
+  }
   if (head.kind == Kind::kQuery) {
     plan_ = plan;
     plan->AppendRowDescription(*desc, to_client);
@@ -437,6 +523,7 @@ Status MaskedStream::OnDataRow(std::string_view body, std::string* to_client) {
   }
   Status st = plan_->AppendDataRow(body, to_client);
   if (!st.ok()) return Fatal("pgveil could not read a data row", to_client);
+  ++audit_rows_;
   return Status::Ok();
 }
 
@@ -522,11 +609,13 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       in_copy_out_ = false;
       if (!pending_.empty()) {
         Pending& head = pending_.front();
-        if (type == wire::be::kCommandComplete && head.verdict &&
-            head.statement < head.verdict->statements.size() &&
+        if (head.verdict && head.statement < head.verdict->statements.size() &&
             (head.kind == Kind::kQuery || head.kind == Kind::kExecute)) {
-          Commit(head.verdict->statements[head.statement]);
-          if (head.kind == Kind::kQuery) ++head.statement;
+          AuditStatement(*head.verdict, head.statement);
+          if (type == wire::be::kCommandComplete) {
+            Commit(head.verdict->statements[head.statement]);
+            if (head.kind == Kind::kQuery) ++head.statement;
+          }
         }
         if (head.kind == Kind::kExecute) pending_.pop_front();
       }
@@ -550,6 +639,10 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
           PopUntilSync();
         }
         return Status::Ok();
+      }
+      if (!pending_.empty() && pending_.front().verdict &&
+          (pending_.front().kind == Kind::kQuery || pending_.front().kind == Kind::kExecute)) {
+        AuditStatement(*pending_.front().verdict, pending_.front().statement);
       }
       Status st = policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client);
       if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);

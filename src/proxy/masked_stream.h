@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pgveil/audit/audit_record.h"
 #include "pgveil/guard/analyzer.h"
 #include "pgveil/guard/copy_inspect.h"
 #include "pgveil/mask/redact.h"
@@ -34,7 +35,18 @@
 #include "pgveil/policy/row_plan.h"
 #include "pgveil/status.h"
 
+namespace pgveil::audit {
+class AuditLog;
+}
+
 namespace pgveil::proxy {
+
+// Who a masked session is, for its audit records.
+struct AuditIdentity {
+  std::string login;
+  std::string client_address;
+  std::string database;
+};
 
 class MaskedStream {
  public:
@@ -56,6 +68,9 @@ class MaskedStream {
   // An error means the session must end; *to_client then holds a FATAL ErrorResponse
   // for the client as its last message.
   Status OnServer(char type, std::string_view body, std::string* to_client);
+
+  // Writes one record per statement (served or refused) to `log` from now on.
+  void SetAudit(std::shared_ptr<audit::AuditLog> log, AuditIdentity who);
 
   // Bookkeeping, for tests.
   size_t pending() const { return pending_.size(); }
@@ -99,6 +114,10 @@ class MaskedStream {
   // EXECUTE arguments that are pseudonyms, turned back; false if one is not a pseudonym.
   bool TranslateExecuteArgs(const guard::Verdict& v, std::string* sql, std::string* why);
   Status ForwardBind(std::string_view body, std::string* to_server);
+  // Audit records: a refused statement; a statement the server finished (or failed).
+  void AuditRefusal(std::string_view sql, std::string_view sqlstate, std::string_view message);
+  void AuditStatement(const guard::Verdict& v, size_t index);
+  audit::StatementSummary Summary(std::string_view sql);
   Status OnRowDescription(std::string_view body, std::string* to_client);
   Status OnDataRow(std::string_view body, std::string* to_client);
   Status OnCopyOut(std::string_view body, std::string* to_client);
@@ -110,6 +129,12 @@ class MaskedStream {
   std::shared_ptr<const mask::Redactor> scrubber_;
   std::function<void()> on_unknown_relations_;
   std::shared_ptr<const guard::Analyzer> analyzer_;
+  std::shared_ptr<audit::AuditLog> audit_;
+  AuditIdentity who_;
+  int64_t audit_rows_ = 0;  // rows sent for the running statement
+  bool audit_has_rows_ = false;
+  std::vector<audit::OutputColumn> audit_output_;  // its result columns
+  std::unordered_map<std::string, audit::StatementSummary> summaries_;
   // False when the session's settings would make the server read SQL differently from
   // pgveil's parser (client_encoding not UTF8, standard_conforming_strings off).
   bool parser_safe_ = true;

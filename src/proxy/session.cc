@@ -572,6 +572,9 @@ bool Session::ResolvePolicy() {
   if ((*policy)->masked()) {
     masked_ = std::make_unique<MaskedStream>(*policy, provider->Scrubber(),
                                              [provider] { provider->OnUnknownRelations(); });
+    if (shared_->options.audit) {
+      masked_->SetAudit(shared_->options.audit, {user_, peer_, database_});
+    }
   }
   return true;
 }

@@ -6,7 +6,9 @@
 // is the proof that the scanner would see a leak.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "harness/raw_client.h"
 #include "leak_scanner.h"
@@ -515,6 +517,67 @@ TEST_F(LeakTest, NotifyPayloads) {
     }
     EXPECT_EQ(Count(got, 'A'), 5);
   });
+}
+
+// The audit log: one record per statement of a masked session (served, failed or
+// refused) with login, policy, client, database, fingerprint, normalised text, what was
+// read, the transform of every result column and the rows; never a raw value or a
+// literal of the statement.
+TEST_F(LeakTest, AuditLogHasOneRecordPerStatementAndNoValues) {
+  auto phone = Env().Query("SELECT phone FROM crm.members WHERE phone IS NOT NULL LIMIT 1");
+  ASSERT_TRUE(phone.ok() && phone->size() == 1);
+  const std::string raw_phone = *(*phone)[0][0];
+  auto read_lines = [] {
+    std::ifstream in(Env().audit_path());
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  };
+  const size_t before = read_lines().size();
+  auto s = Session::Open(Env().proxy_port());
+  ASSERT_NE(s, nullptr);
+  // 1-2: two statements in one string; 3: refused (a raw phone literal in it);
+  // 4: extended protocol; 5: fails at the server.
+  s->Run(
+      fe::Query("SELECT member_id, phone, city FROM crm.members WHERE city = '上海' LIMIT 7; "
+                "SELECT count(*) FROM crm.members WHERE monthly_income >= 8000"));
+  s->Run(fe::Query("SELECT nickname FROM crm.members WHERE phone = '" + raw_phone + "'"));
+  s->Run(fe::Parse("", "SELECT nickname, email FROM crm.members WHERE grade = $1 LIMIT 3") +
+         fe::Bind("", "", {std::string("A")}) + fe::Execute("", 0) + fe::Sync());
+  s->Run(fe::Query("SELECT nickname FROM crm.members WHERE grade = 'Z' AND 1/0 = 1"));
+  auto lines = read_lines();
+  ASSERT_EQ(lines.size(), before + 5);
+  std::vector<nlohmann::json> recs;
+  for (size_t i = before; i < lines.size(); ++i) {
+    recs.push_back(nlohmann::json::parse(lines[i]));
+    const auto& r = recs.back();
+    EXPECT_EQ(r.value("login", ""), kRawSales);
+    EXPECT_EQ(r.value("policy", ""), "sales");
+    EXPECT_EQ(r.value("database", ""), it::kDatabase);
+    EXPECT_NE(r.value("client", ""), "");
+    EXPECT_EQ(r.value("fingerprint", "").size(), 16u) << lines[i];
+    EXPECT_TRUE(r.contains("time"));
+  }
+  EXPECT_EQ(recs[0].value("rows", -1), 7);
+  ASSERT_EQ(recs[0]["output"].size(), 3u);
+  EXPECT_EQ(recs[0]["output"][0].value("transform", ""), "pseudonym");
+  EXPECT_EQ(recs[0]["output"][1].value("source", ""), "crm.members.phone");
+  EXPECT_EQ(recs[0]["output"][1].value("transform", ""), "partial");
+  EXPECT_EQ(recs[0]["output"][2].value("transform", ""), "show");
+  EXPECT_NE(recs[0]["relations"].dump().find("crm.members"), std::string::npos);
+  EXPECT_EQ(recs[1].value("rows", -1), 1);
+  EXPECT_EQ(recs[2]["refused"].value("sqlstate", ""), "42501");
+  EXPECT_EQ(recs[3].value("rows", -1), 3);
+  EXPECT_EQ(recs[3]["output"][1].value("transform", ""), "partial");
+  EXPECT_FALSE(recs[4].contains("refused"));
+  // No literal of the statements, no raw value.
+  std::string all;
+  for (size_t i = before; i < lines.size(); ++i) all += lines[i] + "\n";
+  for (const std::string& lit : {raw_phone, std::string("上海"), std::string("8000")}) {
+    EXPECT_EQ(all.find(lit), std::string::npos) << lit;
+  }
+  auto leaks = scanner_->Scan(all, "audit log");
+  EXPECT_TRUE(leaks.empty()) << Join(leaks);
 }
 
 }  // namespace

@@ -114,10 +114,18 @@ Status MaskingEnv::StartProxy() {
   fs::copy_file(SourceDir() + "/demo/keys.json", keys, fs::copy_options::overwrite_existing, ec);
   if (ec) return Unavailable("copy demo/keys.json: " + ec.message());
   if (chmod(keys.c_str(), 0600) != 0) return Unavailable("chmod keys.json");
+  // The audit log of masked sessions, for the audit test.
+  const std::string config = dir() + "/pgveil.json";
+  {
+    std::ofstream out(config);
+    out << "{\"audit\": {\"path\": \"" << audit_path() << "\"}}\n";
+  }
   it::PgveilProcess::Options options;
   options.upstream_port = server_port();
   options.log_path = dir() + "/pgveil.log";
-  options.extra_args = {"--rules",
+  options.extra_args = {"--config",
+                        config,
+                        "--rules",
                         SourceDir() + "/masking-rules/crm.json",
                         "--keys",
                         keys,

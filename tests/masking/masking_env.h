@@ -47,6 +47,8 @@ class MaskingEnv : public ::testing::Environment {
   int server_port() const { return cluster_->port(); }
   int proxy_port() const { return proxy_->port(); }
   const std::string& dir() const { return cluster_->dir(); }
+  // pgveil's audit log (JSON lines, one per statement of a masked session).
+  std::string audit_path() const { return cluster_->dir() + "/audit.jsonl"; }
   // The source tree (for demo/, masking-rules/, tests/masking/).
   static std::string SourceDir();
 

@@ -39,6 +39,9 @@ struct StatementVerdict {
     kDeallocate,
   };
   Kind kind = Kind::kOther;
+  // The statement's bytes in the query string (length 0: to the end).
+  size_t location = 0;
+  size_t length = 0;
   std::string name;
   bool is_move = false;
   bool all = false;  // DEALLOCATE ALL
@@ -65,6 +68,10 @@ struct Verdict {
   std::vector<CopyStatement> copies;  // COPY ... TO STDOUT of a table, in order
   bool touches_protected = false;     // reads a relation with protected columns
   bool unknown_relation = false;      // refused: names a relation the snapshot lacks
+  // For the audit log: the text as the client sent it, and what the statement reads.
+  std::string original;
+  std::vector<std::string> relations;  // "schema.table"
+  std::vector<std::string> columns;    // "schema.table.column"
 };
 
 class Analyzer {

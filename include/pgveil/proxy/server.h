@@ -17,6 +17,10 @@
 #include "pgveil/status.h"
 #include "pgveil/wire/frame.h"
 
+namespace pgveil::audit {
+class AuditLog;
+}
+
 namespace pgveil::proxy {
 
 class PolicyProvider;
@@ -48,6 +52,8 @@ struct ServerOptions {
   // Called on SIGHUP (on the listener's thread) when handle_signals is set, after the
   // TLS certificates and keys have been reloaded.
   std::function<void()> on_reload;
+  // The audit log: one record per statement of a masked session (nullptr: none).
+  std::shared_ptr<audit::AuditLog> audit;
   // TLS towards clients and towards the server (see pgveil/proxy/tls.h).
   ClientTlsOptions tls;
   UpstreamTlsOptions upstream_tls;
