@@ -206,18 +206,29 @@ TEST_F(MaskedStreamTest, ErrorInPipelineSkipsToSync) {
   EXPECT_EQ(stream_.pending(), 0u);
 }
 
-TEST_F(MaskedStreamTest, CopyQueryToIsRefusedWithoutReachingTheServer) {
-  std::string to_server = Client('Q', Z("copy (select phone from crm.members) to stdout"));
+TEST_F(MaskedStreamTest, CopyQueryToIsMaskedByLineage) {
+  Client('Q', Z("copy (select id, phone from crm.members m where m.id > 0) to stdout"));
+  Server('H', std::string(1, '\0') + I16(2) + I16(0) + I16(0));
+  auto msgs = Split(Server('d', "7\t13812345678\n"));
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].second, "7\t*******5678\n");
+  Server('c', "");
+  Server('C', Z("COPY 1"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, CopyOfAComputedProtectedValueNeverReachesTheServer) {
+  std::string to_server = Client('Q', Z("copy (select phone || '' from crm.members) to stdout"));
   auto msgs = Split(to_server);
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].first, 'Q');
   EXPECT_EQ(msgs[0].second.find("phone"), std::string::npos);
   std::string e = Server('E', "SERROR" + std::string(1, '\0') + "C42601" + std::string(1, '\0') +
                                   "Msyntax error" + std::string(1, '\0') + std::string(1, '\0'));
-  auto e_msgs = Split(e);
-  auto fields = wire::ParseNoticeFields(e_msgs[0].second);
+  auto fields = wire::ParseNoticeFields(Split(e)[0].second);
   ASSERT_TRUE(fields.ok());
-  EXPECT_EQ(fields->Get('C'), "0A000");
+  EXPECT_EQ(fields->Get('C'), "42501");
   Server('Z', "I");
   EXPECT_EQ(stream_.pending(), 0u);
 }
