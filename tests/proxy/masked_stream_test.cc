@@ -226,7 +226,8 @@ TEST_F(MaskedStreamTest, CopyOfAComputedProtectedValueNeverReachesTheServer) {
   EXPECT_EQ(msgs[0].second.find("phone"), std::string::npos);
   std::string e = Server('E', "SERROR" + std::string(1, '\0') + "C42601" + std::string(1, '\0') +
                                   "Msyntax error" + std::string(1, '\0') + std::string(1, '\0'));
-  auto fields = wire::ParseNoticeFields(Split(e)[0].second);
+  auto e_msgs = Split(e);  // the parsed fields point into these bodies
+  auto fields = wire::ParseNoticeFields(e_msgs[0].second);
   ASSERT_TRUE(fields.ok());
   EXPECT_EQ(fields->Get('C'), "42501");
   Server('Z', "I");
