@@ -195,11 +195,7 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
   if (Has(s, "valuesLists")) return Values(At(s, "valuesLists"), outer, ctes, depth);
 
   Scope scope{outer, {}};
-  if (Has(s, "fromClause")) {
-    for (const auto& item : At(s, "fromClause")) {
-      for (auto& si : FromItem(item, &scope, ctes, depth)) scope.star.push_back(std::move(si));
-    }
-  }
+  FromList(Arr(s, "fromClause"), &scope, ctes, depth);
   if (Has(s, "whereClause")) Use(Expr(At(s, "whereClause"), &scope, ctes, depth), "WHERE");
 
   Output out = TargetList(Arr(s, "targetList"), &scope, ctes, depth);
@@ -403,6 +399,12 @@ Output Walker::Values(const json& lists, const Scope* outer, const CteScope* cte
     first = false;
   }
   return out;
+}
+
+void Walker::FromList(const json& items, Scope* scope, const CteScope* ctes, int depth) {
+  for (const auto& item : items) {
+    for (auto& si : FromItem(item, scope, ctes, depth)) scope->star.push_back(std::move(si));
+  }
 }
 
 std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes,

@@ -92,8 +92,8 @@ class Walker {
   std::vector<Rewrite> rewrites;
   std::vector<ParamReversal> params;
   bool touches_protected = false;
-  bool uses_timing_or_notify = false;  // pg_sleep, pg_notify: refused with protected reads
-  bool unknown_relation = false;       // set before a refusal for an unknown relation
+  bool uses_timing_or_notify = false;    // pg_sleep, pg_notify: refused with protected reads
+  bool unknown_relation = false;         // set before a refusal for an unknown relation
   std::set<std::string> relations_read;  // "schema.table", for the audit log
   std::set<std::string> columns_read;    // "schema.table.column"
 
@@ -111,6 +111,10 @@ class Walker {
   void CheckOutputs(const Output& out);
   const CteScope* With(const json& with, const Scope* outer, const CteScope* ctes, int depth,
                        CteScope* storage);
+  // Adds FROM (or USING) items to `scope`, their columns to its `*` list.
+  void FromList(const json& items, Scope* scope, const CteScope* ctes, int depth);
+  // A data-modifying statement's RETURNING list, checked as a result (or no rows).
+  Output Returning(const json& stmt, const Scope* scope, const CteScope* ctes);
   // Adds the FROM item's entries to `scope`; returns its columns in `*` order.
   std::vector<StarItem> FromItem(const json& item, Scope* scope, const CteScope* ctes, int depth);
   void Relation(const json& rv, Scope* scope, const CteScope* ctes, int depth);

@@ -15,6 +15,13 @@ const json* ConstOrParam(const json& node) {
 
 }  // namespace
 
+Output Walker::Returning(const json& b, const Scope* scope, const CteScope* ctes) {
+  if (!Has(b, "returningList")) return Output{.rows = false};
+  Output out = TargetList(At(b, "returningList"), scope, ctes, 0);
+  CheckOutputs(out);
+  return out;
+}
+
 void Walker::DmlTarget(const json& rv, Scope* scope) {
   Relation(rv, scope, nullptr, 0);
   const Entry& e = scope->entries.back();
@@ -39,8 +46,8 @@ void Walker::WriteValue(const json& node, const Lineage& target, const Scope* sc
 
 Output Walker::Insert(const json& b) {
   CteScope storage;
-  const CteScope* ctes = nullptr;
-  if (Has(b, "withClause")) ctes = With(At(b, "withClause"), nullptr, nullptr, 0, &storage);
+  const CteScope* ctes =
+      Has(b, "withClause") ? With(At(b, "withClause"), nullptr, nullptr, 0, &storage) : nullptr;
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
@@ -94,24 +101,17 @@ Output Walker::Insert(const json& b) {
       Use(Expr(At(At(oc, "infer"), "whereClause"), &scope, ctes, 0), "ON CONFLICT");
     }
   }
-  if (!Has(b, "returningList")) return Output{.rows = false};
-  Output out = TargetList(At(b, "returningList"), &scope, ctes, 0);
-  CheckOutputs(out);
-  return out;
+  return Returning(b, &scope, ctes);
 }
 
 Output Walker::Update(const json& b) {
   CteScope storage;
-  const CteScope* ctes = nullptr;
-  if (Has(b, "withClause")) ctes = With(At(b, "withClause"), nullptr, nullptr, 0, &storage);
+  const CteScope* ctes =
+      Has(b, "withClause") ? With(At(b, "withClause"), nullptr, nullptr, 0, &storage) : nullptr;
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
-  if (Has(b, "fromClause")) {
-    for (const auto& item : At(b, "fromClause")) {
-      for (auto& si : FromItem(item, &scope, ctes, 0)) scope.star.push_back(std::move(si));
-    }
-  }
+  FromList(Arr(b, "fromClause"), &scope, ctes, 0);
   if (Has(b, "whereClause")) Use(Expr(At(b, "whereClause"), &scope, ctes, 0), "WHERE");
   for (const auto& t : Arr(b, "targetList")) {
     const json& rt = NodeBody(t);
@@ -127,28 +127,18 @@ Output Walker::Update(const json& b) {
     }
     WriteValue(At(rt, "val"), l, &scope, ctes);
   }
-  if (!Has(b, "returningList")) return Output{.rows = false};
-  Output out = TargetList(At(b, "returningList"), &scope, ctes, 0);
-  CheckOutputs(out);
-  return out;
+  return Returning(b, &scope, ctes);
 }
 
 Output Walker::Delete(const json& b) {
   CteScope storage;
-  const CteScope* ctes = nullptr;
-  if (Has(b, "withClause")) ctes = With(At(b, "withClause"), nullptr, nullptr, 0, &storage);
+  const CteScope* ctes =
+      Has(b, "withClause") ? With(At(b, "withClause"), nullptr, nullptr, 0, &storage) : nullptr;
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
-  if (Has(b, "usingClause")) {
-    for (const auto& item : At(b, "usingClause")) {
-      for (auto& si : FromItem(item, &scope, ctes, 0)) scope.star.push_back(std::move(si));
-    }
-  }
+  FromList(Arr(b, "usingClause"), &scope, ctes, 0);
   if (Has(b, "whereClause")) Use(Expr(At(b, "whereClause"), &scope, ctes, 0), "WHERE");
-  if (!Has(b, "returningList")) return Output{.rows = false};
-  Output out = TargetList(At(b, "returningList"), &scope, ctes, 0);
-  CheckOutputs(out);
-  return out;
+  return Returning(b, &scope, ctes);
 }
 
 void Walker::LooseValue(const json& node) {
