@@ -136,9 +136,13 @@ bench_wait_ready() {
   bench_die "$name did not accept connections on port $port within 15 s"
 }
 
-# Session-mode PgBouncer: one server connection per client, like pgveil.
+# Session-mode PgBouncer: one server connection per client, like pgveil. Arguments after
+# the database are extra lines for the [pgbouncer] section (e.g. TLS settings).
 bench_start_pgbouncer() {
   local db=$1 dir=$BENCH_TMP/pgbouncer
+  shift
+  local extra
+  extra=$(printf '%s\n' "$@")
   mkdir -p "$dir"
   PGB_PORT=$(pgc_free_port)
   printf '"postgres" ""\n' >"$dir/userlist.txt"
@@ -161,6 +165,7 @@ ignore_startup_parameters = extra_float_digits
 logfile = $dir/pgbouncer.log
 log_connections = 0
 log_disconnections = 0
+$extra
 INI
   local as_user=()
   if [[ $(id -u) -eq 0 ]]; then

@@ -102,39 +102,9 @@ ssl=$(psql -X -At "host=127.0.0.1 port=$PGC_PORT user=postgres dbname=$DB sslmod
 [[ $ssl == t ]] || bench_die "PostgreSQL did not accept TLS"
 
 bench_log "starting PgBouncer with TLS on both legs"
-PGB_DIR=$BENCH_TMP/pgbouncer
-mkdir -p "$PGB_DIR"
-PGB_PORT=$(pgc_free_port)
-printf '"postgres" ""\n' >"$PGB_DIR/userlist.txt"
-cat >"$PGB_DIR/pgbouncer.ini" <<INI
-[databases]
-* = host=127.0.0.1 port=$PGC_PORT
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $PGB_PORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $PGB_DIR/userlist.txt
-pool_mode = session
-max_client_conn = 1000
-default_pool_size = 200
-server_reset_query = DISCARD ALL
-ignore_startup_parameters = extra_float_digits
-logfile = $PGB_DIR/pgbouncer.log
-log_connections = 0
-log_disconnections = 0
-client_tls_sslmode = require
-client_tls_cert_file = $CERTS/server.crt
-client_tls_key_file = $CERTS/server.key
-server_tls_sslmode = require
-INI
-as_user=()
-if [[ $(id -u) -eq 0 ]]; then chown -R postgres: "$PGB_DIR" && as_user=(-u postgres); fi
-pgbouncer "${as_user[@]}" "$PGB_DIR/pgbouncer.ini" >"$PGB_DIR/stdout.log" 2>&1 &
-PGB_PID=$!
-BENCH_PIDS+=("$PGB_PID")
-bench_wait_ready pgbouncer "$PGB_PORT" "$PGB_PID" "$DB" "$PGB_DIR/pgbouncer.log"
+bench_start_pgbouncer "$DB" "client_tls_sslmode = require" \
+  "client_tls_cert_file = $CERTS/server.crt" "client_tls_key_file = $CERTS/server.key" \
+  "server_tls_sslmode = require"
 
 bench_log "starting pgveil with TLS on both legs ($PGVEIL_BIN)"
 cat >"$BENCH_TMP/pgveil.json" <<JSON
