@@ -162,7 +162,18 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
                "Run EXPLAIN without ANALYZE.");
       }
     }
+    // A plan shows the constants of its statement: pseudonyms turned back into real
+    // values would be read back from it.
+    const size_t rewrites = walker_.rewrites.size(), params = walker_.params.size();
+    if (NodeType(At(b, "query")) == "ExecuteStmt") {
+      Refuse("0A000", "EXPLAIN EXECUTE is not available to masked sessions",
+             "EXPLAIN the statement itself.");
+    }
     Statement(At(b, "query"));
+    if (walker_.rewrites.size() != rewrites || walker_.params.size() != params) {
+      Refuse("0A000", "EXPLAIN of a statement that compares pseudonyms is not available",
+             "A plan would show the real values behind the pseudonyms.");
+    }
     StatementVerdict sv;
     auto shape = std::make_shared<policy::RowShape>();
     shape->all_values = true;

@@ -440,6 +440,9 @@ bool IsSideChannelRelation(std::string_view name) {
       "user_mapping_options",
       "_pg_user_mappings",
       "pg_db_role_setting",
+      // this session's statements as the server has them (pseudonyms turned back)
+      "pg_prepared_statements",
+      "pg_cursors",
   };
   // pg_statistic_ext holds only the definitions of extended statistics (psql's \d reads
   // it); their values are in pg_statistic_ext_data.
