@@ -113,10 +113,12 @@ Status AppendScrubbedNotification(std::string_view body, const mask::Redactor* r
                                   std::string* out) {
   auto n = wire::ParseNotificationResponse(body);
   if (!n.ok()) return n.status();
-  std::string payload;
+  // Channel names are chosen by whoever sends the notification: scrubbed like payloads.
+  std::string channel, payload;
+  ScrubText(n->channel, redactor, &channel);
   ScrubText(n->payload, redactor, &payload);
   wire::Writer w(out);
-  w.Begin(wire::be::kNotificationResponse).Int32(n->pid).CString(n->channel).CString(payload).End();
+  w.Begin(wire::be::kNotificationResponse).Int32(n->pid).CString(channel).CString(payload).End();
   return Status::Ok();
 }
 

@@ -29,6 +29,26 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 constexpr size_t kReadChunk = 64 * 1024;
 
+// A client-chosen name (user, database) as it may appear in a log line: control
+// characters, quotes, backslashes and bytes outside printable ASCII are written as \xNN,
+// so that no name can forge or break a log record. Pre-authentication names are
+// anybody's input.
+std::string Printable(std::string_view name) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(name.size());
+  for (unsigned char c : name) {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 // A growable byte buffer: [0, len) holds data not yet consumed.
 struct Buffer {
   std::vector<char> data = std::vector<char>(kReadChunk * 2);
@@ -202,15 +222,16 @@ awaitable<void> Session::Run() {
   }
   if (started && co_await ConnectUpstream()) {
     spdlog::info("session={} event=start client={} user={} database={} tls={} upstream_tls={}", id_,
-                 peer_, user_, database_, client_.Describe(), server_.Describe());
+                 peer_, Printable(user_), Printable(database_), client_.Describe(),
+                 server_.Describe());
     co_await (ClientToServer() || ServerToClient());
     if (busy_ && !client_terminated_ && server_.is_open()) {
       // The client left in the middle of a request: stop the query it started instead of
       // letting it run until the server notices the closed socket.
       co_await SendCancelUpstream();
     }
-    spdlog::info("session={} event=end client={} user={} terminated={}", id_, peer_, user_,
-                 client_terminated_);
+    spdlog::info("session={} event=end client={} user={} terminated={}", id_, peer_,
+                 Printable(user_), client_terminated_);
   }
   server_.close(ec);
   // A TLS client reads pgveil's last error before close_notify; bounded, as the client
@@ -312,7 +333,8 @@ awaitable<bool> Session::ReadStartup() {
       co_return false;
     }
     if (tls_->client_leg && !client_.tls() && shared_->tls->client().require) {
-      spdlog::info("session={} event=plaintext_refused client={} user={}", id_, peer_, user_);
+      spdlog::info("session={} event=plaintext_refused client={} user={}", id_, peer_,
+                   Printable(user_));
       co_await SendFatal("28000",
                          "pgveil accepts only TLS connections: connect with sslmode=require "
                          "(or verify-full with pgveil's CA certificate)");
@@ -465,7 +487,7 @@ awaitable<void> Session::ClientToServer() {
               "channel binding, and a server that offers it refuses such a client unless it "
               "uses it; it cannot be used because pgveil presents a different certificate than "
               "the server\"",
-              id_, user_);
+              id_, Printable(user_));
           if (pos > 0) co_await server_.Write(asio::buffer(cin_.data.data(), pos));
           co_await SendFatal(
               "28000",
@@ -563,12 +585,12 @@ bool Session::ResolvePolicy() {
   policy_generation_ = provider->generation();
   auto policy = provider->ForLogin(user_);
   if (!policy.ok()) {
-    spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, user_,
+    spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, Printable(user_),
                   policy.status().message());
     return false;
   }
-  spdlog::info("session={} event=policy user={} policy={} masked={}", id_, user_, (*policy)->name(),
-               (*policy)->masked());
+  spdlog::info("session={} event=policy user={} policy={} masked={}", id_, Printable(user_),
+               (*policy)->name(), (*policy)->masked());
   if ((*policy)->masked()) {
     masked_ = std::make_unique<MaskedStream>(*policy, provider->Scrubber(),
                                              [provider] { provider->OnUnknownRelations(); });
@@ -587,7 +609,7 @@ void Session::RefreshPolicyIfChanged() {
   if (!policy.ok() || !(*policy)->masked()) {
     // A masked session stays masked; without a usable policy, it sees NULLs only.
     if (!policy.ok()) {
-      spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, user_,
+      spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, Printable(user_),
                     policy.status().message());
     }
     masked_->SetPolicy(policy::Policy::MaskEverything("unresolved"));
@@ -613,7 +635,8 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
       if (!auth.ok()) return false;
       if (auth->code == 0 && !authenticated_) {
         authenticated_ = true;
-        spdlog::info("session={} event=authenticated user={} database={}", id_, user_, database_);
+        spdlog::info("session={} event=authenticated user={} database={}", id_, Printable(user_),
+                     Printable(database_));
         if (!ResolvePolicy()) return false;
         policy_ready_ = true;
         policy_signal_.cancel();
@@ -638,7 +661,7 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
       last_error_fatal_ = fields->Get('S') == "FATAL" || fields->Get('S') == "PANIC";
       if (!authenticated_) {
         // Only the SQLSTATE: the message may echo what the client sent.
-        spdlog::info("session={} event=startup_refused user={} sqlstate={}", id_, user_,
+        spdlog::info("session={} event=startup_refused user={} sqlstate={}", id_, Printable(user_),
                      fields->Get('C'));
       }
       return true;
@@ -654,7 +677,7 @@ awaitable<bool> Session::FilterSaslOffer(size_t pos, wire::FrameHeader* h) {
   if (client_.tls() && server_.tls() && SameCertificateOnBothLegs()) {
     // tls-server-end-point binds to the certificate alone: the client sees the
     // server's own, so channel binding works end to end.
-    spdlog::info("session={} event=channel_binding_end_to_end user={}", id_, user_);
+    spdlog::info("session={} event=channel_binding_end_to_end user={}", id_, Printable(user_));
     co_return true;
   }
   const size_t old_total = h->total();
@@ -674,7 +697,7 @@ awaitable<bool> Session::FilterSaslOffer(size_t pos, wire::FrameHeader* h) {
           "at pgveil and pgveil's certificate is not the server's, so SCRAM-SHA-256-PLUS "
           "cannot work: removed from the server's offer; clients with "
           "channel_binding=require are refused by their driver\"",
-          id_, user_, rewrite->removed);
+          id_, Printable(user_), rewrite->removed);
       check_gs2_flag_ = client_.tls();
     }
   }
@@ -686,7 +709,7 @@ awaitable<bool> Session::FilterSaslOffer(size_t pos, wire::FrameHeader* h) {
     spdlog::error(
         "session={} event=session_refused user={} reason=\"only channel-bound SASL "
         "mechanisms offered\"",
-        id_, user_);
+        id_, Printable(user_));
     co_await SendFatal("28000",
                        "the database server offers only SCRAM-SHA-256-PLUS (channel binding), "
                        "which cannot work through pgveil because TLS ends at pgveil");

@@ -92,6 +92,24 @@ TEST_F(StartupTest, StartupSplitByteByByte) {
   ExpectQueryWorks(**client);
 }
 
+// A user or database name is anybody's input before authentication: it must not be
+// able to write a log record of its own.
+TEST_F(StartupTest, NamesCannotForgeLogRecords) {
+  if (Env().proxy() == nullptr) GTEST_SKIP() << "direct mode: no pgveil log";
+  auto client = Open();
+  IT_ASSERT_OK(client);
+  const std::string forged = "x\n2026-01-01T00:00:00.000+00:00 info event=forged user=\"root\"";
+  IT_ASSERT_OK(
+      (*client)->Send(fe::Startup({{"user", forged}, {"database", "db\r\nevent=forged"}})));
+  auto got = (*client)->ReadUntil('R', seconds(10));  // the server asks for a password
+  IT_ASSERT_OK(got);
+  const std::string log = FileTail(Env().proxy()->log_path(), 1 << 20);
+  EXPECT_EQ(log.find("\nevent=forged"), std::string::npos);
+  EXPECT_EQ(log.find("\n2026-01-01T00:00:00.000"), std::string::npos);
+  EXPECT_NE(log.find("x\\x0a2026-01-01"), std::string::npos)
+      << log.substr(log.size() > 2000 ? log.size() - 2000 : 0);
+}
+
 // Everything the server sends until it closes, without BackendKeyData (keys differ).
 std::string RunUntilClosed(int port, const std::string& bytes) {
   std::vector<BackendMessage> all;
