@@ -42,7 +42,7 @@ policy::FilterUse ToFilterUse(rules::Filter f) {
 policy::ColumnMask MaskOfRule(const rules::ColumnRule& rule) {
   std::string_view name = rule.transform ? rule.transform->Name() : "null";
   policy::FilterUse filter = ToFilterUse(rule.filter);
-  if (name == "show") return {policy::Action::kPass, nullptr, policy::FilterUse::kAllow, "show"};
+  if (name == "show") return policy::ColumnMask::Pass();
   if (name == "null") return {policy::Action::kNull, nullptr, filter, "null"};
   return {policy::Action::kTransform, rule.transform, filter, rule.spec};
 }

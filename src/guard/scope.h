@@ -20,7 +20,16 @@ struct Entry {
   Lineage open_lineage;
   bool has_protected = false;
   char relkind = 0;  // pg_class.relkind for relations of the snapshot
-  std::string what;  // for messages: "crm.members", "subquery s", ...
+  std::string what;
+
+  // The lineage of the column named `col`, or a value if there is none (the server
+  // reports an unknown column).
+  Lineage Column(const std::string& col) const {
+    for (size_t k = 0; k < colnames.size(); ++k) {
+      if (colnames[k] == col) return cols[k];
+    }
+    return Lineage{};
+  }  // for messages: "crm.members", "subquery s", ...
 };
 
 // One column of an unqualified `*`, in the order PostgreSQL expands it (a USING join

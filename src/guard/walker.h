@@ -113,6 +113,8 @@ class Walker {
                        CteScope* storage);
   // Adds FROM (or USING) items to `scope`, their columns to its `*` list.
   void FromList(const json& items, Scope* scope, const CteScope* ctes, int depth);
+  // A data-modifying statement's WITH queries (nullptr if none), kept in *storage.
+  const CteScope* DmlWith(const json& stmt, CteScope* storage);
   // A data-modifying statement's RETURNING list, checked as a result (or no rows).
   Output Returning(const json& stmt, const Scope* scope, const CteScope* ctes);
   // Adds the FROM item's entries to `scope`; returns its columns in `*` order.

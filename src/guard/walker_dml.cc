@@ -15,6 +15,11 @@ const json* ConstOrParam(const json& node) {
 
 }  // namespace
 
+const CteScope* Walker::DmlWith(const json& stmt, CteScope* storage) {
+  if (!Has(stmt, "withClause")) return nullptr;
+  return With(At(stmt, "withClause"), nullptr, nullptr, 0, storage);
+}
+
 Output Walker::Returning(const json& b, const Scope* scope, const CteScope* ctes) {
   if (!Has(b, "returningList")) return Output{.rows = false};
   Output out = TargetList(At(b, "returningList"), scope, ctes, 0);
@@ -46,8 +51,7 @@ void Walker::WriteValue(const json& node, const Lineage& target, const Scope* sc
 
 Output Walker::Insert(const json& b) {
   CteScope storage;
-  const CteScope* ctes =
-      Has(b, "withClause") ? With(At(b, "withClause"), nullptr, nullptr, 0, &storage) : nullptr;
+  const CteScope* ctes = DmlWith(b, &storage);
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
@@ -56,12 +60,7 @@ Output Walker::Insert(const json& b) {
     for (const auto& c : At(b, "cols")) {
       const json& rt = NodeBody(c);
       if (Has(rt, "indirection")) Refuse("0A000", "pgveil cannot analyse INSERT into a subfield");
-      const std::string name = Str(rt, "name");
-      Lineage l;
-      for (size_t k = 0; k < target.colnames.size(); ++k) {
-        if (target.colnames[k] == name) l = target.cols[k];
-      }
-      targets.push_back(l);
+      targets.push_back(target.Column(Str(rt, "name")));
     }
   } else {
     targets = target.cols;
@@ -106,8 +105,7 @@ Output Walker::Insert(const json& b) {
 
 Output Walker::Update(const json& b) {
   CteScope storage;
-  const CteScope* ctes =
-      Has(b, "withClause") ? With(At(b, "withClause"), nullptr, nullptr, 0, &storage) : nullptr;
+  const CteScope* ctes = DmlWith(b, &storage);
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
@@ -120,20 +118,14 @@ Output Walker::Update(const json& b) {
       Refuse("0A000", "pgveil cannot analyse UPDATE ... SET (columns) = (...)",
              "Assign each column on its own.");
     }
-    const std::string name = Str(rt, "name");
-    Lineage l;
-    for (size_t k = 0; k < target.colnames.size(); ++k) {
-      if (target.colnames[k] == name) l = target.cols[k];
-    }
-    WriteValue(At(rt, "val"), l, &scope, ctes);
+    WriteValue(At(rt, "val"), target.Column(Str(rt, "name")), &scope, ctes);
   }
   return Returning(b, &scope, ctes);
 }
 
 Output Walker::Delete(const json& b) {
   CteScope storage;
-  const CteScope* ctes =
-      Has(b, "withClause") ? With(At(b, "withClause"), nullptr, nullptr, 0, &storage) : nullptr;
+  const CteScope* ctes = DmlWith(b, &storage);
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   FromList(Arr(b, "usingClause"), &scope, ctes, 0);

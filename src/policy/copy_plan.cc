@@ -119,8 +119,6 @@ void QuoteCsv(std::string_view in, const guard::CopyStatement& s, std::string* o
 
 StatusOr<std::shared_ptr<CopyPlan>> CopyPlan::CreateForQuery(const guard::CopyStatement& copy,
                                                              std::shared_ptr<const Policy> policy) {
-  static const ColumnMask kPass{Action::kPass, nullptr, FilterUse::kAllow, "show"};
-  static const ColumnMask kNull{Action::kNull, nullptr, FilterUse::kDeny, "null"};
   if (!copy.query_shape || copy.query_shape->open || copy.query_shape->all_values) {
     return PermissionDenied("COPY of a query pgveil has not analysed");
   }
@@ -130,10 +128,10 @@ StatusOr<std::shared_ptr<CopyPlan>> CopyPlan::CreateForQuery(const guard::CopySt
   for (const auto& f : copy.query_shape->fields) {
     switch (f.kind) {
       case FieldLineage::Kind::kValue:
-        plan->columns_.push_back({&kPass, 0});
+        plan->columns_.push_back({&ColumnMask::Pass(), 0});
         break;
       case FieldLineage::Kind::kNull:
-        plan->columns_.push_back({&kNull, 0});
+        plan->columns_.push_back({&ColumnMask::Null(), 0});
         break;
       case FieldLineage::Kind::kColumn:
       case FieldLineage::Kind::kCastText: {
@@ -144,7 +142,7 @@ StatusOr<std::shared_ptr<CopyPlan>> CopyPlan::CreateForQuery(const guard::CopySt
         if (f.kind == FieldLineage::Kind::kCastText && copy.format == guard::CopyFormat::kBinary &&
             m.is_protected()) {
           // Text arrives where the column's binary form is expected: not read at all.
-          plan->columns_.push_back({&kNull, 0});
+          plan->columns_.push_back({&ColumnMask::Null(), 0});
           break;
         }
         plan->columns_.push_back({&m, col->base_type_oid});

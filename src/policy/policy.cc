@@ -1,10 +1,15 @@
 #include "pgveil/policy/policy.h"
 
 namespace pgveil::policy {
-namespace {
-const ColumnMask kNullMask{Action::kNull, nullptr, FilterUse::kDeny, "null"};
-const ColumnMask kPassMask{Action::kPass, nullptr, FilterUse::kAllow, "show"};
-}  // namespace
+const ColumnMask& ColumnMask::Pass() {
+  static const ColumnMask m{Action::kPass, nullptr, FilterUse::kAllow, "show"};
+  return m;
+}
+
+const ColumnMask& ColumnMask::Null() {
+  static const ColumnMask m{Action::kNull, nullptr, FilterUse::kDeny, "null"};
+  return m;
+}
 
 std::shared_ptr<const Policy> Policy::Unmasked(std::string name) {
   auto p = std::shared_ptr<Policy>(new Policy());
@@ -38,10 +43,10 @@ std::shared_ptr<const Policy> Policy::MaskEverything(std::string name) {
 }
 
 const ColumnMask& Policy::ForField(uint32_t table_oid, int16_t attnum) const {
-  if (!masked_) return kPassMask;
-  if (table_oid == 0 || attnum <= 0) return kNullMask;
+  if (!masked_) return ColumnMask::Pass();
+  if (table_oid == 0 || attnum <= 0) return ColumnMask::Null();
   auto it = columns_.find(Key(table_oid, attnum));
-  return it == columns_.end() ? kNullMask : it->second;
+  return it == columns_.end() ? ColumnMask::Null() : it->second;
 }
 
 bool Policy::KnowsRelation(uint32_t table_oid) const {

@@ -42,6 +42,10 @@ struct ColumnMask {
 
   // True when the value reaches a masked session changed (or not at all).
   bool is_protected() const { return action != Action::kPass; }
+
+  // Shared masks: a value as stored (filter allow) and NULL (filter deny).
+  static const ColumnMask& Pass();
+  static const ColumnMask& Null();
 };
 
 // Decides the mask of one column; supplied by the rules adapter.
