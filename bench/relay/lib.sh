@@ -5,7 +5,11 @@
 #   source bench/relay/lib.sh
 #   bench_setup_tmp            temp dir in BENCH_TMP, EXIT/INT/TERM traps installed
 #   bench_build_pgveil DIR     Release build of the `pgveil` target; sets PGVEIL_BIN
-#   bench_start_pgbouncer DB   session-mode PgBouncer in front of the cluster; PGB_PORT, PGB_PID
+#   bench_start_pgbouncer [OPTS] DB [INI...]
+#                              session-mode PgBouncer in front of the cluster; PGB_PORT,
+#                              PGB_PID (options: --name, --userlist, --ready-user; below)
+#   bench_start_pgbouncer_fresh [OPTS] DB [INI...]
+#                              the same with server_lifetime = 0: a new backend per client
 #   bench_start_pgveil DB ...  pgveil in front of the cluster (extra args go to `serve`);
 #                              PGV_PORT, PGV_PID
 #   bench_run CMD...           runs CMD so that signals stop it and the script at once
@@ -118,15 +122,16 @@ bench_check_pgveil() {
     bench_die "$PGVEIL_BIN has no working 'serve' command yet"
 }
 
-# bench_wait_ready NAME PORT PID DB LOG: waits until `SELECT 1` works through PORT.
+# bench_wait_ready NAME PORT PID DB LOG [USER]: waits until `SELECT 1` works through
+# PORT as USER (default postgres; a password comes from PGPASSWORD).
 bench_wait_ready() {
-  local name=$1 port=$2 pid=$3 db=$4 logfile=$5 i
+  local name=$1 port=$2 pid=$3 db=$4 logfile=$5 user=${6:-postgres} i
   for ((i = 0; i < 150; i++)); do
     if ! bench_alive "$pid"; then
       tail -n 20 "$logfile" >&2 2>/dev/null
       bench_die "$name exited during startup (log: $logfile)"
     fi
-    if psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d "$db" -c 'SELECT 1' \
+    if psql -X -q -At -h 127.0.0.1 -p "$port" -U "$user" -d "$db" -c 'SELECT 1' \
       >/dev/null 2>&1; then
       return 0
     fi
@@ -137,15 +142,38 @@ bench_wait_ready() {
 }
 
 # Session-mode PgBouncer: one server connection per client, like pgveil. Arguments after
-# the database are extra lines for the [pgbouncer] section (e.g. TLS settings).
+# the database are extra lines for the [pgbouncer] section (e.g. TLS settings,
+# `server_lifetime = 0`); `auth_type = trust` is written unless one of them sets auth_type.
+# Options before the database:
+#   --name NAME        directory under BENCH_TMP and name in messages (default pgbouncer);
+#                      every instance needs its own
+#   --userlist FILE    auth_file content to copy (default: "postgres" with no password);
+#                      installed with mode 600
+#   --ready-user USER  login of the readiness check (default postgres)
+# Sets PGB_PORT and PGB_PID; a caller that starts two copies saves them in between.
 bench_start_pgbouncer() {
-  local db=$1 dir=$BENCH_TMP/pgbouncer
+  local name=pgbouncer userlist="" ready_user=postgres
+  while [[ ${1:-} == --* ]]; do
+    case $1 in
+    --name) name=$2 ;;
+    --userlist) userlist=$2 ;;
+    --ready-user) ready_user=$2 ;;
+    *) bench_die "bench_start_pgbouncer: unknown option $1" ;;
+    esac
+    shift 2
+  done
+  local db=$1 dir=$BENCH_TMP/$name
   shift
-  local extra
+  local extra auth="auth_type = trust"
   extra=$(printf '%s\n' "$@")
+  [[ $extra =~ (^|$'\n')[[:space:]]*auth_type[[:space:]]*= ]] && auth=""
   mkdir -p "$dir"
   PGB_PORT=$(pgc_free_port)
-  printf '"postgres" ""\n' >"$dir/userlist.txt"
+  if [[ -n $userlist ]]; then
+    install -m 600 "$userlist" "$dir/userlist.txt"
+  else
+    (umask 077 && printf '"postgres" ""\n' >"$dir/userlist.txt")
+  fi
   cat >"$dir/pgbouncer.ini" <<INI
 [databases]
 * = host=127.0.0.1 port=$PGC_PORT
@@ -154,7 +182,7 @@ bench_start_pgbouncer() {
 listen_addr = 127.0.0.1
 listen_port = $PGB_PORT
 unix_socket_dir =
-auth_type = trust
+$auth
 auth_file = $dir/userlist.txt
 pool_mode = session
 max_client_conn = 1000
@@ -175,7 +203,21 @@ INI
   pgbouncer "${as_user[@]}" "$dir/pgbouncer.ini" >"$dir/stdout.log" 2>&1 &
   PGB_PID=$!
   BENCH_PIDS+=("$PGB_PID")
-  bench_wait_ready pgbouncer "$PGB_PORT" "$PGB_PID" "$db" "$dir/pgbouncer.log"
+  bench_wait_ready "$name" "$PGB_PORT" "$PGB_PID" "$db" "$dir/pgbouncer.log" "$ready_user"
+}
+
+# The fresh-backend reference: the same PgBouncer (same options) with
+# `server_lifetime = 0`, which closes a server connection once its client has left
+# ("used only once, then closed"), so that every client gets a new PostgreSQL backend,
+# as through pgveil. Arguments as bench_start_pgbouncer's; the default name is
+# pgbouncer-fresh. Sets PGB_PORT and PGB_PID.
+bench_start_pgbouncer_fresh() {
+  local opts=(--name pgbouncer-fresh)
+  while [[ ${1:-} == --* ]]; do
+    opts+=("$1" "$2")
+    shift 2
+  done
+  bench_start_pgbouncer "${opts[@]}" "$@" "server_lifetime = 0"
 }
 
 # pgveil in front of the cluster; extra arguments are passed to `pgveil serve`.

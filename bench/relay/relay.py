@@ -1,7 +1,9 @@
-"""Relay benchmark driver: direct vs PgBouncer vs pgveil, alternating repetitions.
+"""Relay benchmark driver: direct vs PgBouncer (pooled, and fresh: server_lifetime = 0)
+vs pgveil, alternating repetitions.
 
 Started by bench/relay/run.sh once the servers are up; see bench/README.md.
-Every case runs its targets in turn (direct, pgbouncer, pgveil, direct, ...) so that
+Every case runs its targets in turn (direct, pgbouncer, pgbouncer-fresh, pgveil,
+direct, ...) in the order of the --target options, so that
 drift in machine load hits all of them alike; each cell is the median of --reps runs.
 """
 
@@ -41,7 +43,7 @@ def fetch_commands(table):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--target", action="append", required=True,
-                    help="NAME=PORT[:PID]; names direct, pgbouncer, pgveil")
+                    help="NAME=PORT[:PID]; names direct, pgbouncer, pgbouncer-fresh, pgveil")
     ap.add_argument("--db", default="bench")
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--reps", type=int, default=3)
@@ -87,7 +89,7 @@ def main():
         ref = None
         for t in targets:
             digest = bl.output_digest(bl.psql_command(t, args.db, sql))
-            bl.log(f"verify {kind:6} via {t.name:9}: {digest[1]:,} bytes sha256 {digest[0][:12]}")
+            bl.log(f"verify {kind:6} via {t.name:15}: {digest[1]:,} bytes sha256 {digest[0][:12]}")
             if t.name == "direct":
                 ref = digest
             else:
@@ -107,7 +109,7 @@ def main():
                                       args.duration)
                     samples.setdefault(case, {}).setdefault(t.name, []).append(tps)
                     bl.log(f"pgbench -M {mode:8} -c {c:2} rep {rep + 1}/{args.reps} "
-                           f"{t.name:9} {tps:10.1f} tps")
+                           f"{t.name:15} {tps:10.1f} tps")
 
     for kind, (_, sql) in fetches.items():
         case = ("fetch", kind)
@@ -118,17 +120,20 @@ def main():
                 if peak is not None:
                     rss.setdefault(case, {}).setdefault(t.name, []).append(peak)
                 extra = f", peak RSS {peak:.1f} MB" if peak is not None else ""
-                bl.log(f"fetch {kind:6} rep {rep + 1}/{args.reps} {t.name:9} {secs:7.3f} s{extra}")
+                bl.log(f"fetch {kind:6} rep {rep + 1}/{args.reps} {t.name:15} {secs:7.3f} s{extra}")
 
     lifetime = {t.name: bl.lifetime_peak_mb(t.pid) for t in targets if t.pid}
 
-    rows, failures = report_rows(samples, rss, identical, clients, modes, fetches,
-                                 args.rows)
-    headers = ["case", "unit", "direct", "PgBouncer", "pgveil", "pgveil/PgBouncer",
-               "pgveil/direct", "target", "result"]
+    row_dicts, failures = report_rows(samples, rss, identical, clients, modes, fetches,
+                                      args.rows)
+    headers, rows = report_table(row_dicts, "pgbouncer-fresh" in by_name)
     print()
     print(bl.console_table(headers, rows))
     print()
+    if "pgbouncer-fresh" in by_name:
+        print("PgBouncer: pooled, warm backends (the target's reference). PgBouncer fresh:")
+        print("server_lifetime = 0, a new backend per client like pgveil (informative).")
+        print()
     for name, mb in lifetime.items():
         print(f"{name}: lifetime peak RSS (VmHWM, whole run) {bl.fmt(mb, 1)} MB")
     print(f"targets: {sum(r[-1] == 'PASS' for r in rows)} PASS, {failures} FAIL, "
@@ -147,6 +152,7 @@ def main():
                                 bl.fmt(max(vals), 1), "-", ", ".join(bl.fmt(v, 1) for v in vals)])
     sections = [
         ("Results", bl.markdown_table(headers, rows)),
+        ("What the columns compare", NOTES),
         ("Lifetime peak RSS", "\n".join(f"- {n}: {bl.fmt(mb, 1)} MB (VmHWM at the end of the run)"
                                         for n, mb in lifetime.items()) or "-"),
         ("All samples", bl.markdown_table(
@@ -172,39 +178,81 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+# Report columns: (header, key). The PgBouncer-fresh columns appear only when that
+# target ran (run.sh --no-fresh-pgbouncer leaves it out).
+COLUMNS = [("case", "case"), ("unit", "unit"), ("direct", "direct"),
+           ("PgBouncer", "pgbouncer"), ("PgBouncer fresh", "pgbouncer-fresh"),
+           ("pgveil", "pgveil"), ("pgveil/PgBouncer", "r_pgb"),
+           ("pgveil/PgBouncer-fresh", "r_fresh"), ("pgveil/direct", "r_direct"),
+           ("target", "target"), ("result", "result")]
+FRESH_KEYS = ("pgbouncer-fresh", "r_fresh")
+
+
+def report_table(rows, with_fresh):
+    """headers and list-of-lists rows from the dict rows of report_rows."""
+    cols = [(h, k) for h, k in COLUMNS if with_fresh or k not in FRESH_KEYS]
+    return [h for h, _ in cols], [[r.get(k, "-") for _, k in cols] for r in rows]
+
+
+NOTES = """\
+- **PgBouncer** is the reference of the targets (pgveil/PgBouncer >= 1.00). In session
+  mode it keeps a server connection when its client leaves and hands it to the next
+  client, so after the first run its clients get *warm* PostgreSQL backends: catalog
+  caches filled, shared buffers already mapped into the backend's page tables.
+- **PgBouncer fresh** is the same PgBouncer with `server_lifetime = 0` ("a server
+  connection is used only once, then closed"): every client gets a new backend. pgveil
+  does not pool either: it opens one upstream connection per client and closes it with
+  the client. So pgveil/PgBouncer-fresh compares the two proxies on equal terms, one
+  upstream connection per client on both sides. It is shown for information, without a
+  verdict.
+- A new backend is slower for its first seconds of load (it maps shared buffers page by
+  page and fills its caches), and that warm-up falls inside every pgbench run through
+  pgveil, PgBouncer fresh and direct (pgbench connects anew each run), but not through
+  the default PgBouncer. The two PgBouncers differ in nothing else, so the gap between
+  their columns is that warm-up, not proxy work; it shrinks with a longer `--duration`.
+- Ratios are pgveil divided by the column named: for tps higher is better, for times
+  lower is better."""
+
+
 def report_rows(samples, rss, identical, clients, modes, fetches, nrows):
+    """One dict per report row (keys as in COLUMNS) and the number of FAILs."""
     rows = []
     for mode in modes:
         for c in clients:
             case = ("pgbench", mode, c)
             med = {n: bl.median(v) for n, v in samples[case].items()}
             r_pgb = ratio(med.get("pgveil"), med.get("pgbouncer"))
-            rows.append([case_label(case, fetches, nrows), "tps", bl.fmt(med.get("direct"), 0),
-                         bl.fmt(med.get("pgbouncer"), 0), bl.fmt(med.get("pgveil"), 0),
-                         bl.fmt(r_pgb, 3), bl.fmt(ratio(med.get("pgveil"), med.get("direct")), 3),
-                         f"pgveil/PgBouncer >= {TPS_MIN_RATIO:.2f}",
-                         bl.verdict(r_pgb, ">=", TPS_MIN_RATIO)])
+            row = {n: bl.fmt(v, 0) for n, v in med.items()}
+            row.update(case=case_label(case, fetches, nrows), unit="tps", r_pgb=bl.fmt(r_pgb, 3),
+                       r_fresh=bl.fmt(ratio(med.get("pgveil"), med.get("pgbouncer-fresh")), 3),
+                       r_direct=bl.fmt(ratio(med.get("pgveil"), med.get("direct")), 3),
+                       target=f"pgveil/PgBouncer >= {TPS_MIN_RATIO:.2f}",
+                       result=bl.verdict(r_pgb, ">=", TPS_MIN_RATIO))
+            rows.append(row)
     for kind in fetches:
         case = ("fetch", kind)
         med = {n: bl.median(v) for n, v in samples[case].items()}
         r_direct = ratio(med.get("pgveil"), med.get("direct"))
-        rows.append([case_label(case, fetches, nrows), "s", bl.fmt(med.get("direct"), 3),
-                     bl.fmt(med.get("pgbouncer"), 3), bl.fmt(med.get("pgveil"), 3),
-                     bl.fmt(ratio(med.get("pgveil"), med.get("pgbouncer")), 3),
-                     bl.fmt(r_direct, 3), f"pgveil/direct <= {FETCH_MAX_RATIO:.2f}",
-                     bl.verdict(r_direct, "<=", FETCH_MAX_RATIO)])
+        row = {n: bl.fmt(v, 3) for n, v in med.items()}
+        row.update(case=case_label(case, fetches, nrows), unit="s",
+                   r_pgb=bl.fmt(ratio(med.get("pgveil"), med.get("pgbouncer")), 3),
+                   r_fresh=bl.fmt(ratio(med.get("pgveil"), med.get("pgbouncer-fresh")), 3),
+                   r_direct=bl.fmt(r_direct, 3), target=f"pgveil/direct <= {FETCH_MAX_RATIO:.2f}",
+                   result=bl.verdict(r_direct, "<=", FETCH_MAX_RATIO))
+        rows.append(row)
     for kind in fetches:
         peaks = {n: max(v) for n, v in rss.get(("fetch", kind), {}).items()}
-        rows.append([f"peak RSS during {fetches[kind][0]}", "MB", "-",
-                     bl.fmt(peaks.get("pgbouncer"), 1), bl.fmt(peaks.get("pgveil"), 1), "-", "-",
-                     f"pgveil < {RSS_LIMIT_MB:.0f} MB",
-                     bl.verdict(peaks.get("pgveil"), "<", RSS_LIMIT_MB)])
-    yes_no = {n: ("yes" if ok else "NO") for n, ok in identical.items()}
-    rows.append(["fetch output byte-identical to direct", "", "-", yes_no.get("pgbouncer", "-"),
-                 yes_no.get("pgveil", "-"), "-", "-", "pgveil identical",
-                 "n/a" if "pgveil" not in identical else
-                 ("PASS" if identical["pgveil"] else "FAIL")])
-    failures = sum(r[-1] == "FAIL" for r in rows)
+        row = {n: bl.fmt(v, 1) for n, v in peaks.items()}
+        row.update(case=f"peak RSS during {fetches[kind][0]}", unit="MB",
+                   target=f"pgveil < {RSS_LIMIT_MB:.0f} MB",
+                   result=bl.verdict(peaks.get("pgveil"), "<", RSS_LIMIT_MB))
+        rows.append(row)
+    row = {n: ("yes" if ok else "NO") for n, ok in identical.items()}
+    row.update(case="fetch output byte-identical to direct", unit="", target="pgveil identical",
+               result="n/a" if "pgveil" not in identical else
+               ("PASS" if identical["pgveil"] else "FAIL"))
+    rows.append(row)
+    failures = sum(r["result"] == "FAIL" for r in rows)
     return rows, failures
 
 

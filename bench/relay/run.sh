@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Relay benchmark: a direct connection, PgBouncer (session mode) and pgveil, measured in
-# one run with alternating repetitions. See bench/README.md for what the numbers mean.
+# Relay benchmark: a direct connection, PgBouncer (session mode; a second one with
+# server_lifetime = 0 as a fresh-backend reference) and pgveil, measured in one run with
+# alternating repetitions. See bench/README.md for what the numbers mean.
 #
 #   bench/relay/run.sh [--quick] [--reps N] [--duration SECONDS] [--out FILE] ...
 #   bench/relay/run.sh --help
@@ -10,10 +11,14 @@ usage() {
   cat <<'USAGE'
 Usage: bench/relay/run.sh [options]
 
-Starts a throwaway PostgreSQL, PgBouncer (pool_mode=session) and pgveil, then measures
-pgbench -S (simple and prepared, 1 and 16 clients), a 1M-row SELECT * and COPY TO STDOUT
-through psql, and the proxies' peak RSS during those fetches. Prints a table with the
-ratios and PASS/FAIL per target, and writes the same as markdown.
+Starts a throwaway PostgreSQL, PgBouncer (pool_mode=session), a second PgBouncer that
+is the same but with server_lifetime = 0 ("pgbouncer-fresh": every client gets a new
+PostgreSQL backend, as through pgveil) and pgveil, then measures pgbench -S (simple and
+prepared, 1 and 16 clients), a 1M-row SELECT * and COPY TO STDOUT through psql, and the
+proxies' peak RSS during those fetches. Targets take turns: direct -> pgbouncer ->
+pgbouncer-fresh -> pgveil. Prints a table with the ratios and PASS/FAIL per target
+(pgveil/PgBouncer-fresh is shown for information, without a verdict), and writes the
+same as markdown.
 
 Options:
   --quick             smoke test: 1 repetition, 3-second pgbench runs (< 2 minutes)
@@ -27,7 +32,9 @@ Options:
   --pgveil PATH       use this pgveil binary instead of building one
   --build-dir DIR     build directory for the Release build (default: build-bench)
   --workers N         pgveil --workers (default: pgveil's own default)
-  --without-pgveil    measure direct and PgBouncer only
+  --without-pgveil    measure direct and the PgBouncers only
+  --no-fresh-pgbouncer
+                      leave out the second PgBouncer (server_lifetime = 0)
   --no-deps           do not run scripts/install-deps.sh
   --keep              keep the temp dir (cluster, configs, logs) for inspection
   --strict            exit 1 when any target FAILs (default: exit 0 after reporting)
@@ -39,7 +46,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CMDLINE=$(printf '%q ' bench/relay/run.sh "$@")
 
 REPS=3 DURATION=20 SCALE=10 ROWS=1000000 CLIENTS=1,16 OUT="" PGVEIL_BIN=""
-BUILD_DIR=$REPO/build-bench WITH_PGVEIL=1 DEPS=1 STRICT=() QUICK=0
+BUILD_DIR=$REPO/build-bench WITH_PGVEIL=1 WITH_FRESH=1 DEPS=1 STRICT=() QUICK=0
 while (($#)); do
   if [[ $1 == --*=* ]]; then # --opt=value is --opt value
     set -- "${1%%=*}" "${1#*=}" "${@:2}"
@@ -56,6 +63,7 @@ while (($#)); do
   --build-dir) BUILD_DIR=$2 && shift ;;
   --workers) BENCH_WORKERS=$2 && shift ;;
   --without-pgveil) WITH_PGVEIL=0 ;;
+  --no-fresh-pgbouncer) WITH_FRESH=0 ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
   --strict) STRICT=(--strict) ;;
@@ -103,6 +111,11 @@ TARGETS=(--target "direct=$PGC_PORT")
 bench_log "starting PgBouncer"
 bench_start_pgbouncer "$DB"
 TARGETS+=(--target "pgbouncer=$PGB_PORT:$PGB_PID")
+if ((WITH_FRESH)); then
+  bench_log "starting PgBouncer with server_lifetime = 0 (a new backend per client)"
+  bench_start_pgbouncer_fresh "$DB"
+  TARGETS+=(--target "pgbouncer-fresh=$PGB_PORT:$PGB_PID")
+fi
 PGVEIL_ARGS=()
 if ((WITH_PGVEIL)); then
   bench_log "starting pgveil ($PGVEIL_BIN)"
