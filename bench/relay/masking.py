@@ -1,15 +1,23 @@
-"""Masking benchmark driver: direct vs pgveil as the matcher vs pgveil as sales.
+"""Masking benchmark driver: direct vs PgBouncer with a new backend per client (the
+reference for "any proxy") vs pgveil as the matcher vs pgveil as sales.
 
-Started by bench/relay/masking.sh once PostgreSQL (with the CRM demo) and pgveil are up;
-see bench/README.md. Before timing, one verification pass checks that the matcher's
-result is byte-identical to the direct one and counts the columns sales gets masked
-(a column is masked when its multiset of values differs from the direct one).
+Started by bench/relay/masking.sh once PostgreSQL (with the CRM demo), PgBouncer and
+pgveil are up; see bench/README.md. Before timing, one verification pass checks that the
+matcher's and PgBouncer's results are byte-identical to the direct one and counts the
+columns sales gets masked (a column is masked when its multiset of values differs from
+the direct one). Two measurements follow, both alternating the targets:
+
+- per connection: one psql per query, wall time (connection set-up and the new
+  backend's first query included); the verdicts are on this one;
+- steady state: one psql session per target running the query three times under
+  \\timing; the median of the 2nd and 3rd `Time:` is reported.
 """
 
 import argparse
 import collections
 import hashlib
 import os
+import re
 import subprocess
 import sys
 
@@ -20,6 +28,26 @@ SALES_MAX_RATIO = 1.30    # sales through pgveil / direct
 MIN_MASKED_COLUMNS = 6
 FIELD_SEP = "\x1f"
 RECORD_SEP = "\x1e"
+STEADY_RUNS = 3  # queries per steady-state session; the 1st is left out
+TIME_RE = re.compile(r"^Time: ([\d.]+) ms", re.M)
+FRESH = "pgbouncer-fresh"
+NOTES = """\
+- **per connection**: one `psql -c` per query, wall time. It includes the connection
+  set-up and the first query of a new PostgreSQL backend, which is slower (empty catalog
+  and plan caches, shared buffers not yet mapped). Each direct psql gets a new backend,
+  and pgveil opens one upstream connection per client, so every timed query through it
+  runs on a new backend too. The verdicts are
+  on this measurement, against direct, as the targets say.
+- **PgBouncer fresh** is PgBouncer in session mode with `server_lifetime = 0` (a server
+  connection is used once, then closed), so it too gives every client a new backend:
+  it shows what any proxy in front of the same cluster pays here. Its clients
+  authenticate like the direct ones (see `auth` in the facts). Ratios against it are
+  informative, without a verdict.
+- **steady state**: one psql session per target runs the query three times with
+  `\\timing on` and output to /dev/null; reported is the median of the 2nd and 3rd
+  `Time:` (psql's own timing of the query), i.e. without connection set-up and without
+  the new backend's first query. This is the relay and masking cost alone.
+- Ratios are the first name divided by the second; lower is better."""
 
 
 def fetch_all(target, db, query):
@@ -46,6 +74,23 @@ def masked_columns(header, direct_rows, sales_rows):
     return masked
 
 
+def steady_times(target, db, query):
+    """Seconds of each of STEADY_RUNS runs of query in one psql session (psql \\timing)."""
+    script = "\\timing on\n\\o /dev/null\n" + f"{query};\n" * STEADY_RUNS
+    cmd = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+           "-p", str(target.port), "-U", target.user, "-d", db, "-f", "-"]
+    out = bl.run_checked(cmd, input=script).stdout
+    times = [float(m) / 1000.0 for m in TIME_RE.findall(out)]
+    if len(times) != STEADY_RUNS:
+        raise SystemExit(f"steady state via {target.name}: expected {STEADY_RUNS} "
+                         f"'Time:' lines from psql, got {len(times)}")
+    return times
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
 def _with_unit(value, digits, unit):
     return "-" if value is None else f"{bl.fmt(value, digits)} {unit}"
 
@@ -54,6 +99,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--direct", type=int, required=True, help="PostgreSQL port")
     ap.add_argument("--proxy", required=True, help="pgveil PORT:PID")
+    ap.add_argument("--pgbouncer", help="PgBouncer with server_lifetime = 0, PORT:PID")
+    ap.add_argument("--pgbouncer-auth", default="-", help="its auth_type, for the report")
     ap.add_argument("--db", default="crm")
     ap.add_argument("--matcher", default="match_engine")
     ap.add_argument("--sales", default="sales_li")
@@ -70,17 +117,29 @@ def main():
     bl.stop_on_signals()
 
     port, pid = args.proxy.split(":")
-    targets = [bl.Target("direct", args.direct, args.matcher),
-               bl.Target("matcher", port, args.matcher, pid),
-               bl.Target("sales", port, args.sales, pid)]
-    query = " ".join(args.query.split())
+    targets = [bl.Target("direct", args.direct, args.matcher)]
+    if args.pgbouncer:
+        pgb_port, pgb_pid = args.pgbouncer.split(":")
+        targets.append(bl.Target(FRESH, pgb_port, args.matcher, pgb_pid))
+    targets += [bl.Target("matcher", port, args.matcher, pid),
+                bl.Target("sales", port, args.sales, pid)]
+    by_name = {t.name: t for t in targets}
+    names = [t.name for t in targets]
+    query = " ".join(args.query.split()).rstrip("; ")
     facts = bl.machine_facts(args.repo, bl.Target("server", args.direct, "postgres"), args.db,
-                             args.pgveil_bin, tools=("psql",))
-    facts += [("targets", f"direct as {args.matcher} (port {args.direct}); pgveil as "
-                          f"{args.matcher} and as {args.sales} (port {port})"),
-              ("repetitions", f"{args.reps} per cell, median reported, order direct → "
-                              "matcher → sales"),
+                             args.pgveil_bin,
+                             tools=("psql", "pgbouncer") if args.pgbouncer else ("psql",))
+    where = f"direct as {args.matcher} (port {args.direct}); "
+    if args.pgbouncer:
+        where += (f"PgBouncer (session mode, server_lifetime = 0) as {args.matcher} "
+                  f"(port {pgb_port}); ")
+    facts += [("targets", where + f"pgveil as {args.matcher} and as {args.sales} "
+                                  f"(port {port})"),
+              ("repetitions", f"{args.reps} per cell, median reported, order "
+                              + " → ".join(names)),
               ("query", f"`{query}`")]
+    if args.pgbouncer:
+        facts.append(("auth", f"PgBouncer clients: auth_type {args.pgbouncer_auth}"))
     if args.notes:
         facts.append(("notes", args.notes))
     busy = bl.busy_warning()
@@ -89,22 +148,30 @@ def main():
         facts.append(("WARNING", busy))
 
     # Verification pass (also the warm-up).
-    header, direct_rows, direct_sha = fetch_all(targets[0], args.db, query)
-    _, matcher_rows, matcher_sha = fetch_all(targets[1], args.db, query)
-    sales_header, sales_rows, _ = fetch_all(targets[2], args.db, query)
-    for name, rows in (("direct", direct_rows), ("matcher", matcher_rows), ("sales", sales_rows)):
-        bl.log(f"verify: {name:8} {len(rows):,} rows")
+    header, direct_rows, direct_sha = fetch_all(by_name["direct"], args.db, query)
+    checked = {"direct": direct_rows}
+    identical = {}
+    for name in (FRESH, "matcher"):
+        if name in by_name:
+            _, rows, sha = fetch_all(by_name[name], args.db, query)
+            checked[name] = rows
+            identical[name] = sha == direct_sha or sorted(rows) == sorted(direct_rows)
+    sales_header, sales_rows, _ = fetch_all(by_name["sales"], args.db, query)
+    checked["sales"] = sales_rows
+    for name, rows in checked.items():
+        bl.log(f"verify: {name:15} {len(rows):,} rows")
         if len(rows) != args.rows:
             raise SystemExit(f"{name} returned {len(rows):,} rows, expected {args.rows:,}")
-    identical = matcher_sha == direct_sha or sorted(matcher_rows) == sorted(direct_rows)
     masked = masked_columns(header, direct_rows, sales_rows)
-    bl.log(f"verify: matcher identical to direct: {identical}; sales masked "
-           f"{len(masked)}/{len(header)} columns: {', '.join(masked)}")
+    bl.log("verify: identical to direct: "
+           + ", ".join(f"{n} {ok}" for n, ok in identical.items())
+           + f"; sales masked {len(masked)}/{len(header)} columns: {', '.join(masked)}")
     if sales_header != header:
         bl.log(f"note: sales column names differ: {sales_header}")
-    del direct_rows, matcher_rows, sales_rows
+    del direct_rows, sales_rows, checked
 
-    times = {t.name: [] for t in targets}
+    # Measurement 1: one psql (one connection, one new backend) per query.
+    times = {n: [] for n in names}
     rss = {t.name: [] for t in targets if t.pid}
     for rep in range(args.reps):
         for t in targets:
@@ -112,43 +179,79 @@ def main():
             times[t.name].append(secs)
             if peak is not None:
                 rss[t.name].append(peak)
-            extra = f", pgveil peak RSS {peak:.1f} MB" if peak is not None else ""
-            bl.log(f"rep {rep + 1}/{args.reps} {t.name:8} {secs:7.3f} s{extra}")
+            extra = f", proxy peak RSS {peak:.1f} MB" if peak is not None else ""
+            bl.log(f"per connection rep {rep + 1}/{args.reps} {t.name:15} {secs:7.3f} s{extra}")
+
+    # Measurement 2: steady state, the 2nd and 3rd run in one session.
+    runs = {n: [] for n in names}     # per rep: the STEADY_RUNS times of one session
+    for rep in range(args.reps):
+        for t in targets:
+            runs[t.name].append(steady_times(t, args.db, query))
+            bl.log(f"steady state rep {rep + 1}/{args.reps} {t.name:15} "
+                   + " ".join(f"{x:7.3f}" for x in runs[t.name][-1]) + " s")
+    steady = {n: [bl.median(r[1:]) for r in rs] for n, rs in runs.items()}
+    first = {n: [r[0] for r in rs] for n, rs in runs.items()}
 
     med = {n: bl.median(v) for n, v in times.items()}
-    r_matcher = med["matcher"] / med["direct"]
-    r_sales = med["sales"] / med["direct"]
+    med_steady = {n: bl.median(v) for n, v in steady.items()}
+    med_first = {n: bl.median(v) for n, v in first.items()}
+    r_matcher = ratio(med["matcher"], med["direct"])
+    r_sales = ratio(med["sales"], med["direct"])
     values = args.rows * len(masked)
-    cost_vs_matcher = (med["sales"] - med["matcher"]) / values * 1e9 if values else None
-    cost_vs_direct = (med["sales"] - med["direct"]) / values * 1e9 if values else None
 
-    time_headers = ["case", "unit", "direct", "pgveil matcher", "pgveil sales",
-                    "matcher/direct", "sales/direct"]
-    time_rows = [[f"SELECT {args.rows:,} rows x {len(header)} columns", "s",
-                  bl.fmt(med["direct"], 3), bl.fmt(med["matcher"], 3), bl.fmt(med["sales"], 3),
-                  bl.fmt(r_matcher, 3), bl.fmt(r_sales, 3)],
-                 ["spread (max-min)/median", "%"] +
-                 [bl.fmt(bl.spread_pct(times[n]), 1) for n in ("direct", "matcher", "sales")] +
-                 ["-", "-"]]
+    def per_value(a, b):
+        return (a - b) / values * 1e9 if values else None
+
+    shape = f"{args.rows:,} rows x {len(header)} columns"
+    time_headers = ["measurement", "unit", "direct"] + (["PgBouncer fresh"] if FRESH in by_name
+                                                        else []) + \
+        ["pgveil matcher", "pgveil sales", "matcher/direct", "sales/direct"] + \
+        (["matcher/PgBouncer-fresh", "PgBouncer-fresh/direct"] if FRESH in by_name else [])
+
+    def time_row(label, m):
+        row = [label, "s"] + [bl.fmt(m.get(n), 3) for n in
+                              ["direct", FRESH, "matcher", "sales"] if n in by_name]
+        row += [bl.fmt(ratio(m["matcher"], m["direct"]), 3),
+                bl.fmt(ratio(m["sales"], m["direct"]), 3)]
+        if FRESH in by_name:
+            row += [bl.fmt(ratio(m["matcher"], m[FRESH]), 3),
+                    bl.fmt(ratio(m[FRESH], m["direct"]), 3)]
+        return row
+
+    def spread_row(label, per_target):
+        return ([label, "%"] + [bl.fmt(bl.spread_pct(per_target[n]), 1) for n in names]
+                + ["-"] * (len(time_headers) - 2 - len(names)))
+
+    time_rows = [time_row(f"per connection (psql -c): SELECT {shape}", med),
+                 spread_row("  spread (max-min)/median", times),
+                 time_row("steady state (one session, median of runs 2 and 3)", med_steady),
+                 spread_row("  spread (max-min)/median", steady),
+                 time_row("  for reference: run 1 of that session", med_first)]
     check_headers = ["check", "value", "target", "result"]
     check_rows = [
-        ["matcher through pgveil / direct (time)", bl.fmt(r_matcher, 3),
+        ["matcher through pgveil / direct (time, per connection)", bl.fmt(r_matcher, 3),
          f"<= {MATCHER_MAX_RATIO:.2f}", bl.verdict(r_matcher, "<=", MATCHER_MAX_RATIO)],
         # Without masked columns the sales time says nothing about masking.
-        ["sales through pgveil / direct (time)", bl.fmt(r_sales, 3),
+        ["sales through pgveil / direct (time, per connection)", bl.fmt(r_sales, 3),
          f"<= {SALES_MAX_RATIO:.2f}",
          bl.verdict(r_sales if masked else None, "<=", SALES_MAX_RATIO)],
         ["masked columns for sales", f"{len(masked)} of {len(header)}",
          f">= {MIN_MASKED_COLUMNS}", "PASS" if len(masked) >= MIN_MASKED_COLUMNS else "FAIL"],
-        ["matcher output identical to direct", "yes" if identical else "NO", "yes",
-         "PASS" if identical else "FAIL"],
-        ["cost per masked value, (sales - matcher) / values", _with_unit(cost_vs_matcher, 0, "ns"),
-         "-", "-"],
-        ["cost per masked value, (sales - direct) / values", _with_unit(cost_vs_direct, 0, "ns"),
-         "-", "-"],
-        ["pgveil peak RSS during the SELECT (max)",
-         _with_unit(max(rss["matcher"] + rss["sales"]), 1, "MB"), "-", "-"],
+        ["matcher output identical to direct", "yes" if identical["matcher"] else "NO", "yes",
+         "PASS" if identical["matcher"] else "FAIL"],
     ]
+    if FRESH in identical:
+        check_rows.append(["PgBouncer fresh output identical to direct",
+                           "yes" if identical[FRESH] else "NO", "yes",
+                           "PASS" if identical[FRESH] else "FAIL"])
+    for label, m in (("per connection", med), ("steady state", med_steady)):
+        check_rows += [
+            [f"cost per masked value, (sales - matcher) / values, {label}",
+             _with_unit(per_value(m["sales"], m["matcher"]), 0, "ns"), "-", "-"],
+            [f"cost per masked value, (sales - direct) / values, {label}",
+             _with_unit(per_value(m["sales"], m["direct"]), 0, "ns"), "-", "-"]]
+    check_rows.append(["pgveil peak RSS during the SELECT (max)",
+                       _with_unit(max(rss["matcher"] + rss["sales"]), 1, "MB"), "-", "-"])
     failures = sum(r[-1] == "FAIL" for r in check_rows)
     print()
     print(bl.console_table(time_headers, time_rows))
@@ -156,16 +259,24 @@ def main():
     print(bl.console_table(check_headers, check_rows))
     print()
     print(f"masked columns: {', '.join(masked) or 'none'}")
+    if FRESH in by_name:
+        print("PgBouncer fresh: session mode, server_lifetime = 0 (a new backend per client, "
+              "like pgveil); informative, no verdict")
     print(f"targets: {sum(r[-1] == 'PASS' for r in check_rows)} PASS, {failures} FAIL, "
           f"{sum(r[-1] == 'n/a' for r in check_rows)} n/a")
 
-    sample_rows = [[n, bl.fmt(med[n], 3), ", ".join(bl.fmt(v, 3) for v in vals)]
-                   for n, vals in times.items()]
+    sample_rows = [[f"{n}, per connection", bl.fmt(med[n], 3),
+                    ", ".join(bl.fmt(v, 3) for v in vals)] for n, vals in times.items()]
+    sample_rows += [[f"{n}, steady state (runs 1 / 2 / 3 of each session)",
+                     bl.fmt(med_steady[n], 3),
+                     ", ".join(" / ".join(bl.fmt(x, 3) for x in r) for r in rs)]
+                    for n, rs in runs.items()]
     sample_rows += [[f"{n} peak RSS (MB)", bl.fmt(max(v), 1), ", ".join(bl.fmt(x, 1) for x in v)]
                     for n, v in rss.items()]
     facts.append(("load average at end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
     bl.write_markdown(args.out, "pgveil masking benchmark", args.cmdline, facts, [
         ("Times", bl.markdown_table(time_headers, time_rows)),
+        ("What the measurements compare", NOTES),
         ("Checks", bl.markdown_table(check_headers, check_rows)
          + f"\n\nMasked columns: {', '.join(masked) or 'none'}"),
         ("All samples", bl.markdown_table(["target", "median", "samples in run order"],

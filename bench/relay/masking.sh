@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Masking benchmark: a 200,000-row SELECT from crm.members with at least six masked
-# columns, run alternately direct, through pgveil as the matcher (unmasked) and through
-# pgveil as sales (masked). See bench/README.md.
+# columns, run alternately direct, through PgBouncer with server_lifetime = 0 (a new
+# backend per client, the reference for any proxy), through pgveil as the matcher
+# (unmasked) and through pgveil as sales (masked). See bench/README.md.
 #
 #   bench/relay/masking.sh [--quick] [--reps N] [--rows N] [--out FILE] ...
 #   bench/relay/masking.sh --help
@@ -12,9 +13,15 @@ usage() {
 Usage: bench/relay/masking.sh [options]
 
 Loads the CRM demo (demo/schema.sql, then demo/generate.sql with -v members=ROWS) into a
-throwaway PostgreSQL, starts pgveil with masking-rules/crm.json and demo/keys.json, checks
-that the matcher's result is byte-identical to a direct one and that sales gets at least
-six masked columns, then times the SELECT direct / matcher / sales in alternation.
+throwaway PostgreSQL, starts PgBouncer (session mode, server_lifetime = 0: a new backend
+per client, like pgveil) and pgveil with masking-rules/crm.json and demo/keys.json,
+checks that the matcher's and PgBouncer's results are byte-identical to a direct one and
+that sales gets at least six masked columns, then times the SELECT in alternation
+direct -> PgBouncer (as the matcher) -> pgveil matcher -> pgveil sales, twice:
+  per connection  one psql per query, wall time (the verdicts, against direct)
+  steady state    one psql session per target, the query 3 times under \timing;
+                  the median of the 2nd and 3rd times (no connection set-up, no first
+                  query of a new backend)
 
 Options:
   --quick             smoke test: 1 repetition
@@ -37,6 +44,11 @@ Options:
   --pgveil PATH       use this pgveil binary instead of building one
   --build-dir DIR     build directory for the Release build (default: build-bench)
   --workers N         pgveil --workers
+  --no-fresh-pgbouncer
+                      leave out the PgBouncer reference
+  --pgbouncer-auth M  PgBouncer's auth_type for its clients: auto (default: the
+                      server's, scram-sha-256 when PostgreSQL asks the matcher for a
+                      password, else trust), scram-sha-256 or trust
   --no-deps           do not run scripts/install-deps.sh
   --keep              keep the temp dir (cluster, configs, logs) for inspection
   --strict            exit 1 when any target FAILs
@@ -50,6 +62,7 @@ CMDLINE=$(printf '%q ' bench/relay/masking.sh "$@")
 REPS=5 ROWS=200000 DB=crm MATCHER=match_engine SALES=sales_li PASSWORD=veil-demo
 RULES=$REPO/masking-rules/crm.json KEYS=$REPO/demo/keys.json SERVE_ARGS=()
 OUT="" PGVEIL_BIN="" BUILD_DIR=$REPO/build-bench DEPS=1 STRICT=() QUICK=0
+WITH_FRESH=1 PGB_AUTH=auto
 QUERY="SELECT member_id, nickname, real_name, gender, birth_date, phone, email, city,
   height_cm, monthly_income, registered_at, about_me FROM crm.members"
 while (($#)); do
@@ -72,6 +85,8 @@ while (($#)); do
   --pgveil) PGVEIL_BIN=$(realpath "$2") && shift ;;
   --build-dir) BUILD_DIR=$2 && shift ;;
   --workers) BENCH_WORKERS=$2 && shift ;;
+  --no-fresh-pgbouncer) WITH_FRESH=0 ;;
+  --pgbouncer-auth) PGB_AUTH=$2 && shift ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
   --strict) STRICT=(--strict) ;;
@@ -84,6 +99,8 @@ done
   bench_die "--reps and --rows take positive integers"
 [[ $DB =~ ^[a-z_][a-z0-9_]*$ ]] || bench_die "--db must be a plain lower-case identifier"
 if ((QUICK == 0 && REPS < 3)); then bench_die "--reps must be at least 3 (or use --quick)"; fi
+[[ $PGB_AUTH =~ ^(auto|trust|scram-sha-256)$ ]] ||
+  bench_die "--pgbouncer-auth takes auto, trust or scram-sha-256"
 
 # The demo and the rules come from other parts of the project; say clearly what is missing.
 missing=()
@@ -97,6 +114,7 @@ fi
 
 ((DEPS)) && bench_install_deps
 bench_require psql python3 cmake
+((WITH_FRESH)) && bench_require pgbouncer
 [[ -n $PGVEIL_BIN ]] || bench_build_pgveil "$BUILD_DIR"
 bench_check_pgveil
 [[ -n $OUT ]] || OUT=$(mktemp "${TMPDIR:-/tmp}/pgveil-masking-bench.XXXXXX.md")
@@ -131,15 +149,41 @@ else
   MASK_ARGS=(--rules "$RULES" --keys "$BENCH_TMP/keys.json"
     --catalog "host=127.0.0.1 port=$PGC_PORT user=pgveil_catalog dbname=$DB")
 fi
+export PGPASSWORD=$PASSWORD
+PGB_ARGS=()
+if ((WITH_FRESH)); then
+  if [[ $PGB_AUTH == auto ]]; then
+    # Whatever the direct clients do: when the server lets the matcher in with a wrong
+    # password it asks for none (the throwaway cluster trusts 127.0.0.1 by default).
+    if PGPASSWORD="wrong-$PASSWORD" psql -X -q -At -h 127.0.0.1 -p "$PGC_PORT" \
+      -U "$MATCHER" -d "$DB" -c 'SELECT 1' >/dev/null 2>&1; then
+      PGB_AUTH=trust
+    else
+      PGB_AUTH=scram-sha-256
+    fi
+  fi
+  # The demo logins with their passwords in plain text (a throwaway benchmark): PgBouncer
+  # checks its clients with them and logs in to the server with them when asked.
+  (
+    umask 077
+    pw=${PASSWORD//\"/\"\"}
+    printf '"%s" "%s"\n' "$MATCHER" "$pw" "$SALES" "$pw" >"$BENCH_TMP/pgb-users.txt"
+  )
+  bench_log "starting PgBouncer with server_lifetime = 0 (a new backend per client), auth_type = $PGB_AUTH"
+  bench_start_pgbouncer_fresh --userlist "$BENCH_TMP/pgb-users.txt" --ready-user "$MATCHER" \
+    "$DB" "auth_type = $PGB_AUTH"
+  rm -f "$BENCH_TMP/pgb-users.txt"
+  PGB_ARGS=(--pgbouncer "$PGB_PORT:$PGB_PID" --pgbouncer-auth "$PGB_AUTH")
+fi
+
 bench_log "starting pgveil ($PGVEIL_BIN) with ${MASK_ARGS[*]}"
 bench_start_pgveil "$DB" "${MASK_ARGS[@]}"
 
 bench_log "setup took $((SECONDS - START)) s; measuring"
 NOTES="pgveil workers: ${BENCH_WORKERS:-default}"
 ((QUICK)) && NOTES+="; QUICK MODE (1 repetition): smoke test only, not a result"
-export PGPASSWORD=$PASSWORD
 bench_run python3 "$BENCH_DIR/masking.py" --direct "$PGC_PORT" \
-  --proxy "$PGV_PORT:$PGV_PID" --db "$DB" --matcher "$MATCHER" --sales "$SALES" \
+  --proxy "$PGV_PORT:$PGV_PID" "${PGB_ARGS[@]}" --db "$DB" --matcher "$MATCHER" --sales "$SALES" \
   --reps "$REPS" --rows "$ROWS" --query "$QUERY" --out "$OUT" --cmdline "$CMDLINE" \
   --repo "$REPO" --pgveil-bin "$PGVEIL_BIN" --notes "$NOTES" "${STRICT[@]}"
 bench_log "total $((SECONDS - START)) s (after build)"
