@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # TLS relay benchmark: pgbench -S with TLS on both legs, directly to PostgreSQL, through
-# PgBouncer (session mode, client_tls_* and server_tls_*) and through pgveil (tls and
+# PgBouncer (session mode, client_tls_* and server_tls_*; a second one with
+# server_lifetime = 0 as a fresh-backend reference) and through pgveil (tls and
 # upstream_tls), measured in one run with alternating repetitions; medians and ratios.
 #
 #   bench/relay/tls.sh [--quick] [--reps N] [--duration S] [--out FILE] ...
@@ -12,11 +13,14 @@ usage() {
 Usage: bench/relay/tls.sh [options]
 
 Makes a throwaway CA and server certificate (openssl), starts PostgreSQL with ssl=on,
-PgBouncer (pool_mode=session, client_tls_sslmode=require, server_tls_sslmode=require)
-and pgveil (tls + upstream_tls require) with the same certificate, then runs
-pgbench -S (simple and prepared; 1 and 16 clients) with PGSSLMODE=require against each,
-alternating direct -> PgBouncer -> pgveil in every repetition. Prints the medians and the
-pgveil/PgBouncer ratios (target >= 1.0) and writes them as markdown.
+PgBouncer (pool_mode=session, client_tls_sslmode=require, server_tls_sslmode=require),
+the same PgBouncer with server_lifetime = 0 ("PgBouncer fresh": a new backend and a new
+server TLS session per client, as through pgveil) and pgveil (tls + upstream_tls
+require) with the same certificate, then runs pgbench -S (simple and prepared; 1 and 16
+clients) with PGSSLMODE=require against each, alternating direct -> PgBouncer ->
+PgBouncer fresh -> pgveil in every repetition. Prints the medians and the
+pgveil/PgBouncer ratios (target >= 1.0; pgveil/PgBouncer-fresh for information) and
+writes them as markdown.
 
 Options:
   --quick          1 repetition of 3 s (smoke test, not a result)
@@ -28,6 +32,8 @@ Options:
   --pgveil PATH    use this pgveil binary instead of building one (Release, build-bench)
   --build-dir DIR  build directory for the Release build (default: build-bench)
   --workers N      pgveil --workers (default: pgveil's own)
+  --no-fresh-pgbouncer
+                   leave out the second PgBouncer (server_lifetime = 0)
   --no-deps        do not run scripts/install-deps.sh
   --keep           keep the temp dir
 USAGE
@@ -38,7 +44,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CMDLINE=$(printf '%q ' bench/relay/tls.sh "$@")
 
 REPS=3 DURATION=10 SCALE=10 CLIENTS=1,16 OUT="" PGVEIL_BIN="" QUICK=0 DEPS=1
-BUILD_DIR=$REPO/build-bench
+BUILD_DIR=$REPO/build-bench WITH_FRESH=1
 while (($#)); do
   if [[ $1 == --*=* ]]; then set -- "${1%%=*}" "${1#*=}" "${@:2}"; fi
   case $1 in
@@ -51,6 +57,7 @@ while (($#)); do
   --pgveil) PGVEIL_BIN=$(realpath "$2") && shift ;;
   --build-dir) BUILD_DIR=$2 && shift ;;
   --workers) BENCH_WORKERS=$2 && shift ;;
+  --no-fresh-pgbouncer) WITH_FRESH=0 ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
   -h | --help) usage && exit 0 ;;
@@ -102,18 +109,25 @@ ssl=$(psql -X -At "host=127.0.0.1 port=$PGC_PORT user=postgres dbname=$DB sslmod
 [[ $ssl == t ]] || bench_die "PostgreSQL did not accept TLS"
 
 bench_log "starting PgBouncer with TLS on both legs"
-bench_start_pgbouncer "$DB" "client_tls_sslmode = require" \
-  "client_tls_cert_file = $CERTS/server.crt" "client_tls_key_file = $CERTS/server.key" \
-  "server_tls_sslmode = require"
+PGB_TLS=("client_tls_sslmode = require" "client_tls_cert_file = $CERTS/server.crt"
+  "client_tls_key_file = $CERTS/server.key" "server_tls_sslmode = require")
+bench_start_pgbouncer "$DB" "${PGB_TLS[@]}"
+TARGETS=("direct:$PGC_PORT" "pgbouncer:$PGB_PORT")
+if ((WITH_FRESH)); then
+  bench_log "starting PgBouncer with TLS on both legs and server_lifetime = 0"
+  bench_start_pgbouncer_fresh "$DB" "${PGB_TLS[@]}"
+  TARGETS+=("pgbouncer-fresh:$PGB_PORT")
+fi
 
 bench_log "starting pgveil with TLS on both legs ($PGVEIL_BIN)"
 cat >"$BENCH_TMP/pgveil.json" <<JSON
 {"tls": {"cert": "$CERTS/server.crt", "key": "$CERTS/server.key"}, "upstream_tls": "require"}
 JSON
 bench_start_pgveil "$DB" -c "$BENCH_TMP/pgveil.json"
+TARGETS+=("pgveil:$PGV_PORT")
 
 # Every target must really be TLS on the client leg and on the server leg.
-for target in "direct:$PGC_PORT" "pgbouncer:$PGB_PORT" "pgveil:$PGV_PORT"; do
+for target in "${TARGETS[@]}"; do
   port=${target#*:}
   info="host=127.0.0.1 port=$port user=postgres dbname=$DB"
   out=$(psql -X -At "$info sslmode=require" -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
@@ -136,21 +150,36 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? 
 bench_log "warm-up"
 tps "$PGC_PORT" simple 2 >/dev/null
 IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 ROWS=()
 for mode in simple prepared; do
   for c in "${CLIENT_LIST[@]}"; do
-    d=() b=() v=()
+    # One list of samples per target, as "name value" lines in run order.
+    samples=()
     for ((r = 1; r <= REPS; r++)); do
-      d+=("$(tps "$PGC_PORT" "$mode" "$c")")
-      b+=("$(tps "$PGB_PORT" "$mode" "$c")")
-      v+=("$(tps "$PGV_PORT" "$mode" "$c")")
-      bench_log "-M $mode -c $c rep $r/$REPS: direct ${d[-1]} pgbouncer ${b[-1]} pgveil ${v[-1]}"
+      line=""
+      for target in "${TARGETS[@]}"; do
+        t=$(tps "${target#*:}" "$mode" "$c")
+        samples+=("${target%%:*} $t")
+        line+=" ${target%%:*} $t"
+      done
+      bench_log "-M $mode -c $c rep $r/$REPS:$line"
     done
-    md=$(median "${d[@]}") mb=$(median "${b[@]}") mv=$(median "${v[@]}")
-    ratio=$(awk -v a="$mv" -v b="$mb" 'BEGIN {printf "%.2f", a / b}')
-    rdirect=$(awk -v a="$mv" -v b="$md" 'BEGIN {printf "%.2f", a / b}')
-    verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 1.0) ? "pass" : "**miss**"}')
-    ROWS+=("| pgbench -S -M $mode, $c client$( ((c > 1)) && echo s) (tps) | $(printf '%.0f' "$md") | $(printf '%.0f' "$mb") | $(printf '%.0f' "$mv") | $ratio | $rdirect | $verdict |")
+    declare -A med=()
+    for target in "${TARGETS[@]}"; do
+      name=${target%%:*}
+      mapfile -t vals < <(printf '%s\n' "${samples[@]}" | awk -v n="$name" '$1 == n {print $2}')
+      med[$name]=$(median "${vals[@]}")
+    done
+    rpgb=$(ratio "${med[pgveil]}" "${med[pgbouncer]}")
+    verdict=$(awk -v r="$rpgb" 'BEGIN {print (r >= 1.0) ? "pass" : "**miss**"}')
+    row="| pgbench -S -M $mode, $c client$( ((c > 1)) && echo s) (tps) | $(printf '%.0f' "${med[direct]}") | $(printf '%.0f' "${med[pgbouncer]}")"
+    ((WITH_FRESH)) && row+=" | $(printf '%.0f' "${med[pgbouncer-fresh]}")"
+    row+=" | $(printf '%.0f' "${med[pgveil]}") | $rpgb"
+    ((WITH_FRESH)) && row+=" | $(ratio "${med[pgveil]}" "${med[pgbouncer-fresh]}")"
+    row+=" | $(ratio "${med[pgveil]}" "${med[direct]}") | $verdict |"
+    ROWS+=("$row")
+    unset med
   done
 done
 
@@ -160,9 +189,18 @@ done
   echo "pgveil $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), PgBouncer $(pgbouncer --version | head -1 | awk '{print $2}'), $(date -u +%Y-%m-%dT%H:%MZ), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); pgbench -i -s $SCALE; $REPS alternating repetitions of $DURATION s, median; PGSSLMODE=require; TLS 1.3 on every leg"
   ((QUICK)) && echo && echo "QUICK MODE: smoke test only, not a result"
   echo
-  echo "| case | direct (TLS) | PgBouncer (TLS both legs) | pgveil (TLS both legs) | pgveil/PgBouncer | pgveil/direct | target ≥ 1.0 vs PgBouncer |"
-  echo "|---|---:|---:|---:|---:|---:|---|"
+  if ((WITH_FRESH)); then
+    echo "| case | direct (TLS) | PgBouncer (TLS both legs) | PgBouncer fresh (TLS both legs) | pgveil (TLS both legs) | pgveil/PgBouncer | pgveil/PgBouncer-fresh | pgveil/direct | target ≥ 1.0 vs PgBouncer |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  else
+    echo "| case | direct (TLS) | PgBouncer (TLS both legs) | pgveil (TLS both legs) | pgveil/PgBouncer | pgveil/direct | target ≥ 1.0 vs PgBouncer |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
+  fi
   printf '%s\n' "${ROWS[@]}"
+  if ((WITH_FRESH)); then
+    echo
+    echo "PgBouncer keeps server connections after a client leaves and hands them to the next one: its clients get warm backends over already established server TLS connections. PgBouncer fresh is the same with server_lifetime = 0: a new backend and server TLS handshake per client, as pgveil (one upstream connection per client, no pooling). pgveil/PgBouncer-fresh compares the proxies on equal terms; informative, no verdict."
+  fi
 } >"$OUT"
 cat "$OUT"
 bench_log "report written to $OUT"
