@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libasio-dev libssl-dev libpqxx-dev libpq-dev libre2-dev libcrypto++-dev
-  nlohmann-json3-dev libpg-query-dev libcli11-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev rapidjson-dev libpg-query-dev libcli11-dev libspdlog-dev libfmt-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   postgresql postgresql-contrib pgbouncer python3 python3-psycopg
   clang libclang-rt-14-dev llvm openssl procps iproute2 util-linux

@@ -27,8 +27,8 @@ std::string Lower(std::string s) {
 }
 
 // How PostgreSQL names a statement class in its own messages, roughly.
-std::string StatementName(const std::string& node) {
-  static const std::map<std::string, std::string> names = {
+std::string StatementName(std::string_view node) {
+  static const std::map<std::string, std::string, std::less<>> names = {
       {"DoStmt", "DO"},
       {"CallStmt", "CALL"},
       {"LockStmt", "LOCK"},
@@ -63,7 +63,7 @@ std::string StatementName(const std::string& node) {
   };
   auto it = names.find(node);
   if (it != names.end()) return it->second;
-  std::string s = node;
+  std::string s(node);
   if (s.size() > 4 && s.compare(s.size() - 4, 4, "Stmt") == 0) s.resize(s.size() - 4);
   return s;
 }
@@ -132,7 +132,7 @@ void StatementAnalysis::Setting(const json& b) {
 }
 
 StatementVerdict StatementAnalysis::Statement(const json& stmt) {
-  const std::string& t = NodeType(stmt);
+  std::string_view t = NodeType(stmt);
   const json& b = NodeBody(stmt);
   if (t == "SelectStmt") return Rows(walker_.TopSelect(stmt));
   if (t == "InsertStmt") return Rows(walker_.Insert(b));
@@ -306,8 +306,9 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
                   "pgveil reads every statement of this login with PostgreSQL's parser before "
                   "it is sent; fix the statement's syntax.");
   }
-  json tree = json::parse(r.parse_tree, nullptr, false);
-  if (tree.is_discarded()) return refuse("0A000", "pgveil cannot analyse this statement", "");
+  JsonTree parsed(r.parse_tree);
+  const json& tree = parsed.root();
+  if (!parsed.ok()) return refuse("0A000", "pgveil cannot analyse this statement", "");
   StatementAnalysis analysis(*policy_, text);
   try {
     for (const auto& raw : Arr(tree, "stmts")) {
@@ -319,8 +320,6 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
   } catch (const Refusal& refusal) {
     v->unknown_relation = analysis.walker().unknown_relation;
     return refuse(refusal.sqlstate, refusal.message, refusal.hint);
-  } catch (const json::exception&) {
-    return refuse("0A000", "pgveil cannot analyse this statement", "");
   }
   Walker& w = analysis.walker();
   v->touches_protected = w.touches_protected;

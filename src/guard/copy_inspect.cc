@@ -4,14 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <nlohmann/json.hpp>
 
 #include "guard/copy_read.h"
 
 namespace pgveil::guard {
 namespace {
-
-using nlohmann::json;
 
 // RAII for libpg_query's parse result.
 class ParseResult {
@@ -120,8 +117,9 @@ StatusOr<StatementSummary> InspectStatements(std::string_view sql) {
   }
   ParseResult r{std::string(sql)};
   if (!r.ok()) return InvalidArgument("syntax error");
-  json tree = json::parse(r.tree(), nullptr, false);
-  if (tree.is_discarded() || !tree.contains("stmts")) {
+  JsonTree parsed(r.tree());
+  const json& tree = parsed.root();
+  if (!parsed.ok() || !tree.contains("stmts")) {
     summary.statement_count = 0;
     return summary;
   }

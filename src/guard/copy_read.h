@@ -2,13 +2,12 @@
 // Internal to the guard.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
+#include "guard/json_tree.h"
 #include "pgveil/guard/copy_inspect.h"
 
 namespace pgveil::guard {
 
 // `c`: the fields of a CopyStmt node.
-CopyStatement ReadCopyStatement(const nlohmann::json& c);
+CopyStatement ReadCopyStatement(const json& c);
 
 }  // namespace pgveil::guard

@@ -59,34 +59,22 @@ struct CteScope {
 };
 
 // Helpers over libpg_query's JSON nodes: {"NodeType": {...fields...}}.
-inline const std::string& NodeType(const json& node) {
-  static const std::string kNone;
-  return node.is_object() && !node.empty() ? node.begin().key() : kNone;
-}
-inline const json& NodeBody(const json& node) {
-  static const json kNull;
-  return node.is_object() && !node.empty() ? node.begin().value() : kNull;
-}
+inline std::string_view NodeType(const json& node) { return node.first_key(); }
+inline const json& NodeBody(const json& node) { return node.first_value(); }
 inline std::string Str(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+  const json* v = obj.find(key);
+  return v != nullptr && v->is_string() ? std::string(v->str()) : std::string();
 }
 // The node under `key`, or null (libpg_query leaves out fields with default values).
-inline const json& At(const json& obj, const char* key) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(key);
-  return it != obj.end() ? *it : kNull;
-}
+inline const json& At(const json& obj, const char* key) { return obj[key]; }
 // The array under `key`, or an empty one (no copy either way).
 inline const json& Arr(const json& obj, const char* key) {
-  static const json kEmpty = json::array();
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_array() ? *it : kEmpty;
+  const json& v = obj[key];
+  return v.is_array() ? v : json::Null();
 }
 inline bool Has(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && !it->is_null();
+  const json* v = obj.find(key);
+  return v != nullptr && !v->is_null();
 }
 // The byte span of a plain literal at `pos` of `sql`: a number, or a '...' string
 // (standard conforming: only '' escapes). False for anything else (E'', U&'', $$...$$).

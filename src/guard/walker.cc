@@ -46,7 +46,7 @@ std::vector<std::string> Names(const json& list) {
   std::vector<std::string> out;
   if (!list.is_array()) return out;
   for (const auto& n : list) {
-    const std::string& t = NodeType(n);
+    std::string_view t = NodeType(n);
     if (t == "String") {
       out.push_back(Str(NodeBody(n), "sval"));
     } else if (t == "A_Star") {
@@ -129,7 +129,7 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
     const json& cte = NodeBody(c);
     std::string name = Str(cte, "ctename");
     const json& q = At(cte, "ctequery");
-    const std::string& qt = NodeType(q);
+    std::string_view qt = NodeType(q);
     Output out;
     if (qt == "SelectStmt") {
       const json& s = NodeBody(q);
@@ -209,7 +209,7 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
           continue;
         }
       }
-      const std::string& gt = NodeType(g);
+      std::string_view gt = NodeType(g);
       if (gt == "GroupingSet") {
         Use(Expr(g, &scope, ctes, depth), "GROUPING SETS");
         continue;
@@ -294,7 +294,7 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
       }
       std::string name = Str(rt, "name");
       if (name.empty()) {
-        const std::string& vt = NodeType(val);
+        std::string_view vt = NodeType(val);
         if (vt == "ColumnRef") {
           auto f = Names(At(NodeBody(val), "fields"));
           name = f.empty() ? "?column?" : f.back();
@@ -318,7 +318,7 @@ void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope
   for (const auto& item : sort_clause) {
     if (NodeType(item) != "SortBy") Refuse("0A000", "pgveil cannot analyse this ORDER BY");
     const json& node = At(NodeBody(item), "node");
-    const std::string& t = NodeType(node);
+    std::string_view t = NodeType(node);
     if (t == "A_Const" && Has(NodeBody(node), "ival")) {
       int n = At(NodeBody(node), "ival").value("ival", 0);
       if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
@@ -409,7 +409,7 @@ void Walker::FromList(const json& items, Scope* scope, const CteScope* ctes, int
 
 std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const CteScope* ctes,
                                        int depth) {
-  const std::string& t = NodeType(item);
+  std::string_view t = NodeType(item);
   const json& b = NodeBody(item);
   if (t == "RangeVar") {
     Relation(b, scope, ctes, depth);
@@ -628,8 +628,9 @@ Output Walker::View(const catalog::Relation& rel, int depth) {
       &r, [](PgQueryParseResult* p) { pg_query_free_parse_result(*p); });
   if (r.error != nullptr)
     Refuse("0A000", "pgveil cannot read the definition of view " + Qualified(rel));
-  json tree = json::parse(r.parse_tree, nullptr, false);
-  if (tree.is_discarded() || !Has(tree, "stmts") || tree["stmts"].size() != 1) {
+  JsonTree parsed(r.parse_tree);
+  const json& tree = parsed.root();
+  if (!parsed.ok() || !Has(tree, "stmts") || tree["stmts"].size() != 1) {
     Refuse("0A000", "pgveil cannot read the definition of view " + Qualified(rel));
   }
   // Literals of the view definition are not the session's: no rewriting inside it.

@@ -7,18 +7,16 @@
 
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "guard/json_tree.h"
 #include "pgveil/guard/analyzer.h"
 #include "pgveil/policy/policy.h"
 
 namespace pgveil::guard {
-
-using nlohmann::json;
 
 struct Refusal {
   std::string sqlstate;
@@ -127,6 +125,7 @@ class Walker {
   Lineage AExpr(const json& e, const Scope* scope, const CteScope* ctes, int depth);
   Lineage SubLink(const json& s, const Scope* scope, const CteScope* ctes, int depth);
   Lineage ColumnRef(const json& c, const Scope* scope);
+  Lineage ColumnRefNames(const std::vector<std::string>& fields, const Scope* scope);
   // Records a base column as read (audit); returns it.
   const Lineage& Touch(const Lineage& l) {
     if (l.col != nullptr) columns_read.insert(l.column());

@@ -7,7 +7,7 @@ namespace pgveil::guard {
 namespace {
 
 const json* ConstOrParam(const json& node) {
-  const std::string& t = NodeType(node);
+  std::string_view t = NodeType(node);
   if (t == "A_Const" || t == "ParamRef") return &node;
   if (t == "TypeCast") return ConstOrParam(At(NodeBody(node), "arg"));
   return nullptr;

@@ -38,7 +38,7 @@ std::string HintFor(policy::FilterUse f) {
 
 // The A_Const of a constant: a literal, or a literal with a cast ('1990-01-01'::date).
 const json* ConstantOf(const json& node) {
-  const std::string& t = NodeType(node);
+  std::string_view t = NodeType(node);
   if (t == "A_Const") return NodeBody(node).value("isnull", false) ? nullptr : &NodeBody(node);
   if (t == "TypeCast") return ConstantOf(At(NodeBody(node), "arg"));
   return nullptr;
@@ -126,7 +126,7 @@ void Walker::Assign(const Lineage& value, const Lineage& target) {
 }
 
 bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
-  const std::string& t = NodeType(node);
+  std::string_view t = NodeType(node);
   const bool param = t == "ParamRef";
   const json* c = param ? nullptr : ConstantOf(node);
   if (!param && c == nullptr) return false;
@@ -188,7 +188,10 @@ bool Walker::Aligned(const Lineage& col, std::string_view op, const json& consta
 }
 
 Lineage Walker::ColumnRef(const json& c, const Scope* scope) {
-  auto f = Names(At(c, "fields"));
+  return ColumnRefNames(Names(At(c, "fields")), scope);
+}
+
+Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* scope) {
   if (f.empty()) Refuse("0A000", "pgveil cannot analyse this column reference");
   if (f.back() == "*") {
     if (f.size() == 1) {
@@ -239,8 +242,7 @@ Lineage Walker::ColumnRef(const json& c, const Scope* scope) {
     }
   }
   // `x.y` where x is a column of composite type: a field of that column.
-  json single = {{"fields", json::array({json{{"String", {{"sval", rel}}}}})}};
-  Lineage base = ColumnRef(single, scope);
+  Lineage base = ColumnRefNames({rel}, scope);
   return Use(base, "a field selection");
 }
 
@@ -261,7 +263,7 @@ Lineage Walker::WholeRow(const std::string& name, const Scope* scope) {
 
 Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes, int depth) {
   if (depth > 64) Refuse("0A000", "the statement nests too deeply for pgveil to analyse");
-  const std::string& t = NodeType(node);
+  std::string_view t = NodeType(node);
   if (t.empty()) return Lineage{};
   const json& b = NodeBody(node);
   auto sub = [&](const json& n) { return Expr(n, scope, ctes, depth + 1); };
@@ -339,7 +341,7 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
   }
   if (t == "ResTarget") return sub(At(b, "val"));  // XML named arguments
   if (t == "XmlSerialize") return Use(sub(At(b, "expr")), "XMLSERIALIZE");
-  Refuse("0A000", "pgveil cannot analyse " + t + " expressions");
+  Refuse("0A000", "pgveil cannot analyse " + std::string(t) + " expressions");
 }
 
 Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes, int depth) {
