@@ -85,8 +85,8 @@ void Count(BypassSuite& s, size_t from, size_t to, bool keep_refused_sql, Tally*
         if (!error.empty()) ++t->by_sqlstate[error];
         if (const char* path = getenv("BYPASS_VERDICTS")) {
           // One line per statement, for comparing two builds' verdicts.
-          std::ofstream(path, std::ios::app) << (error.empty() ? "ok" : error) << '\t'
-                                             << queries[q].substr(0, 2000) << '\n';
+          std::ofstream(path, std::ios::app)
+              << (error.empty() ? "ok" : error) << '\t' << queries[q].substr(0, 2000) << '\n';
         }
         ++q;
       }
