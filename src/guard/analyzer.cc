@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "guard/copy_read.h"
+#include "mask/codec.h"
 #include "guard/names.h"
 #include "guard/scope.h"
 
@@ -164,13 +165,13 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     }
     // A plan shows the constants of its statement: pseudonyms turned back into real
     // values would be read back from it.
-    const size_t rewrites = walker_.rewrites.size(), params = walker_.params.size();
+    const size_t rewrites = walker_.rewrites.size(), params = walker_.PseudonymParams();
     if (NodeType(At(b, "query")) == "ExecuteStmt") {
       Refuse("0A000", "EXPLAIN EXECUTE is not available to masked sessions",
              "EXPLAIN the statement itself.");
     }
     Statement(At(b, "query"));
-    if (walker_.rewrites.size() != rewrites || walker_.params.size() != params) {
+    if (walker_.rewrites.size() != rewrites || walker_.PseudonymParams() != params) {
       Refuse("0A000", "EXPLAIN of a statement that compares pseudonyms is not available",
              "A plan would show the real values behind the pseudonyms.");
     }
@@ -388,6 +389,23 @@ std::shared_ptr<const Analyzer> Analyzer::For(const std::shared_ptr<const policy
   auto a = std::make_shared<const Analyzer>(policy);
   analyzers[policy.get()] = a;
   return a;
+}
+
+Status CheckAlignedParam(const ParamReversal& p, uint32_t value_type, mask::Format format,
+                         std::string_view value) {
+  if (!p.transform || p.aligned_op.empty()) return PermissionDenied("not an aligned parameter");
+  std::string text;
+  if (format == mask::Format::kText) {
+    text.assign(value);
+  } else if (!mask::codec::Canonical(value_type != 0 ? value_type : p.type_oid, format, value,
+                                     &text)
+                  .ok()) {
+    return PermissionDenied("unreadable parameter");
+  }
+  if (!p.transform->AlignedComparison(p.type_oid, p.aligned_op, text)) {
+    return PermissionDenied("not on a masking boundary");
+  }
+  return Status::Ok();
 }
 
 Status ReversePseudonym(const ParamReversal& p, mask::Format format, std::string_view value,

@@ -89,6 +89,11 @@ class Walker {
   // What the walk found.
   std::vector<Rewrite> rewrites;
   std::vector<ParamReversal> params;
+  size_t PseudonymParams() const {
+    size_t n = 0;
+    for (const auto& p : params) n += p.aligned_op.empty();
+    return n;
+  }
   bool touches_protected = false;
   bool uses_timing_or_notify = false;    // pg_sleep, pg_notify: refused with protected reads
   bool unknown_relation = false;         // set before a refusal for an unknown relation

@@ -44,6 +44,14 @@ const json* ConstantOf(const json& node) {
   return nullptr;
 }
 
+// n for a parameter `$n`, also under a cast (`$1::int`); 0 for anything else.
+int ParamNumber(const json& node) {
+  std::string_view t = NodeType(node);
+  if (t == "ParamRef") return NodeBody(node).value("number", 0);
+  if (t == "TypeCast") return ParamNumber(At(NodeBody(node), "arg"));
+  return 0;
+}
+
 // The text of a constant from the parse tree. (The tree loses the value of negative
 // integers: prefer the statement's own text, see Walker::LiteralText.)
 std::string TreeConstantText(const json& c) {
@@ -139,7 +147,7 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
     int n = NodeBody(node).value("number", 0);
     if (n < 1) Refuse("0A000", "pgveil cannot analyse this parameter");
     for (const auto& p : params) {
-      if (p.index == n - 1 && p.transform != column.mask->transform) {
+      if (p.index == n - 1 && (p.transform != column.mask->transform || !p.aligned_op.empty())) {
         Refuse("42501", "parameter $" + std::to_string(n) +
                             " is compared with columns of different pseudonym domains");
       }
@@ -182,8 +190,22 @@ std::string Walker::LiteralText(const json& c) {
 }
 
 bool Walker::Aligned(const Lineage& col, std::string_view op, const json& constant) {
+  if (col.mask->action != policy::Action::kTransform) return false;
+  if (int n = ParamNumber(constant); n > 0) {
+    // Checked when its value is bound (Bind, or EXECUTE's arguments).
+    for (const auto& p : params) {
+      if (p.index == n - 1 && p.aligned_op.empty()) {
+        Refuse("42501", "parameter $" + std::to_string(n) +
+                            " is used both as a pseudonym and in a comparison with " +
+                            col.column());
+      }
+    }
+    params.push_back(
+        {n - 1, col.type_oid, col.mask->transform, col.column(), std::string(op)});
+    return true;
+  }
   const json* c = ConstantOf(constant);
-  if (c == nullptr || col.mask->action != policy::Action::kTransform) return false;
+  if (c == nullptr) return false;
   return col.mask->transform->AlignedComparison(col.type_oid, op, LiteralText(*c));
 }
 

@@ -182,6 +182,17 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
     for (const auto& rev : p->params) {
       const size_t i = static_cast<size_t>(rev.index);
       if (i >= sv.execute_arg_spans.size()) continue;
+      if (!rev.aligned_op.empty()) {
+        // Compared with an aligned column: a literal on its boundaries, passed unchanged.
+        if (sv.execute_arg_spans[i].second == 0 ||
+            !guard::CheckAlignedParam(rev, 0, mask::Format::kText, sv.execute_arg_text[i])
+                 .ok()) {
+          *why = "an EXECUTE argument compared with " + rev.column +
+                 " must be a constant on its masking boundaries";
+          return false;
+        }
+        continue;
+      }
       if (sv.execute_arg_spans[i].second == 0) {
         *why = "an EXECUTE argument for a pseudonym of " + rev.column + " must be a plain literal";
         return false;
@@ -223,13 +234,27 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
                 : bind->param_formats.size() == 1 ? bind->param_formats[0]
                 : i < bind->param_formats.size()  ? bind->param_formats[i]
                                                   : 0;
-    guard::ParamReversal r = rev;
     const auto& types = st->second.param_types;
-    if (i < types.size() && types[i] != 0) r.type_oid = types[i];
+    const uint32_t declared = i < types.size() ? types[i] : 0;
+    const mask::Format format = f == 1 ? mask::Format::kBinary : mask::Format::kText;
+    if (!rev.aligned_op.empty()) {
+      // Compared with an aligned column: must lie on its boundaries; sent unchanged.
+      if (!guard::CheckAlignedParam(rev, declared, format, *values[i]).ok()) {
+        AuditRefusal(st->second.verdict->original, "42501",
+                     "a parameter is not on a masking boundary of " + rev.column);
+        Refuse(wire::fe::kBind, "42501",
+               "parameter $" + std::to_string(i + 1) +
+                   " may only be a value on the masking boundaries of " + rev.column,
+               "Its rule allows only comparisons with the boundaries of its masked groups.",
+               to_server);
+        return Status::Ok();
+      }
+      continue;
+    }
+    guard::ParamReversal r = rev;
+    if (declared != 0) r.type_oid = declared;
     std::string real;
-    if (!guard::ReversePseudonym(r, f == 1 ? mask::Format::kBinary : mask::Format::kText,
-                                 *values[i], &real)
-             .ok()) {
+    if (!guard::ReversePseudonym(r, format, *values[i], &real).ok()) {
       AuditRefusal(st->second.verdict->original, "42501",
                    "a parameter is not a pseudonym of the domain of " + rev.column);
       Refuse(wire::fe::kBind, "42501",

@@ -382,6 +382,45 @@ TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
   EXPECT_FALSE(ReversePseudonym(v->params[0], mask::Format::kText, "abc", &real).ok());
 }
 
+TEST_F(GuardTest, ParametersComparedWithAlignedColumnsAreCheckedAtBind) {
+  auto v = Check(
+      "SELECT count(*) FROM crm.members WHERE monthly_income >= $1 AND height_cm BETWEEN $2 AND "
+      "$3 AND $4 > birth_date");
+  ASSERT_FALSE(v->refused) << v->message;
+  ASSERT_EQ(v->params.size(), 4u);
+  const auto& income = v->params[0];
+  EXPECT_EQ(income.aligned_op, ">=");
+  EXPECT_EQ(v->params[1].aligned_op, ">=");
+  EXPECT_EQ(v->params[2].aligned_op, "<=");
+  EXPECT_EQ(v->params[3].aligned_op, "<");  // as the column sees it: birth_date < $4
+  auto text = [&](const std::string& value) {
+    return CheckAlignedParam(income, 0, mask::Format::kText, value).ok();
+  };
+  EXPECT_TRUE(text("8000"));
+  EXPECT_TRUE(text("50000"));
+  EXPECT_FALSE(text("8123"));
+  EXPECT_FALSE(text(" 8000"));
+  EXPECT_FALSE(text("8000.0"));
+  EXPECT_FALSE(text("abc"));
+  // Binary int8 (declared by the client) and binary int4 (the column's own type).
+  const std::string b8000("\0\0\0\0\0\0\x1f\x40", 8), b8001("\0\0\0\0\0\0\x1f\x41", 8);
+  EXPECT_TRUE(CheckAlignedParam(income, 20, mask::Format::kBinary, b8000).ok());
+  EXPECT_FALSE(CheckAlignedParam(income, 20, mask::Format::kBinary, b8001).ok());
+  EXPECT_TRUE(CheckAlignedParam(income, 0, mask::Format::kBinary, b8000.substr(4)).ok());
+  EXPECT_FALSE(CheckAlignedParam(income, 0, mask::Format::kBinary, b8000).ok());  // bad size
+  // BETWEEN must end at a bucket's top: height buckets are 5 cm wide.
+  EXPECT_TRUE(CheckAlignedParam(v->params[2], 0, mask::Format::kText, "174").ok());
+  EXPECT_FALSE(CheckAlignedParam(v->params[2], 0, mask::Format::kText, "175").ok());
+  // Not available: a parameter both as a pseudonym and in an aligned comparison; an
+  // equality with an aligned column; an EXPLAIN of aligned parameters is fine.
+  EXPECT_TRUE(
+      Check("SELECT 1 FROM crm.members WHERE member_id = $1 AND monthly_income >= $1")->refused);
+  EXPECT_TRUE(
+      Check("SELECT 1 FROM crm.members WHERE monthly_income >= $1 AND member_id = $1")->refused);
+  EXPECT_TRUE(Check("SELECT 1 FROM crm.members WHERE monthly_income = $1")->refused);
+  EXPECT_FALSE(Check("EXPLAIN SELECT 1 FROM crm.members WHERE monthly_income >= $1")->refused);
+}
+
 TEST_F(GuardTest, PreparedStatementsKeepTheirOwnParameters) {
   auto v = Check("PREPARE card(bigint) AS SELECT nickname FROM crm.members WHERE member_id = $1");
   ASSERT_FALSE(v->refused) << v->message;

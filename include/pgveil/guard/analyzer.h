@@ -20,12 +20,15 @@
 
 namespace pgveil::guard {
 
-// A `$n` parameter whose value is a pseudonym to turn back into the real value.
+// A `$n` parameter pgveil acts on before the statement runs: a pseudonym to turn back
+// into the real value, or (aligned_op set) a value compared with an `aligned` column,
+// which must lie on that column's masking boundaries and is passed on unchanged.
 struct ParamReversal {
   int index = 0;          // 0-based: $1 is 0
   uint32_t type_oid = 0;  // the column's type: how the real value is written
   std::shared_ptr<const mask::Transform> transform;
-  std::string column;  // for messages, e.g. "crm.members.member_id"
+  std::string column;      // for messages, e.g. "crm.members.member_id"
+  std::string aligned_op;  // ">=", ">", "<", "<=" as the column sees it; empty: a pseudonym
 };
 
 // What one statement of a query string does, as far as the session must know.
@@ -103,5 +106,11 @@ class Analyzer {
 // not a pseudonym of the column's domain.
 Status ReversePseudonym(const ParamReversal& p, mask::Format format, std::string_view value,
                         std::string* out);
+
+// For a parameter with aligned_op: OK when `value` (of type `value_type`, 0 for the
+// column's own type, in `format`) lies on the column's masking boundaries for that
+// comparison; kPermissionDenied otherwise (also for values pgveil cannot read).
+Status CheckAlignedParam(const ParamReversal& p, uint32_t value_type, mask::Format format,
+                         std::string_view value);
 
 }  // namespace pgveil::guard
