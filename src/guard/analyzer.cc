@@ -12,9 +12,9 @@
 #include <unordered_map>
 
 #include "guard/copy_read.h"
-#include "mask/codec.h"
 #include "guard/names.h"
 #include "guard/scope.h"
+#include "mask/codec.h"
 
 namespace pgveil::guard {
 namespace {
