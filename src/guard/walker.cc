@@ -427,16 +427,34 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     return StarOf(scope->entries.back());
   }
   if (t == "JoinExpr") {
-    if (Has(b, "alias"))
-      Refuse("0A000", "pgveil cannot analyse an aliased JOIN", "Drop the alias.");
-    if (b.value("isNatural", false)) {
-      Refuse("0A000", "pgveil cannot analyse NATURAL JOIN",
-             "Name the join columns with USING or ON.");
-    }
     std::vector<StarItem> left = FromItem(At(b, "larg"), scope, ctes, depth);
     std::vector<StarItem> right = FromItem(At(b, "rarg"), scope, ctes, depth);
     std::vector<StarItem> star;
-    if (Has(b, "usingClause")) {
+    std::vector<std::string> using_cols;
+    if (b.value("isNatural", false)) {
+      // NATURAL: USING the column names both sides have, in the left side's order.
+      for (const auto& side : {&left, &right}) {
+        for (const auto& si : *side) {
+          if (si.open) {
+            Refuse("0A000",
+                   "pgveil cannot list the columns of a NATURAL JOIN over a system "
+                   "catalog or function",
+                   "Name the join columns with USING or ON.");
+          }
+        }
+      }
+      for (const auto& l : left) {
+        for (const auto& r : right) {
+          if (l.name == r.name) {
+            using_cols.push_back(l.name);
+            break;
+          }
+        }
+      }
+    } else if (Has(b, "usingClause")) {
+      using_cols = Names(At(b, "usingClause"));
+    }
+    {
       // USING: the merged columns first, once; then the rest of each side.
       auto take = [](std::vector<StarItem>* side, const std::string& col, StarItem* out) {
         for (auto it = side->begin(); it != side->end(); ++it) {
@@ -448,7 +466,7 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
         }
         return false;
       };
-      for (const std::string& col : Names(At(b, "usingClause"))) {
+      for (const std::string& col : using_cols) {
         StarItem l, r;
         const bool have_l = take(&left, col, &l), have_r = take(&right, col, &r);
         if (!have_l || !have_r) {
@@ -477,7 +495,23 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     for (auto& si : left) star.push_back(std::move(si));
     for (auto& si : right) star.push_back(std::move(si));
     if (Has(b, "quals")) Use(Expr(At(b, "quals"), scope, ctes, depth), "JOIN ON");
-    return star;
+    if (!Has(b, "alias")) return star;
+    // (a JOIN b ...) AS j: the join's columns under the name j.
+    Output joined;
+    for (const auto& si : star) {
+      if (si.open) {
+        if (!joined.open || si.lineage.is_protected()) joined.open_lineage = si.lineage;
+        joined.open = true;
+      } else {
+        joined.names.push_back(si.name);
+        joined.cols.push_back(si.lineage);
+      }
+    }
+    const std::string alias = Str(At(b, "alias"), "aliasname");
+    Entry e = EntryOf(joined, alias, "join " + alias);
+    RenameColumns(At(b, "alias"), &e);
+    scope->entries.push_back(std::move(e));
+    return StarOf(scope->entries.back());
   }
   if (t == "RangeFunction") {
     // Set-returning functions: their columns are values unless an argument is tainted.

@@ -71,6 +71,7 @@ struct Rewrite {
 struct Scope;
 struct CteScope;
 struct StarItem;
+struct Entry;
 
 class Walker {
  public:
@@ -85,6 +86,8 @@ class Walker {
   void DmlTarget(const json& rv, Scope* scope);
   // An expression outside any query (an EXECUTE argument): checked as a value.
   void LooseValue(const json& node);
+  // The SET list of UPDATE or of INSERT ... ON CONFLICT DO UPDATE.
+  void SetList(const json& targets, const Entry& target, const Scope* scope, const CteScope* ctes);
 
   // What the walk found.
   std::vector<Rewrite> rewrites;

@@ -92,12 +92,24 @@ Output Walker::Insert(const json& b) {
   }
   if (Has(b, "onConflictClause")) {
     const json& oc = At(b, "onConflictClause");
-    if (Str(oc, "action") != "ONCONFLICT_NOTHING") {
-      Refuse("0A000", "pgveil cannot check INSERT ... ON CONFLICT DO UPDATE",
-             "Use ON CONFLICT DO NOTHING, or an UPDATE.");
+    const std::string action = Str(oc, "action");
+    if (action != "ONCONFLICT_NOTHING" && action != "ONCONFLICT_UPDATE") {
+      Refuse("0A000", "pgveil cannot check this ON CONFLICT action");
     }
     if (Has(oc, "infer") && Has(At(oc, "infer"), "whereClause")) {
       Use(Expr(At(At(oc, "infer"), "whereClause"), &scope, ctes, 0), "ON CONFLICT");
+    }
+    if (action == "ONCONFLICT_UPDATE") {
+      // DO UPDATE SET ... [WHERE ...]: the existing row under the target's name, the row
+      // proposed for insertion as EXCLUDED; both carry the target's column lineage.
+      Scope conflict = scope;
+      Entry excluded = target;
+      excluded.name = "excluded";
+      excluded.schema.clear();
+      excluded.what = "EXCLUDED";
+      conflict.entries.push_back(std::move(excluded));
+      SetList(Arr(oc, "targetList"), target, &conflict, ctes);
+      if (Has(oc, "whereClause")) Use(Expr(At(oc, "whereClause"), &conflict, ctes, 0), "WHERE");
     }
   }
   return Returning(b, &scope, ctes);
@@ -111,16 +123,49 @@ Output Walker::Update(const json& b) {
   const Entry target = scope.entries.back();
   FromList(Arr(b, "fromClause"), &scope, ctes, 0);
   if (Has(b, "whereClause")) Use(Expr(At(b, "whereClause"), &scope, ctes, 0), "WHERE");
-  for (const auto& t : Arr(b, "targetList")) {
+  SetList(Arr(b, "targetList"), target, &scope, ctes);
+  return Returning(b, &scope, ctes);
+}
+
+void Walker::SetList(const json& targets, const Entry& target, const Scope* scope,
+                     const CteScope* ctes) {
+  Output multi;  // the columns of the current SET (a, b) = (SELECT ...)
+  for (const auto& t : targets) {
     const json& rt = NodeBody(t);
     if (Has(rt, "indirection")) Refuse("0A000", "pgveil cannot analyse UPDATE of a subfield");
-    if (NodeType(At(rt, "val")) == "MultiAssignRef") {
-      Refuse("0A000", "pgveil cannot analyse UPDATE ... SET (columns) = (...)",
+    const json& val = At(rt, "val");
+    const Lineage column = target.Column(Str(rt, "name"));
+    if (NodeType(val) != "MultiAssignRef") {
+      WriteValue(val, column, scope, ctes);
+      continue;
+    }
+    // SET (a, b) = (x, y) or = (SELECT x, y ...): the parser repeats the source for each
+    // column with its position; a subquery is analysed once, at its first column.
+    const json& m = NodeBody(val);
+    const int colno = m.value("colno", 0);
+    const json& source = At(m, "source");
+    const json& sb = NodeBody(source);
+    if (NodeType(source) == "RowExpr") {
+      const json& args = Arr(sb, "args");
+      if (colno < 1 || static_cast<size_t>(colno) > args.size()) {
+        Refuse("0A000", "pgveil cannot analyse this SET (columns) = (...)");
+      }
+      WriteValue(args[colno - 1], column, scope, ctes);
+    } else if (NodeType(source) == "SubLink" && (Str(sb, "subLinkType") == "EXPR_SUBLINK" ||
+                                                 Str(sb, "subLinkType") == "MULTIEXPR_SUBLINK")) {
+      if (colno == 1) multi = Query(At(sb, "subselect"), scope, ctes, 1);
+      if (colno >= 1 && static_cast<size_t>(colno) <= multi.cols.size()) {
+        Assign(multi.cols[colno - 1], column);
+      } else if (colno >= 1 && multi.open) {
+        Assign(multi.open_lineage, column);
+      } else {
+        Refuse("0A000", "pgveil cannot analyse this SET (columns) = (...)");
+      }
+    } else {
+      Refuse("0A000", "pgveil cannot analyse this SET (columns) = (...)",
              "Assign each column on its own.");
     }
-    WriteValue(At(rt, "val"), target.Column(Str(rt, "name")), &scope, ctes);
   }
-  return Returning(b, &scope, ctes);
 }
 
 Output Walker::Delete(const json& b) {

@@ -200,8 +200,7 @@ bool Walker::Aligned(const Lineage& col, std::string_view op, const json& consta
                             col.column());
       }
     }
-    params.push_back(
-        {n - 1, col.type_oid, col.mask->transform, col.column(), std::string(op)});
+    params.push_back({n - 1, col.type_oid, col.mask->transform, col.column(), std::string(op)});
     return true;
   }
   const json* c = ConstantOf(constant);

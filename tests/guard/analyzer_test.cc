@@ -137,6 +137,30 @@ const Case kServed[] = {
     {"SELECT nickname FROM crm.phone_prefixes", ""},
     {"SELECT row_to_json(s) FROM crm.stores s", ""},
     {"SELECT set_config('application_name', 'crm-ui', false)", ""},
+    // Upserts, multi-column SET, NATURAL and aliased joins.
+    {"INSERT INTO crm.members (member_id, nickname) VALUES ($1, 'x') ON CONFLICT (member_id) "
+     "DO UPDATE SET nickname = EXCLUDED.nickname, city = crm.members.city RETURNING member_id",
+     ""},
+    {"INSERT INTO crm.members AS m (member_id, phone) VALUES ($1, $2) ON CONFLICT (member_id) "
+     "DO UPDATE SET phone = EXCLUDED.phone WHERE m.city = 'Shanghai'",
+     ""},
+    {"INSERT INTO crm.resource_claims (member_id, pool, status) VALUES ($1, 'store', 'open') ON "
+     "CONFLICT DO NOTHING",
+     ""},
+    {"UPDATE crm.resource_claims SET (status, pool) = ('contacted', 'assigned') WHERE member_id "
+     "= $1",
+     ""},
+    {"UPDATE crm.resource_claims SET (status, staff_id) = (SELECT 'open', staff_id FROM "
+     "crm.staff WHERE staff_id = 7) WHERE member_id = $1",
+     ""},
+    {"SELECT nickname, pool, status FROM crm.members NATURAL JOIN crm.resource_claims WHERE "
+     "member_id = $1",
+     ""},
+    {"SELECT * FROM crm.members NATURAL LEFT JOIN crm.resource_claims", ""},
+    {"SELECT j.nickname, j.pool FROM (crm.members m JOIN crm.resource_claims c USING "
+     "(member_id)) AS j WHERE j.member_id = $1",
+     ""},
+    {"SELECT j.a, j.b FROM (crm.stores s JOIN crm.staff f USING (store_id)) AS j(sid, a, b)", ""},
 };
 
 // Refused, each with its SQLSTATE.
@@ -248,6 +272,31 @@ const Case kRefused[] = {
     {"SELECT coalesce(phone, '') FROM crm.members", "42501"},
     {"SELECT ARRAY[phone] FROM crm.members", "42501"},
     {"SELECT * FROM unnest(ARRAY(SELECT phone FROM crm.members))", "42501"},
+    {"INSERT INTO crm.members (member_id, nickname) VALUES ($1, 'x') ON CONFLICT (member_id) "
+     "DO UPDATE SET nickname = crm.members.phone",
+     "42501"},
+    {"INSERT INTO crm.members (member_id, nickname) VALUES ($1, 'x') ON CONFLICT (member_id) "
+     "DO UPDATE SET nickname = EXCLUDED.nickname WHERE crm.members.phone LIKE '138%'",
+     "42501"},
+    {"INSERT INTO crm.members (member_id, nickname) VALUES ($1, 'x') ON CONFLICT (member_id) "
+     "DO UPDATE SET about_me = EXCLUDED.phone",
+     "42501"},
+    {"INSERT INTO crm.members (member_id) VALUES ($1) ON CONFLICT (member_id) DO UPDATE SET "
+     "nickname = 'x' WHERE EXCLUDED.monthly_income > 8123",
+     "42501"},
+    {"UPDATE crm.members SET (nickname, about_me) = (phone, 'x') WHERE member_id = $1", "42501"},
+    {"UPDATE crm.members SET (nickname, city) = (SELECT phone, city FROM crm.members WHERE "
+     "member_id = $1) WHERE member_id = $2",
+     "42501"},
+    {"SELECT phone FROM crm.members NATURAL JOIN crm.resource_claims WHERE phone LIKE '138%'",
+     "42501"},
+    {"SELECT j FROM (crm.members m JOIN crm.resource_claims c USING (member_id)) AS j", "42501"},
+    {"SELECT count(*) FROM (crm.members m JOIN crm.resource_claims c USING (member_id)) AS j "
+     "WHERE j.monthly_income > 8123",
+     "42501"},
+    {"SELECT x FROM (crm.members m JOIN crm.resource_claims c USING (member_id)) AS j(a, b, x) "
+     "WHERE x LIKE '138%'",
+     "42501"},
     {"SELECT nickname FROM crm.members WHERE member_id = ANY($1)", "42501"},
     {"SELECT nickname FROM crm.members m WHERE (m.member_id, 1) IN (SELECT member_id, 1 FROM "
      "crm.contact_log)",
@@ -368,6 +417,25 @@ TEST_F(GuardTest, PseudonymLiteralsBecomeRealIds) {
   auto upd = Check("UPDATE crm.resource_claims SET staff_id = 3 WHERE member_id = " + p);
   ASSERT_FALSE(upd->refused) << upd->message;
   EXPECT_NE(upd->sql.find("= 1000042"), std::string::npos) << upd->sql;
+  // In an upsert's VALUES, DO UPDATE SET and WHERE; in a SET (columns) = (...) row.
+  auto upsert = Check("INSERT INTO crm.resource_claims (member_id, pool, status) VALUES (" + p +
+                      ", 'store', 'open') ON CONFLICT DO NOTHING");
+  ASSERT_FALSE(upsert->refused) << upsert->message;
+  EXPECT_NE(upsert->sql.find("(1000042, 'store'"), std::string::npos) << upsert->sql;
+  auto doupd =
+      Check("INSERT INTO crm.members (member_id, nickname) VALUES (" + p +
+            ", 'x') ON CONFLICT (member_id) DO UPDATE SET member_id = " + Pseudonym(1000043) +
+            " WHERE crm.members.member_id = " + Pseudonym(7));
+  ASSERT_FALSE(doupd->refused) << doupd->message;
+  EXPECT_EQ(doupd->sql,
+            "INSERT INTO crm.members (member_id, nickname) VALUES (1000042, 'x') ON CONFLICT "
+            "(member_id) DO UPDATE SET member_id = 1000043 WHERE crm.members.member_id = 7");
+  auto multi = Check("UPDATE crm.resource_claims SET (member_id, status) = (" + p +
+                     ", 'open') WHERE member_id = " + Pseudonym(7));
+  ASSERT_FALSE(multi->refused) << multi->message;
+  EXPECT_EQ(multi->sql,
+            "UPDATE crm.resource_claims SET (member_id, status) = (1000042, 'open') WHERE "
+            "member_id = 7");
 }
 
 TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
