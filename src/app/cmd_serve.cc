@@ -101,6 +101,12 @@ const RegisterCommand kServe(0, [](CLI::App& app) -> CommandRun {
                   "PostgreSQL server to relay to, HOST:PORT (default 127.0.0.1:5432)");
   cmd->add_option("--workers", args->flags.workers,
                   "Worker threads (default: one per hardware thread)");
+  cmd->add_option("--upstream_reuse", args->flags.upstream_reuse,
+                  "Keep upstream connections of cleanly ended sessions for the next client with "
+                  "the same startup parameters, reset with DISCARD ALL (true/false, default "
+                  "false; see docs/protocol.md)");
+  cmd->add_option("--upstream_idle_seconds", args->flags.upstream_idle_seconds,
+                  "With --upstream_reuse: close kept connections idle this long (default 60)");
   cmd->add_option("--max_message_bytes", args->flags.max_message_bytes,
                   "Largest protocol message accepted, in bytes (default 268435456)");
   cmd->add_option("--catalog", args->flags.catalog,

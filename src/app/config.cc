@@ -14,9 +14,9 @@ namespace {
 const std::set<std::string, std::less<>> kKnownLogLevels = {"trace", "debug", "info",
                                                             "warn",  "error", "off"};
 const std::vector<std::string> kKnownKeys = {
-    "listen",       "upstream", "workers", "max_message_bytes",       "log_level",
-    "catalog",      "rules",    "keys",    "catalog_refresh_seconds", "tls",
-    "upstream_tls", "audit"};
+    "listen",       "upstream", "workers",        "max_message_bytes",       "log_level",
+    "catalog",      "rules",    "keys",           "catalog_refresh_seconds", "tls",
+    "upstream_tls", "audit",    "upstream_reuse", "upstream_idle_seconds"};
 const std::vector<std::string> kTlsKeys = {"cert", "key", "ca", "require"};
 const std::vector<std::string> kUpstreamTlsKeys = {"mode", "ca", "server_name"};
 const std::vector<std::string> kAuditKeys = {"path", "max_bytes", "keep", "unmasked"};
@@ -222,6 +222,19 @@ StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const ServeFlags&
           continue;
         }
         cfg.catalog_refresh_seconds = value.get<unsigned>();
+      } else if (key == "upstream_reuse") {
+        if (!value.is_boolean()) {
+          errors.push_back(where + "must be true or false");
+          continue;
+        }
+        cfg.server.upstream_reuse = value.get<bool>();
+      } else if (key == "upstream_idle_seconds") {
+        if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 ||
+            value.get<uint64_t>() > 86400) {
+          errors.push_back(where + "must be a whole number from 1 to 86400");
+          continue;
+        }
+        cfg.server.upstream_idle_timeout = std::chrono::seconds(value.get<uint64_t>());
       } else if (key == "workers") {
         if (!value.is_number_unsigned() || value.get<uint64_t>() > 1024) {
           errors.push_back(where + "must be a whole number from 0 (one per core) to 1024");
@@ -244,6 +257,14 @@ StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const ServeFlags&
   if (flags.listen) listen = *flags.listen;
   if (flags.upstream) upstream = *flags.upstream;
   if (flags.workers) cfg.server.workers = *flags.workers;
+  if (flags.upstream_reuse) cfg.server.upstream_reuse = *flags.upstream_reuse;
+  if (flags.upstream_idle_seconds) {
+    if (*flags.upstream_idle_seconds < 1 || *flags.upstream_idle_seconds > 86400) {
+      errors.push_back("--upstream_idle_seconds: must be from 1 to 86400");
+    } else {
+      cfg.server.upstream_idle_timeout = std::chrono::seconds(*flags.upstream_idle_seconds);
+    }
+  }
   if (flags.max_message_bytes) {
     if (*flags.max_message_bytes < 1024 || *flags.max_message_bytes > 0x40000000u) {
       errors.push_back("--max_message_bytes: must be from 1024 to 1073741824");

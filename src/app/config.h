@@ -44,6 +44,8 @@ struct ServeFlags {
   std::optional<std::string> listen, upstream, log_level;
   std::optional<unsigned> workers;
   std::optional<uint32_t> max_message_bytes;
+  std::optional<bool> upstream_reuse;
+  std::optional<unsigned> upstream_idle_seconds;
   std::optional<std::string> catalog, keys;
   std::vector<std::string> rules;  // replaces the file's list when not empty
 };

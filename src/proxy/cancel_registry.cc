@@ -31,6 +31,13 @@ void CancelRegistry::Unregister(int32_t pid, std::string_view client_key) {
   map_.erase(MapKey(pid, client_key));
 }
 
+void CancelRegistry::Retarget(int32_t pid, std::string_view client_key,
+                              std::shared_ptr<const CancelTarget> target) {
+  std::lock_guard lock(mu_);
+  auto it = map_.find(MapKey(pid, client_key));
+  if (it != map_.end()) it->second = std::move(target);
+}
+
 std::shared_ptr<const CancelTarget> CancelRegistry::Find(int32_t pid,
                                                          std::string_view client_key) const {
   std::lock_guard lock(mu_);

@@ -23,6 +23,9 @@ class CancelRegistry {
   // Registers `target` and returns the client-visible secret (random, `key_len` bytes).
   std::string Register(int32_t pid, size_t key_len, std::shared_ptr<const CancelTarget> target);
   void Unregister(int32_t pid, std::string_view client_key);
+  // Points a registered (pid, key) at another server session (a reused upstream).
+  void Retarget(int32_t pid, std::string_view client_key,
+                std::shared_ptr<const CancelTarget> target);
   // nullptr when no session owns this (pid, key).
   std::shared_ptr<const CancelTarget> Find(int32_t pid, std::string_view client_key) const;
   size_t size() const;

@@ -185,8 +185,7 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
       if (!rev.aligned_op.empty()) {
         // Compared with an aligned column: a literal on its boundaries, passed unchanged.
         if (sv.execute_arg_spans[i].second == 0 ||
-            !guard::CheckAlignedParam(rev, 0, mask::Format::kText, sv.execute_arg_text[i])
-                 .ok()) {
+            !guard::CheckAlignedParam(rev, 0, mask::Format::kText, sv.execute_arg_text[i]).ok()) {
           *why = "an EXECUTE argument compared with " + rev.column +
                  " must be a constant on its masking boundaries";
           return false;

@@ -54,6 +54,9 @@ struct Server::Impl {
     unsigned n = shared->options.workers;
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     shared->options.workers = n;
+    if (shared->options.upstream_reuse) {
+      shared->upstream_pool = std::make_unique<UpstreamPool>(shared->options.upstream_idle_timeout);
+    }
     for (unsigned i = 0; i < n; ++i) {
       workers.push_back(std::make_unique<asio::io_context>(1));
     }
@@ -227,6 +230,14 @@ Status Server::Run() {
                : opt.tls.require  ? "required"
                                   : "optional",
                UpstreamTlsModeName(opt.upstream_tls.mode));
+  if (opt.upstream_reuse) {
+    spdlog::info("event=upstream_reuse idle_timeout_s={} detail=\"{}\"",
+                 opt.upstream_idle_timeout.count() / 1000,
+                 opt.upstream_tls.enabled()
+                     ? "off for TLS upstream connections: each session opens and closes its own"
+                     : "cleanly ended sessions leave their upstream connection, reset with "
+                       "DISCARD ALL, to the next client with the same startup parameters");
+  }
   if (opt.tls.enabled() && !opt.tls.require) {
     spdlog::warn(
         "event=tls_optional detail=\"tls.require is false: plaintext clients are accepted "
@@ -245,6 +256,7 @@ Status Server::Run() {
   impl.main_ctx.run();
   for (auto& w : impl.workers) w->stop();
   for (auto& t : threads) t.join();
+  impl.shared->upstream_pool.reset();  // closes the kept connections, before the loops go
   spdlog::info("event=stopped");
   return Status::Ok();
 }

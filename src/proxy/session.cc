@@ -190,6 +190,21 @@ class Session : public std::enable_shared_from_this<Session> {
   int32_t cancel_pid_ = 0;
   std::string client_key_;  // registered in the CancelRegistry
   std::shared_ptr<CancelTarget> cancel_target_;
+
+  // Upstream reuse (ServerOptions::upstream_reuse): see proxy/upstream_pool.h.
+  std::string pool_key_;                 // empty: reuse is off
+  bool ready_seen_ = false;              // the server's first ReadyForQuery: startup is over
+  char txn_status_ = 0;                  // of the last ReadyForQuery
+  bool client_sent_after_auth_ = false;  // forwarded a message other than authentication
+  bool server_write_in_flight_ = false;
+  bool server_in_sync_ = true;    // the client has seen whole server messages only
+  bool return_upstream_ = false;  // the client ended cleanly: reset and keep the upstream
+  bool CanKeepUpstream() const {
+    return !pool_key_.empty() && ready_seen_ && policy_ready_ && !busy_ && txn_status_ == 'I' &&
+           server_in_sync_ && sin_.len == 0 && cancel_target_ != nullptr;
+  }
+  void MaybeReuseUpstream(bool ready_is_last);
+  awaitable<void> KeepUpstream();
 };
 
 awaitable<void> Session::WriteClient(std::string_view bytes) {
@@ -225,6 +240,17 @@ awaitable<void> Session::Run() {
                  peer_, Printable(user_), Printable(database_), client_.Describe(),
                  server_.Describe());
     co_await (ClientToServer() || ServerToClient());
+    if (return_upstream_ && server_.is_open() && server_in_sync_ && sin_.len == 0) {
+      // The client is done: let it go first, then reset the upstream for the next one.
+      spdlog::info("session={} event=end client={} user={} terminated=true upstream=kept", id_,
+                   peer_, Printable(user_));
+      co_await client_.ShutdownTls(std::chrono::milliseconds(250));
+      client_.close(ec);
+      co_await KeepUpstream();
+      server_.close(ec);
+      shared_->active--;
+      co_return;
+    }
     if (busy_ && !client_terminated_ && server_.is_open()) {
       // The client left in the middle of a request: stop the query it started instead of
       // letting it run until the server notices the closed socket.
@@ -340,6 +366,11 @@ awaitable<bool> Session::ReadStartup() {
                          "(or verify-full with pgveil's CA certificate)");
       co_return false;
     }
+    if (shared_->upstream_pool && !tls_->upstream_leg) {
+      // Who may reuse this session's upstream later: a client with exactly the same
+      // StartupMessage (user, database, options), once the server has authenticated it.
+      pool_key_.assign(cin_.data.data(), total);
+    }
     // The startup frame stays at the front of cin_: it is relayed as is.
     co_return true;
   }
@@ -443,7 +474,7 @@ awaitable<void> Session::ClientToServer() {
     need_read = true;
     if (masked_) {
       if (!co_await ClientMasked()) {
-        if (client_terminated_) co_await LingerAfterTerminate();
+        if (client_terminated_ && !return_upstream_) co_await LingerAfterTerminate();
         co_return;
       }
       continue;
@@ -500,8 +531,14 @@ awaitable<void> Session::ClientToServer() {
       }
       if (h.type == wire::fe::kTerminate) {
         client_terminated_ = true;
+        if (pos == 0 && skip == 0 && h.total() == cin_.len && CanKeepUpstream()) {
+          return_upstream_ = true;  // not forwarded: the upstream stays open
+          cin_.Consume(cin_.len);
+          co_return;
+        }
       } else {
         busy_ = true;
+        if (h.type != wire::fe::kPassword) client_sent_after_auth_ = true;
       }
       if (h.total() <= avail) {
         pos += h.total();
@@ -511,7 +548,9 @@ awaitable<void> Session::ClientToServer() {
       }
     }
     if (pos > 0) {
+      server_write_in_flight_ = true;
       auto [ec, n] = co_await server_.Write(asio::buffer(cin_.data.data(), pos));
+      server_write_in_flight_ = false;
       (void)n;
       if (ec) co_return;  // ServerToClient reports the server's failure
       cin_.Consume(pos);
@@ -558,8 +597,14 @@ awaitable<bool> Session::ClientMasked() {
     if (f.type == wire::fe::kQuery || f.type == wire::fe::kParse) RefreshPolicyIfChanged();
     if (f.type == wire::fe::kTerminate) {
       client_terminated_ = true;
+      if (pos == 0 && f.total() == cin_.len && CanKeepUpstream()) {
+        return_upstream_ = true;  // not forwarded: the upstream stays open
+        cin_.Consume(cin_.len);
+        co_return false;
+      }
     } else {
       busy_ = true;
+      if (f.type != wire::fe::kPassword) client_sent_after_auth_ = true;
     }
     Status st = masked_->OnClient(f.type, f.body, &cout_);
     if (!st.ok()) {
@@ -571,7 +616,9 @@ awaitable<bool> Session::ClientMasked() {
     pos += f.total();
   }
   if (!cout_.empty()) {
+    server_write_in_flight_ = true;
     auto [ec, n] = co_await server_.Write(asio::buffer(cout_));
+    server_write_in_flight_ = false;
     (void)n;
     if (ec) co_return false;
   }
@@ -629,6 +676,7 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
   switch (type) {
     case wire::be::kReadyForQuery:
       busy_ = false;
+      txn_status_ = body_len > 0 ? body[0] : 0;
       return true;
     case wire::be::kAuthentication: {
       auto auth = wire::ParseAuthentication(b);
@@ -771,6 +819,10 @@ awaitable<void> Session::ServerToClient() {
                                    : "invalid message from server");
             co_return;
           }
+          if (h.type == wire::be::kReadyForQuery && !ready_seen_) {
+            ready_seen_ = true;
+            MaybeReuseUpstream(pos + h.total() == sin_.len);
+          }
         }
         last_server_type_ = h.type;
         if (h.total() <= avail) {
@@ -782,6 +834,7 @@ awaitable<void> Session::ServerToClient() {
           mid_message = true;
         }
       }
+      server_in_sync_ = skip == 0 && !mid_message;
       if (pos > 0) {
         co_await WriteClient({sin_.data.data(), pos});
         if (!client_.is_open()) co_return;
@@ -819,7 +872,14 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
       }
       sout_.append(sin_.data.data() + pos, f.total());
     } else {
-      if (f.type == wire::be::kReadyForQuery) busy_ = false;
+      if (f.type == wire::be::kReadyForQuery) {
+        busy_ = false;
+        txn_status_ = f.body.empty() ? 0 : f.body[0];
+        if (!ready_seen_) {
+          ready_seen_ = true;
+          MaybeReuseUpstream(pos + f.total() == sin_.len);
+        }
+      }
       Status st = masked_->OnServer(f.type, f.body, &sout_);
       if (!st.ok()) {
         spdlog::error("session={} event=masking_failed type={} reason=\"{}\"", id_, f.type,
@@ -836,6 +896,89 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
   }
   if (pos > 0) sin_.Consume(pos);
   co_return !fatal;
+}
+
+void Session::MaybeReuseUpstream(bool ready_is_last) {
+  // Only at the end of startup, before the client has seen ReadyForQuery and so before it
+  // can have sent anything: the fresh connection did the authentication and is dropped.
+  if (pool_key_.empty() || !ready_is_last || client_sent_after_auth_ || server_write_in_flight_ ||
+      !cancel_target_) {
+    return;
+  }
+  auto pooled = shared_->upstream_pool->Take(pool_key_, client_.get_executor());
+  if (!pooled) return;
+  auto fresh = std::make_shared<Stream>(std::move(server_));
+  server_ = std::move(*pooled->stream);
+  auto target = std::make_shared<CancelTarget>();
+  target->server_pid = pooled->backend_pid;
+  target->server_key = pooled->backend_key;
+  shared_->cancels.Retarget(cancel_pid_, client_key_, target);
+  cancel_target_ = std::move(target);
+  spdlog::debug("session={} event=upstream_reused backend_pid={}", id_, pooled->backend_pid);
+  asio::co_spawn(
+      client_.get_executor(),
+      [fresh]() -> awaitable<void> {
+        static constexpr char kTerminate[] = {'X', 0, 0, 0, 4};
+        co_await fresh->Write(asio::buffer(kTerminate, sizeof kTerminate));
+        co_await fresh->ShutdownTls(std::chrono::milliseconds(250));
+        asio::error_code ec;
+        fresh->close(ec);
+      },
+      asio::detached);
+}
+
+awaitable<void> Session::KeepUpstream() {
+  // DISCARD ALL, then ReadyForQuery 'I' with nothing refused: the backend is as new.
+  auto reset = [this]() -> awaitable<bool> {
+    std::string q;
+    wire::Writer w(&q);
+    w.Begin(wire::fe::kQuery).CString("DISCARD ALL").End();
+    auto [ec, n] = co_await server_.Write(asio::buffer(q));
+    (void)n;
+    if (ec) co_return false;
+    bool done = false;
+    for (;;) {
+      for (;;) {
+        wire::Frame f;
+        Status st;
+        auto p = sin_.WholeFrame(0, limits(), &f, &st);
+        if (p == wire::Peek::kError) co_return false;
+        if (p == wire::Peek::kNeedMore) break;
+        const size_t total = f.total();
+        switch (f.type) {
+          case wire::be::kCommandComplete:
+            done = f.body.substr(0, 11) == "DISCARD ALL";
+            break;
+          case wire::be::kReadyForQuery:
+            co_return done&& total == sin_.len&& f.body.size() == 1 && f.body[0] == 'I';
+          case wire::be::kParameterStatus:
+          case wire::be::kNoticeResponse:
+          case wire::be::kNotificationResponse:
+            break;
+          default:
+            co_return false;  // an error, or anything unexpected
+        }
+        sin_.Consume(total);
+      }
+      auto [rec, got] = co_await server_.ReadSome(sin_.free_space());
+      if (rec) co_return false;
+      sin_.len += got;
+    }
+  };
+  auto result = co_await (reset() || [this]() -> awaitable<void> {
+    asio::steady_timer t(client_.get_executor(), std::chrono::seconds(5));
+    co_await t.async_wait(kNoThrow);
+  }());
+  if (result.index() != 0 || !std::get<0>(result)) {
+    spdlog::info("session={} event=upstream_closed reason=\"reset failed\"", id_);
+    co_return;
+  }
+  PooledUpstream p;
+  p.stream = std::make_unique<Stream>(std::move(server_));
+  p.backend_pid = cancel_target_->server_pid;
+  p.backend_key = cancel_target_->server_key;
+  spdlog::debug("session={} event=upstream_kept backend_pid={}", id_, p.backend_pid);
+  shared_->upstream_pool->Put(pool_key_, std::move(p), client_.get_executor());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "pgveil/proxy/server.h"
 #include "proxy/cancel_registry.h"
 #include "proxy/tls_context.h"
+#include "proxy/upstream_pool.h"
 
 namespace pgveil::proxy {
 
@@ -23,6 +24,8 @@ struct SessionShared {
   CancelRegistry cancels;
   std::shared_ptr<TlsManager> tls;  // never null once the server has bound
   std::atomic<size_t> active{0};
+  // Idle upstream connections for reuse; null unless options.upstream_reuse.
+  std::unique_ptr<UpstreamPool> upstream_pool;
   std::atomic<uint64_t> next_id{1};
 };
 

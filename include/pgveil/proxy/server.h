@@ -42,6 +42,13 @@ struct ServerOptions {
   // Time a client has to send its startup packet, and pgveil has to reach the server.
   std::chrono::milliseconds startup_timeout{60000};
   std::chrono::milliseconds connect_timeout{10000};
+  // Keep a client's upstream connection after a clean end (Terminate outside a
+  // transaction), reset it with DISCARD ALL and give it to the next client with the same
+  // StartupMessage once the server has authenticated that client on a fresh connection
+  // (which is then closed). Off by default: one upstream connection per client, opened
+  // for it and closed with it. Idle kept connections close after upstream_idle_timeout.
+  bool upstream_reuse = false;
+  std::chrono::milliseconds upstream_idle_timeout{60000};
   // On SIGTERM/SIGINT: stop accepting, then wait this long for sessions to end.
   std::chrono::milliseconds shutdown_grace{30000};
   // Handle SIGTERM/SIGINT in Run() (the executable does; tests that embed the server
