@@ -65,6 +65,36 @@ TEST_F(ConfigTest, FileValuesAndCommentsAndFlagOverrides) {
   EXPECT_EQ(cfg->server.upstream.port, 5433);
 }
 
+TEST_F(ConfigTest, UpstreamReuseIsOffByDefaultAndValidated) {
+  auto cfg = LoadServeConfig("", {});
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_FALSE(cfg->server.upstream_reuse);
+  EXPECT_EQ(cfg->server.upstream_idle_timeout, std::chrono::seconds(60));
+
+  cfg = LoadServeConfig(Write(R"({"upstream_reuse": true, "upstream_idle_seconds": 5})"), {});
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_TRUE(cfg->server.upstream_reuse);
+  EXPECT_EQ(cfg->server.upstream_idle_timeout, std::chrono::seconds(5));
+
+  ServeFlags flags;
+  flags.upstream_reuse = false;
+  flags.upstream_idle_seconds = 9;
+  cfg = LoadServeConfig(Write(R"({"upstream_reuse": true})"), flags);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_FALSE(cfg->server.upstream_reuse);
+  EXPECT_EQ(cfg->server.upstream_idle_timeout, std::chrono::seconds(9));
+
+  cfg = LoadServeConfig(Write(R"({"upstream_reuse": "yes", "upstream_idle_seconds": 0})"), {});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("/upstream_reuse: must be true or false"),
+            std::string::npos)
+      << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("/upstream_idle_seconds"), std::string::npos);
+  flags = {};
+  flags.upstream_idle_seconds = 0;
+  EXPECT_FALSE(LoadServeConfig("", flags).ok());
+}
+
 TEST_F(ConfigTest, UnknownKeyIsAnErrorWithSuggestion) {
   std::string path = Write(R"({"upstrem": "x:1"})");
   auto cfg = LoadServeConfig(path, {});
