@@ -231,12 +231,11 @@ Status Server::Run() {
                                   : "optional",
                UpstreamTlsModeName(opt.upstream_tls.mode));
   if (opt.upstream_reuse) {
-    spdlog::info("event=upstream_reuse idle_timeout_s={} detail=\"{}\"",
-                 opt.upstream_idle_timeout.count() / 1000,
-                 opt.upstream_tls.enabled()
-                     ? "off for TLS upstream connections: each session opens and closes its own"
-                     : "cleanly ended sessions leave their upstream connection, reset with "
-                       "DISCARD ALL, to the next client with the same startup parameters");
+    spdlog::info(
+        "event=upstream_reuse idle_timeout_s={} detail=\"cleanly ended sessions leave their "
+        "upstream connection, reset with DISCARD ALL, to the next client with the same startup "
+        "parameters once the server has authenticated it\"",
+        opt.upstream_idle_timeout.count() / 1000);
   }
   if (opt.tls.enabled() && !opt.tls.require) {
     spdlog::warn(

@@ -366,7 +366,7 @@ awaitable<bool> Session::ReadStartup() {
                          "(or verify-full with pgveil's CA certificate)");
       co_return false;
     }
-    if (shared_->upstream_pool && !tls_->upstream_leg) {
+    if (shared_->upstream_pool) {
       // Who may reuse this session's upstream later: a client with exactly the same
       // StartupMessage (user, database, options), once the server has authenticated it.
       pool_key_.assign(cin_.data.data(), total);

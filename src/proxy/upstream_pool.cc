@@ -21,12 +21,22 @@ bool Quiet(int fd) {
 }  // namespace
 
 UpstreamPool::~UpstreamPool() {
-  for (auto& item : items_) CloseItem(item);
+  for (auto& item : items_) CloseItem(item, /*here=*/true);
 }
 
-void UpstreamPool::CloseItem(Item& item) {
+void UpstreamPool::CloseItem(Item& item, bool here) {
   if (item.fd >= 0) ::close(item.fd);
   item.fd = -1;
+  if (!item.tls) return;
+  if (here) {
+    item.tls.reset();
+    return;
+  }
+  std::shared_ptr<Stream> s(std::move(item.tls));
+  asio::post(item.loop, [s] {
+    asio::error_code ec;
+    s->close(ec);
+  });
 }
 
 std::optional<PooledUpstream> UpstreamPool::Take(const std::string& key,
@@ -36,11 +46,22 @@ std::optional<PooledUpstream> UpstreamPool::Take(const std::string& key,
     std::lock_guard lock(mu_);
     PruneLocked(Clock::now());
     for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
-      if (it->key != key) continue;
+      if (it->key != key || (it->tls && it->loop != ex)) continue;
       found = std::move(*it);
       items_.erase(std::next(it).base());
       break;
     }
+  }
+  if (found.tls) {
+    if (!Quiet(found.tls->socket().native_handle())) {
+      CloseItem(found);
+      return std::nullopt;
+    }
+    PooledUpstream p;
+    p.stream = std::move(found.tls);
+    p.backend_pid = found.backend_pid;
+    p.backend_key = std::move(found.backend_key);
+    return p;
   }
   if (found.fd < 0) return std::nullopt;
   if (!Quiet(found.fd)) {
@@ -64,15 +85,20 @@ std::optional<PooledUpstream> UpstreamPool::Take(const std::string& key,
 }
 
 void UpstreamPool::Put(const std::string& key, PooledUpstream p, const asio::any_io_executor& ex) {
-  if (!p.stream || p.stream->tls() || !p.stream->is_open()) return;
+  if (!p.stream || !p.stream->is_open()) return;
   Item item;
   item.key = key;
-  asio::error_code ec;
-  auto& socket = p.stream->socket();
-  item.v6 = socket.local_endpoint(ec).address().is_v6();
-  if (ec) return;
-  item.fd = socket.release(ec);
-  if (ec) return;
+  if (p.stream->tls()) {
+    item.tls = std::move(p.stream);
+    item.loop = ex;
+  } else {
+    asio::error_code ec;
+    auto& socket = p.stream->socket();
+    item.v6 = socket.local_endpoint(ec).address().is_v6();
+    if (ec) return;
+    item.fd = socket.release(ec);
+    if (ec) return;
+  }
   item.backend_pid = p.backend_pid;
   item.backend_key = std::move(p.backend_key);
   item.idle_since = Clock::now();

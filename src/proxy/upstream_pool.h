@@ -9,10 +9,10 @@
 // (temporary tables, prepared statements, settings, LISTEN, advisory locks, SET ROLE)
 // is what DISCARD ALL removes.
 //
-// Connections are kept as bare sockets, detached from any event loop, and are reused on
-// whichever worker the next client lands. Plaintext upstream connections only: a TLS
-// connection's state belongs to the event loop that made it, so TLS upstreams are closed
-// with their session as without reuse. Thread-safe.
+// Plaintext connections are kept as bare sockets, detached from any event loop, and are
+// reused on whichever worker the next client lands. A TLS connection's state belongs to
+// the event loop (worker) that made it: it is reused by a client on that worker only and
+// closed there. Thread-safe.
 #pragma once
 
 #include <asio.hpp>
@@ -48,8 +48,9 @@ class UpstreamPool {
   // while idle is closed instead), registered with `ex`'s event loop.
   std::optional<PooledUpstream> Take(const std::string& key, const asio::any_io_executor& ex);
 
-  // Keeps `p` (a plaintext connection) for `key`; the oldest connection goes when the
-  // pool is full. Connections idle for max_idle are closed by a timer on `ex`.
+  // Keeps `p` for `key`; `ex` is the event loop its stream runs on. The oldest
+  // connection goes when the pool is full; connections idle for max_idle are closed by a
+  // timer.
   void Put(const std::string& key, PooledUpstream p, const asio::any_io_executor& ex);
 
   size_t size() const;
@@ -57,8 +58,10 @@ class UpstreamPool {
  private:
   struct Item {
     std::string key;
-    int fd = -1;  // the bare socket
+    int fd = -1;  // plaintext: the bare socket
     bool v6 = false;
+    std::unique_ptr<Stream> tls;  // TLS: the stream, bound to `loop`
+    asio::any_io_executor loop;
     int32_t backend_pid = 0;
     std::string backend_key;
     std::chrono::steady_clock::time_point idle_since;
@@ -66,7 +69,8 @@ class UpstreamPool {
 
   void PruneLocked(std::chrono::steady_clock::time_point now);
   void ArmTimerLocked(const asio::any_io_executor& ex);
-  static void CloseItem(Item& item);
+  // TLS streams are closed on their own loop, unless `here` (no loop runs any more).
+  static void CloseItem(Item& item, bool here = false);
 
   const std::chrono::milliseconds max_idle_;
   mutable std::mutex mu_;

@@ -37,6 +37,33 @@ TEST_F(UpstreamTest, RequireEncryptsForAPlaintextClient) {
   EXPECT_EQ(CancelSleepingQuery(ConnInfo((*p)->port(), it::kMd5User, "sslmode=disable")), "57014");
 }
 
+TEST_F(UpstreamTest, ReuseKeepsTlsUpstreamsOnTheirWorker) {
+  auto p = env().StartPgveil("up-reuse", R"({"upstream_tls": "require", "upstream_reuse": true})");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const std::string info = ConnInfo(
+      (*p)->port(), it::kScramUser,
+      std::string("sslmode=disable application_name=tls_reuse password=") + it::kScramPassword);
+  auto session = [&](const char* sql) {
+    auto conn = it::Connect(info);
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    if (!conn.ok()) return std::string();
+    EXPECT_EQ(*it::QueryValue(conn->get(), kSslQuery), "true");
+    EXPECT_EQ(*it::QueryValue(conn->get(), "SHOW work_mem"), "4MB");
+    std::string pid = *it::QueryValue(conn->get(), "SELECT pg_backend_pid()");
+    it::Exec(conn->get(), sql);
+    return pid;
+  };
+  // Clients take turns on the workers; a TLS upstream is reused on its own worker, so
+  // the third client gets the first one's backend (reset: work_mem is back to 4MB).
+  const std::string first = session("SET work_mem = '9MB'");
+  const std::string second = session("SET work_mem = '9MB'");
+  const std::string third = session("SELECT 1");
+  EXPECT_NE(first, second);
+  EXPECT_EQ(third, first) << "not reused";
+  EXPECT_TRUE(FileContains((*p)->log_path(), "upstream=kept"));
+  EXPECT_EQ(CancelSleepingQuery(info), "57014");
+}
+
 TEST_F(UpstreamTest, DisableIsPlaintext) {
   auto p = env().StartPgveil("up-disable", R"({"upstream_tls": "disable"})");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
