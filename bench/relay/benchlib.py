@@ -43,6 +43,18 @@ def psql_command(target, db, sql, extra=(), tuples_only=True):
             "-c", sql]
 
 
+def reuse_fact(target, db):
+    """Whether the proxy behind target hands a backend on: pg_backend_pid() of two
+    consecutive psql sessions with the same connection parameters (the same startup
+    packet), as a sentence for the report. Informative: with several kept backends for
+    that packet the second session may get another warm one."""
+    cmd = psql_command(target, db, "SELECT pg_backend_pid()")
+    pids = [run_checked(cmd).stdout.strip() for _ in range(2)]
+    verdict = "same backend (handed on)" if pids[0] == pids[1] else "different backends"
+    return (f"{target.name}: backend pid of two consecutive psql sessions "
+            f"{pids[0]} / {pids[1]}: {verdict}")
+
+
 def _read_status_kb(pid, field):
     try:
         with open(f"/proc/{pid}/status") as f:

@@ -10,8 +10,11 @@
 #                              PGB_PID (options: --name, --userlist, --ready-user; below)
 #   bench_start_pgbouncer_fresh [OPTS] DB [INI...]
 #                              the same with server_lifetime = 0: a new backend per client
-#   bench_start_pgveil DB ...  pgveil in front of the cluster (extra args go to `serve`);
+#   bench_start_pgveil [--name NAME] DB ...
+#                              pgveil in front of the cluster (extra args go to `serve`);
 #                              PGV_PORT, PGV_PID
+#   bench_start_pgveil_reuse DB ...
+#                              the same with --upstream_reuse true (warm backends)
 #   bench_run CMD...           runs CMD so that signals stop it and the script at once
 # Every process started here is stopped (TERM, then KILL after 5 s) by the EXIT trap,
 # then the PostgreSQL cluster, then the temp dir is removed (unless BENCH_KEEP=1).
@@ -221,17 +224,41 @@ bench_start_pgbouncer_fresh() {
 }
 
 # pgveil in front of the cluster; extra arguments are passed to `pgveil serve`.
+# `--name NAME` before the database names the instance in messages and its log
+# (BENCH_TMP/NAME.log; default pgveil); every instance needs its own. Sets PGV_PORT and
+# PGV_PID; a caller that starts two saves them in between.
 bench_start_pgveil() {
-  local db=$1
+  local name=pgveil
+  if [[ ${1:-} == --name ]]; then
+    name=$2
+    shift 2
+  fi
+  local db=$1 logfile=$BENCH_TMP/$name.log
   shift
   local workers=()
   [[ -n $BENCH_WORKERS ]] && workers=(--workers "$BENCH_WORKERS")
   PGV_PORT=$(pgc_free_port)
   "$PGVEIL_BIN" serve --listen "127.0.0.1:$PGV_PORT" --upstream "127.0.0.1:$PGC_PORT" \
-    --log_level warn "${workers[@]}" "$@" >"$BENCH_TMP/pgveil.log" 2>&1 &
+    --log_level warn "${workers[@]}" "$@" >"$logfile" 2>&1 &
   PGV_PID=$!
   BENCH_PIDS+=("$PGV_PID")
-  bench_wait_ready pgveil "$PGV_PORT" "$PGV_PID" "$db" "$BENCH_TMP/pgveil.log"
+  bench_wait_ready "$name" "$PGV_PORT" "$PGV_PID" "$db" "$logfile"
+}
+
+# pgveil with upstream reuse (docs/protocol.md, "Upstream reuse"): a cleanly ended
+# session's backend is reset with DISCARD ALL and handed to the next client with the
+# same startup packet, once the server has authenticated that client. Kept backends
+# idle for 600 s are closed, as PgBouncer's server_idle_timeout does by default
+# (pgveil's own default, 60 s, is shorter than one turn of the other targets in a
+# full run). Arguments as bench_start_pgveil's (the default name is pgveil-reuse);
+# sets PGV_PORT and PGV_PID.
+bench_start_pgveil_reuse() {
+  local name=pgveil-reuse
+  if [[ ${1:-} == --name ]]; then
+    name=$2
+    shift 2
+  fi
+  bench_start_pgveil --name "$name" "$@" --upstream_reuse true --upstream_idle_seconds 600
 }
 
 # Throwaway cluster with settings that keep runs comparable.

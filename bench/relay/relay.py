@@ -1,9 +1,9 @@
 """Relay benchmark driver: direct vs PgBouncer (pooled, and fresh: server_lifetime = 0)
-vs pgveil, alternating repetitions.
+vs pgveil (default, and with upstream reuse), alternating repetitions.
 
 Started by bench/relay/run.sh once the servers are up; see bench/README.md.
 Every case runs its targets in turn (direct, pgbouncer, pgbouncer-fresh, pgveil,
-direct, ...) in the order of the --target options, so that
+pgveil-reuse, direct, ...) in the order of the --target options, so that
 drift in machine load hits all of them alike; each cell is the median of --reps runs.
 """
 
@@ -20,6 +20,7 @@ TPS_RE = re.compile(r"^tps = ([\d.]+) \((?:without initial connection time|"
 RSS_LIMIT_MB = 64.0
 TPS_MIN_RATIO = 1.00   # pgveil / PgBouncer
 FETCH_MAX_RATIO = 1.10  # pgveil / direct
+REUSE = "pgveil-reuse"  # pgveil --upstream_reuse true: the same targets, own verdicts
 
 
 def pgbench_tps(target, db, mode, clients, jobs, duration):
@@ -43,7 +44,8 @@ def fetch_commands(table):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--target", action="append", required=True,
-                    help="NAME=PORT[:PID]; names direct, pgbouncer, pgbouncer-fresh, pgveil")
+                    help="NAME=PORT[:PID]; names direct, pgbouncer, pgbouncer-fresh, pgveil, "
+                         "pgveil-reuse")
     ap.add_argument("--db", default="bench")
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--reps", type=int, default=3)
@@ -95,6 +97,10 @@ def main():
             else:
                 identical.setdefault(t.name, True)
                 identical[t.name] &= digest == ref
+    if REUSE in by_name:
+        fact = bl.reuse_fact(by_name[REUSE], args.db)
+        bl.log(fact)
+        facts.append(("upstream reuse", fact))
     bl.log("warm-up: pgbench -S 2 s direct")
     pgbench_tps(by_name["direct"], args.db, "simple", 2, 2, 2)
 
@@ -126,18 +132,25 @@ def main():
 
     row_dicts, failures = report_rows(samples, rss, identical, clients, modes, fetches,
                                       args.rows)
-    headers, rows = report_table(row_dicts, "pgbouncer-fresh" in by_name)
+    headers, rows = report_table(row_dicts, "pgbouncer-fresh" in by_name, REUSE in by_name)
     print()
     print(bl.console_table(headers, rows))
     print()
     if "pgbouncer-fresh" in by_name:
         print("PgBouncer: pooled, warm backends (the target's reference). PgBouncer fresh:")
         print("server_lifetime = 0, a new backend per client like pgveil (informative).")
-        print()
+    if REUSE in by_name:
+        print("pgveil: default, a new backend per client. pgveil reuse: --upstream_reuse true,")
+        print("warm backends handed on like PgBouncer's (opt-in); verdicts in 'result (reuse)'.")
+    print()
     for name, mb in lifetime.items():
         print(f"{name}: lifetime peak RSS (VmHWM, whole run) {bl.fmt(mb, 1)} MB")
-    print(f"targets: {sum(r[-1] == 'PASS' for r in rows)} PASS, {failures} FAIL, "
-          f"{sum(r[-1] == 'n/a' for r in rows)} n/a")
+    for label, key in (("pgveil", "result"), ("pgveil-reuse", "result_reuse")):
+        if key == "result_reuse" and REUSE not in by_name:
+            continue
+        results = [r[key] for r in row_dicts]
+        print(f"targets ({label}): {results.count('PASS')} PASS, {results.count('FAIL')} FAIL, "
+              f"{results.count('n/a')} n/a")
 
     sample_rows = []
     for case, per_target in samples.items():
@@ -152,7 +165,7 @@ def main():
                                 bl.fmt(max(vals), 1), "-", ", ".join(bl.fmt(v, 1) for v in vals)])
     sections = [
         ("Results", bl.markdown_table(headers, rows)),
-        ("What the columns compare", NOTES),
+        ("What the columns compare", NOTES + (REUSE_NOTES if REUSE in by_name else "")),
         ("Lifetime peak RSS", "\n".join(f"- {n}: {bl.fmt(mb, 1)} MB (VmHWM at the end of the run)"
                                         for n, mb in lifetime.items()) or "-"),
         ("All samples", bl.markdown_table(
@@ -179,18 +192,23 @@ def ratio(a, b):
 
 
 # Report columns: (header, key). The PgBouncer-fresh columns appear only when that
-# target ran (run.sh --no-fresh-pgbouncer leaves it out).
+# target ran (run.sh --no-fresh-pgbouncer leaves it out), the pgveil-reuse ones likewise
+# (--no-reuse-pgveil). "result" is pgveil's verdict, "result (reuse)" pgveil-reuse's
+# against the same target.
 COLUMNS = [("case", "case"), ("unit", "unit"), ("direct", "direct"),
            ("PgBouncer", "pgbouncer"), ("PgBouncer fresh", "pgbouncer-fresh"),
-           ("pgveil", "pgveil"), ("pgveil/PgBouncer", "r_pgb"),
+           ("pgveil", "pgveil"), ("pgveil reuse", REUSE), ("pgveil/PgBouncer", "r_pgb"),
            ("pgveil/PgBouncer-fresh", "r_fresh"), ("pgveil/direct", "r_direct"),
-           ("target", "target"), ("result", "result")]
+           ("pgveil-reuse/PgBouncer", "rr_pgb"), ("pgveil-reuse/direct", "rr_direct"),
+           ("target", "target"), ("result", "result"), ("result (reuse)", "result_reuse")]
 FRESH_KEYS = ("pgbouncer-fresh", "r_fresh")
+REUSE_KEYS = (REUSE, "rr_pgb", "rr_direct", "result_reuse")
 
 
-def report_table(rows, with_fresh):
+def report_table(rows, with_fresh, with_reuse):
     """headers and list-of-lists rows from the dict rows of report_rows."""
-    cols = [(h, k) for h, k in COLUMNS if with_fresh or k not in FRESH_KEYS]
+    cols = [(h, k) for h, k in COLUMNS
+            if (with_fresh or k not in FRESH_KEYS) and (with_reuse or k not in REUSE_KEYS)]
     return [h for h, _ in cols], [[r.get(k, "-") for _, k in cols] for r in rows]
 
 
@@ -213,6 +231,14 @@ NOTES = """\
 - Ratios are pgveil divided by the column named: for tps higher is better, for times
   lower is better."""
 
+REUSE_NOTES = """
+- **pgveil** (default) opens one new backend per client, like PgBouncer fresh; **pgveil
+  reuse** is a second pgveil started with `--upstream_reuse true` (opt-in), which hands a
+  cleanly ended session's backend, reset with `DISCARD ALL`, to the next client with the
+  same startup packet once the server has authenticated it: warm backends, like the
+  default PgBouncer. Its ratios have the same targets, with their own verdicts in
+  "result (reuse)"; the "result" column stays pgveil's (default)."""
+
 
 def report_rows(samples, rss, identical, clients, modes, fetches, nrows):
     """One dict per report row (keys as in COLUMNS) and the number of FAILs."""
@@ -222,37 +248,50 @@ def report_rows(samples, rss, identical, clients, modes, fetches, nrows):
             case = ("pgbench", mode, c)
             med = {n: bl.median(v) for n, v in samples[case].items()}
             r_pgb = ratio(med.get("pgveil"), med.get("pgbouncer"))
+            rr_pgb = ratio(med.get(REUSE), med.get("pgbouncer"))
             row = {n: bl.fmt(v, 0) for n, v in med.items()}
             row.update(case=case_label(case, fetches, nrows), unit="tps", r_pgb=bl.fmt(r_pgb, 3),
                        r_fresh=bl.fmt(ratio(med.get("pgveil"), med.get("pgbouncer-fresh")), 3),
                        r_direct=bl.fmt(ratio(med.get("pgveil"), med.get("direct")), 3),
+                       rr_pgb=bl.fmt(rr_pgb, 3),
+                       rr_direct=bl.fmt(ratio(med.get(REUSE), med.get("direct")), 3),
                        target=f"pgveil/PgBouncer >= {TPS_MIN_RATIO:.2f}",
-                       result=bl.verdict(r_pgb, ">=", TPS_MIN_RATIO))
+                       result=bl.verdict(r_pgb, ">=", TPS_MIN_RATIO),
+                       result_reuse=bl.verdict(rr_pgb, ">=", TPS_MIN_RATIO))
             rows.append(row)
     for kind in fetches:
         case = ("fetch", kind)
         med = {n: bl.median(v) for n, v in samples[case].items()}
         r_direct = ratio(med.get("pgveil"), med.get("direct"))
+        rr_direct = ratio(med.get(REUSE), med.get("direct"))
         row = {n: bl.fmt(v, 3) for n, v in med.items()}
         row.update(case=case_label(case, fetches, nrows), unit="s",
                    r_pgb=bl.fmt(ratio(med.get("pgveil"), med.get("pgbouncer")), 3),
                    r_fresh=bl.fmt(ratio(med.get("pgveil"), med.get("pgbouncer-fresh")), 3),
-                   r_direct=bl.fmt(r_direct, 3), target=f"pgveil/direct <= {FETCH_MAX_RATIO:.2f}",
-                   result=bl.verdict(r_direct, "<=", FETCH_MAX_RATIO))
+                   r_direct=bl.fmt(r_direct, 3),
+                   rr_pgb=bl.fmt(ratio(med.get(REUSE), med.get("pgbouncer")), 3),
+                   rr_direct=bl.fmt(rr_direct, 3),
+                   target=f"pgveil/direct <= {FETCH_MAX_RATIO:.2f}",
+                   result=bl.verdict(r_direct, "<=", FETCH_MAX_RATIO),
+                   result_reuse=bl.verdict(rr_direct, "<=", FETCH_MAX_RATIO))
         rows.append(row)
     for kind in fetches:
         peaks = {n: max(v) for n, v in rss.get(("fetch", kind), {}).items()}
         row = {n: bl.fmt(v, 1) for n, v in peaks.items()}
         row.update(case=f"peak RSS during {fetches[kind][0]}", unit="MB",
                    target=f"pgveil < {RSS_LIMIT_MB:.0f} MB",
-                   result=bl.verdict(peaks.get("pgveil"), "<", RSS_LIMIT_MB))
+                   result=bl.verdict(peaks.get("pgveil"), "<", RSS_LIMIT_MB),
+                   result_reuse=bl.verdict(peaks.get(REUSE), "<", RSS_LIMIT_MB))
         rows.append(row)
+
+    def same(name):
+        return "n/a" if name not in identical else ("PASS" if identical[name] else "FAIL")
+
     row = {n: ("yes" if ok else "NO") for n, ok in identical.items()}
     row.update(case="fetch output byte-identical to direct", unit="", target="pgveil identical",
-               result="n/a" if "pgveil" not in identical else
-               ("PASS" if identical["pgveil"] else "FAIL"))
+               result=same("pgveil"), result_reuse=same(REUSE))
     rows.append(row)
-    failures = sum(r["result"] == "FAIL" for r in rows)
+    failures = sum(r[k] == "FAIL" for r in rows for k in ("result", "result_reuse"))
     return rows, failures
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Relay benchmark: a direct connection, PgBouncer (session mode; a second one with
-# server_lifetime = 0 as a fresh-backend reference) and pgveil, measured in one run with
-# alternating repetitions. See bench/README.md for what the numbers mean.
+# server_lifetime = 0 as a fresh-backend reference) and pgveil (default, and a second one
+# with --upstream_reuse true), measured in one run with alternating repetitions. See
+# bench/README.md for what the numbers mean.
 #
 #   bench/relay/run.sh [--quick] [--reps N] [--duration SECONDS] [--out FILE] ...
 #   bench/relay/run.sh --help
@@ -13,12 +14,14 @@ Usage: bench/relay/run.sh [options]
 
 Starts a throwaway PostgreSQL, PgBouncer (pool_mode=session), a second PgBouncer that
 is the same but with server_lifetime = 0 ("pgbouncer-fresh": every client gets a new
-PostgreSQL backend, as through pgveil) and pgveil, then measures pgbench -S (simple and
-prepared, 1 and 16 clients), a 1M-row SELECT * and COPY TO STDOUT through psql, and the
-proxies' peak RSS during those fetches. Targets take turns: direct -> pgbouncer ->
-pgbouncer-fresh -> pgveil. Prints a table with the ratios and PASS/FAIL per target
-(pgveil/PgBouncer-fresh is shown for information, without a verdict), and writes the
-same as markdown.
+PostgreSQL backend, as through default pgveil), pgveil (default: a new backend per
+client) and a second pgveil with --upstream_reuse true ("pgveil-reuse": warm backends
+handed on, like the default PgBouncer), then measures pgbench -S (simple and prepared, 1
+and 16 clients), a 1M-row SELECT * and COPY TO STDOUT through psql, and the proxies' peak
+RSS during those fetches. Targets take turns: direct -> pgbouncer -> pgbouncer-fresh ->
+pgveil -> pgveil-reuse. Prints a table with the ratios and PASS/FAIL per target, for
+pgveil ("result") and pgveil-reuse ("result (reuse)") separately (pgveil/PgBouncer-fresh
+is shown for information, without a verdict), and writes the same as markdown.
 
 Options:
   --quick             smoke test: 1 repetition, 3-second pgbench runs (< 2 minutes)
@@ -32,7 +35,8 @@ Options:
   --pgveil PATH       use this pgveil binary instead of building one
   --build-dir DIR     build directory for the Release build (default: build-bench)
   --workers N         pgveil --workers (default: pgveil's own default)
-  --without-pgveil    measure direct and the PgBouncers only
+  --without-pgveil    measure direct and the PgBouncers only (no pgveil at all)
+  --no-reuse-pgveil   leave out the second pgveil (--upstream_reuse true)
   --no-fresh-pgbouncer
                       leave out the second PgBouncer (server_lifetime = 0)
   --no-deps           do not run scripts/install-deps.sh
@@ -46,7 +50,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CMDLINE=$(printf '%q ' bench/relay/run.sh "$@")
 
 REPS=3 DURATION=20 SCALE=10 ROWS=1000000 CLIENTS=1,16 OUT="" PGVEIL_BIN=""
-BUILD_DIR=$REPO/build-bench WITH_PGVEIL=1 WITH_FRESH=1 DEPS=1 STRICT=() QUICK=0
+BUILD_DIR=$REPO/build-bench WITH_PGVEIL=1 WITH_REUSE=1 WITH_FRESH=1 DEPS=1 STRICT=() QUICK=0
 while (($#)); do
   if [[ $1 == --*=* ]]; then # --opt=value is --opt value
     set -- "${1%%=*}" "${1#*=}" "${@:2}"
@@ -63,6 +67,7 @@ while (($#)); do
   --build-dir) BUILD_DIR=$2 && shift ;;
   --workers) BENCH_WORKERS=$2 && shift ;;
   --without-pgveil) WITH_PGVEIL=0 ;;
+  --no-reuse-pgveil) WITH_REUSE=0 ;;
   --no-fresh-pgbouncer) WITH_FRESH=0 ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
@@ -122,6 +127,11 @@ if ((WITH_PGVEIL)); then
   bench_start_pgveil "$DB"
   TARGETS+=(--target "pgveil=$PGV_PORT:$PGV_PID")
   PGVEIL_ARGS=(--pgveil-bin "$PGVEIL_BIN")
+  if ((WITH_REUSE)); then
+    bench_log "starting a second pgveil with --upstream_reuse true (warm backends)"
+    bench_start_pgveil_reuse "$DB"
+    TARGETS+=(--target "pgveil-reuse=$PGV_PORT:$PGV_PID")
+  fi
 fi
 NOTES="pgbench -i -s $SCALE; pgveil workers: ${BENCH_WORKERS:-default}"
 ((QUICK)) && NOTES+="; QUICK MODE (1 repetition, 3 s runs): smoke test only, not a result"
