@@ -1,9 +1,11 @@
 """Masking benchmark driver: direct vs PgBouncer with a new backend per client (the
-reference for "any proxy") vs pgveil as the matcher vs pgveil as sales.
+reference for "any proxy") vs pgveil as the matcher vs pgveil as sales, and optionally
+the matcher and sales through a second pgveil with upstream reuse (warm backends).
 
 Started by bench/relay/masking.sh once PostgreSQL (with the CRM demo), PgBouncer and
 pgveil are up; see bench/README.md. Before timing, one verification pass checks that the
-matcher's and PgBouncer's results are byte-identical to the direct one and counts the
+matcher's and PgBouncer's results are byte-identical to the direct one (and the reuse
+matcher's too, and the reuse sales result to the default sales one) and counts the
 columns sales gets masked (a column is masked when its multiset of values differs from
 the direct one). Two measurements follow, both alternating the targets:
 
@@ -31,6 +33,8 @@ RECORD_SEP = "\x1e"
 STEADY_RUNS = 3  # queries per steady-state session; the 1st is left out
 TIME_RE = re.compile(r"^Time: ([\d.]+) ms", re.M)
 FRESH = "pgbouncer-fresh"
+M_REUSE = "matcher (reuse)"  # through the pgveil with --upstream_reuse true
+S_REUSE = "sales (reuse)"
 NOTES = """\
 - **per connection**: one `psql -c` per query, wall time. It includes the connection
   set-up and the first query of a new PostgreSQL backend, which is slower (empty catalog
@@ -48,6 +52,15 @@ NOTES = """\
   `Time:` (psql's own timing of the query), i.e. without connection set-up and without
   the new backend's first query. This is the relay and masking cost alone.
 - Ratios are the first name divided by the second; lower is better."""
+REUSE_NOTES = """
+- **matcher (reuse)** and **sales (reuse)** go through a second pgveil, started with
+  `--upstream_reuse true` and the same masking arguments. Default pgveil opens one new
+  backend per client, like PgBouncer fresh; with reuse (opt-in) a cleanly ended
+  session's backend is reset with `DISCARD ALL` and handed to the next client with the
+  same startup packet once the server has authenticated it, so its timed queries run on
+  warm backends (the verification pass warms one per login). Their ratios against
+  direct have the same targets, with their own verdicts; the other verdicts are
+  unchanged."""
 
 
 def fetch_all(target, db, query):
@@ -99,6 +112,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--direct", type=int, required=True, help="PostgreSQL port")
     ap.add_argument("--proxy", required=True, help="pgveil PORT:PID")
+    ap.add_argument("--proxy-reuse", help="pgveil with --upstream_reuse true, PORT:PID")
     ap.add_argument("--pgbouncer", help="PgBouncer with server_lifetime = 0, PORT:PID")
     ap.add_argument("--pgbouncer-auth", default="-", help="its auth_type, for the report")
     ap.add_argument("--db", default="crm")
@@ -123,6 +137,10 @@ def main():
         targets.append(bl.Target(FRESH, pgb_port, args.matcher, pgb_pid))
     targets += [bl.Target("matcher", port, args.matcher, pid),
                 bl.Target("sales", port, args.sales, pid)]
+    if args.proxy_reuse:
+        reuse_port, reuse_pid = args.proxy_reuse.split(":")
+        targets += [bl.Target(M_REUSE, reuse_port, args.matcher, reuse_pid),
+                    bl.Target(S_REUSE, reuse_port, args.sales, reuse_pid)]
     by_name = {t.name: t for t in targets}
     names = [t.name for t in targets]
     query = " ".join(args.query.split()).rstrip("; ")
@@ -133,8 +151,11 @@ def main():
     if args.pgbouncer:
         where += (f"PgBouncer (session mode, server_lifetime = 0) as {args.matcher} "
                   f"(port {pgb_port}); ")
-    facts += [("targets", where + f"pgveil as {args.matcher} and as {args.sales} "
-                                  f"(port {port})"),
+    where += f"pgveil as {args.matcher} and as {args.sales} (port {port})"
+    if args.proxy_reuse:
+        where += (f"; pgveil --upstream_reuse true as {args.matcher} and as {args.sales} "
+                  f"(port {reuse_port})")
+    facts += [("targets", where),
               ("repetitions", f"{args.reps} per cell, median reported, order "
                               + " → ".join(names)),
               ("query", f"`{query}`")]
@@ -151,24 +172,34 @@ def main():
     header, direct_rows, direct_sha = fetch_all(by_name["direct"], args.db, query)
     checked = {"direct": direct_rows}
     identical = {}
-    for name in (FRESH, "matcher"):
+    for name in (FRESH, "matcher", M_REUSE):
         if name in by_name:
             _, rows, sha = fetch_all(by_name[name], args.db, query)
             checked[name] = rows
             identical[name] = sha == direct_sha or sorted(rows) == sorted(direct_rows)
-    sales_header, sales_rows, _ = fetch_all(by_name["sales"], args.db, query)
+    sales_header, sales_rows, sales_sha = fetch_all(by_name["sales"], args.db, query)
     checked["sales"] = sales_rows
+    if S_REUSE in by_name:
+        # The same rules and keys: masked exactly like sales through the default pgveil.
+        _, rows, sha = fetch_all(by_name[S_REUSE], args.db, query)
+        checked[S_REUSE] = rows
+        identical[S_REUSE] = sha == sales_sha or sorted(rows) == sorted(sales_rows)
     for name, rows in checked.items():
         bl.log(f"verify: {name:15} {len(rows):,} rows")
         if len(rows) != args.rows:
             raise SystemExit(f"{name} returned {len(rows):,} rows, expected {args.rows:,}")
     masked = masked_columns(header, direct_rows, sales_rows)
-    bl.log("verify: identical to direct: "
+    bl.log("verify: identical to direct (sales (reuse): to sales): "
            + ", ".join(f"{n} {ok}" for n, ok in identical.items())
            + f"; sales masked {len(masked)}/{len(header)} columns: {', '.join(masked)}")
     if sales_header != header:
         bl.log(f"note: sales column names differ: {sales_header}")
     del direct_rows, sales_rows, checked
+
+    if M_REUSE in by_name:
+        fact = bl.reuse_fact(by_name[M_REUSE], args.db)
+        bl.log(fact)
+        facts.append(("upstream reuse", fact))
 
     # Measurement 1: one psql (one connection, one new backend) per query.
     times = {n: [] for n in names}
@@ -203,16 +234,22 @@ def main():
         return (a - b) / values * 1e9 if values else None
 
     shape = f"{args.rows:,} rows x {len(header)} columns"
-    time_headers = ["measurement", "unit", "direct"] + (["PgBouncer fresh"] if FRESH in by_name
-                                                        else []) + \
-        ["pgveil matcher", "pgveil sales", "matcher/direct", "sales/direct"] + \
+    reuse = M_REUSE in by_name
+    column_names = {"direct": "direct", FRESH: "PgBouncer fresh", "matcher": "pgveil matcher",
+                    "sales": "pgveil sales", M_REUSE: "pgveil matcher (reuse)",
+                    S_REUSE: "pgveil sales (reuse)"}
+    time_headers = ["measurement", "unit"] + [column_names[n] for n in names] + \
+        ["matcher/direct", "sales/direct"] + \
+        (["matcher (reuse)/direct", "sales (reuse)/direct"] if reuse else []) + \
         (["matcher/PgBouncer-fresh", "PgBouncer-fresh/direct"] if FRESH in by_name else [])
 
     def time_row(label, m):
-        row = [label, "s"] + [bl.fmt(m.get(n), 3) for n in
-                              ["direct", FRESH, "matcher", "sales"] if n in by_name]
+        row = [label, "s"] + [bl.fmt(m.get(n), 3) for n in names]
         row += [bl.fmt(ratio(m["matcher"], m["direct"]), 3),
                 bl.fmt(ratio(m["sales"], m["direct"]), 3)]
+        if reuse:
+            row += [bl.fmt(ratio(m[M_REUSE], m["direct"]), 3),
+                    bl.fmt(ratio(m[S_REUSE], m["direct"]), 3)]
         if FRESH in by_name:
             row += [bl.fmt(ratio(m["matcher"], m[FRESH]), 3),
                     bl.fmt(ratio(m[FRESH], m["direct"]), 3)]
@@ -244,14 +281,37 @@ def main():
         check_rows.append(["PgBouncer fresh output identical to direct",
                            "yes" if identical[FRESH] else "NO", "yes",
                            "PASS" if identical[FRESH] else "FAIL"])
+    if reuse:
+        r_matcher_reuse = ratio(med[M_REUSE], med["direct"])
+        r_sales_reuse = ratio(med[S_REUSE], med["direct"])
+        check_rows += [
+            ["matcher (reuse) through pgveil / direct (time, per connection)",
+             bl.fmt(r_matcher_reuse, 3), f"<= {MATCHER_MAX_RATIO:.2f}",
+             bl.verdict(r_matcher_reuse, "<=", MATCHER_MAX_RATIO)],
+            ["sales (reuse) through pgveil / direct (time, per connection)",
+             bl.fmt(r_sales_reuse, 3), f"<= {SALES_MAX_RATIO:.2f}",
+             bl.verdict(r_sales_reuse if masked else None, "<=", SALES_MAX_RATIO)],
+            ["matcher (reuse) output identical to direct",
+             "yes" if identical[M_REUSE] else "NO", "yes",
+             "PASS" if identical[M_REUSE] else "FAIL"],
+            ["sales (reuse) output identical to pgveil sales (masked alike)",
+             "yes" if identical[S_REUSE] else "NO", "yes",
+             "PASS" if identical[S_REUSE] else "FAIL"]]
     for label, m in (("per connection", med), ("steady state", med_steady)):
         check_rows += [
             [f"cost per masked value, (sales - matcher) / values, {label}",
              _with_unit(per_value(m["sales"], m["matcher"]), 0, "ns"), "-", "-"],
             [f"cost per masked value, (sales - direct) / values, {label}",
              _with_unit(per_value(m["sales"], m["direct"]), 0, "ns"), "-", "-"]]
+        if reuse:
+            check_rows.append(
+                [f"cost per masked value, (sales (reuse) - matcher (reuse)) / values, {label}",
+                 _with_unit(per_value(m[S_REUSE], m[M_REUSE]), 0, "ns"), "-", "-"])
     check_rows.append(["pgveil peak RSS during the SELECT (max)",
                        _with_unit(max(rss["matcher"] + rss["sales"]), 1, "MB"), "-", "-"])
+    if reuse:
+        check_rows.append(["pgveil (reuse) peak RSS during the SELECT (max)",
+                           _with_unit(max(rss[M_REUSE] + rss[S_REUSE]), 1, "MB"), "-", "-"])
     failures = sum(r[-1] == "FAIL" for r in check_rows)
     print()
     print(bl.console_table(time_headers, time_rows))
@@ -262,6 +322,9 @@ def main():
     if FRESH in by_name:
         print("PgBouncer fresh: session mode, server_lifetime = 0 (a new backend per client, "
               "like pgveil); informative, no verdict")
+    if reuse:
+        print("pgveil: default, a new backend per client; (reuse): a second pgveil with "
+              "--upstream_reuse true, warm backends (opt-in), own verdicts")
     print(f"targets: {sum(r[-1] == 'PASS' for r in check_rows)} PASS, {failures} FAIL, "
           f"{sum(r[-1] == 'n/a' for r in check_rows)} n/a")
 
@@ -276,7 +339,7 @@ def main():
     facts.append(("load average at end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
     bl.write_markdown(args.out, "pgveil masking benchmark", args.cmdline, facts, [
         ("Times", bl.markdown_table(time_headers, time_rows)),
-        ("What the measurements compare", NOTES),
+        ("What the measurements compare", NOTES + (REUSE_NOTES if reuse else "")),
         ("Checks", bl.markdown_table(check_headers, check_rows)
          + f"\n\nMasked columns: {', '.join(masked) or 'none'}"),
         ("All samples", bl.markdown_table(["target", "median", "samples in run order"],

@@ -2,7 +2,8 @@
 # Masking benchmark: a 200,000-row SELECT from crm.members with at least six masked
 # columns, run alternately direct, through PgBouncer with server_lifetime = 0 (a new
 # backend per client, the reference for any proxy), through pgveil as the matcher
-# (unmasked) and through pgveil as sales (masked). See bench/README.md.
+# (unmasked) and as sales (masked), and the same two through a second pgveil with
+# --upstream_reuse true (warm backends). See bench/README.md.
 #
 #   bench/relay/masking.sh [--quick] [--reps N] [--rows N] [--out FILE] ...
 #   bench/relay/masking.sh --help
@@ -14,10 +15,13 @@ Usage: bench/relay/masking.sh [options]
 
 Loads the CRM demo (demo/schema.sql, then demo/generate.sql with -v members=ROWS) into a
 throwaway PostgreSQL, starts PgBouncer (session mode, server_lifetime = 0: a new backend
-per client, like pgveil) and pgveil with masking-rules/crm.json and demo/keys.json,
-checks that the matcher's and PgBouncer's results are byte-identical to a direct one and
-that sales gets at least six masked columns, then times the SELECT in alternation
-direct -> PgBouncer (as the matcher) -> pgveil matcher -> pgveil sales, twice:
+per client, like default pgveil), pgveil with masking-rules/crm.json and demo/keys.json
+(default: a new backend per client) and a second pgveil with the same arguments plus
+--upstream_reuse true (warm backends handed on, opt-in), checks that the matcher's and
+PgBouncer's results are byte-identical to a direct one, that the reuse sales result is
+the same as the default sales one and that sales gets at least six masked columns, then
+times the SELECT in alternation direct -> PgBouncer (as the matcher) -> pgveil matcher ->
+pgveil sales -> matcher (reuse) -> sales (reuse), twice:
   per connection  one psql per query, wall time (the verdicts, against direct)
   steady state    one psql session per target, the query 3 times under \timing;
                   the median of the 2nd and 3rd times (no connection set-up, no first
@@ -46,6 +50,7 @@ Options:
   --workers N         pgveil --workers
   --no-fresh-pgbouncer
                       leave out the PgBouncer reference
+  --no-reuse-pgveil   leave out the second pgveil (--upstream_reuse true)
   --pgbouncer-auth M  PgBouncer's auth_type for its clients: auto (default: the
                       server's, scram-sha-256 when PostgreSQL asks the matcher for a
                       password, else trust), scram-sha-256 or trust
@@ -62,7 +67,7 @@ CMDLINE=$(printf '%q ' bench/relay/masking.sh "$@")
 REPS=5 ROWS=200000 DB=crm MATCHER=match_engine SALES=sales_li PASSWORD=veil-demo
 RULES=$REPO/masking-rules/crm.json KEYS=$REPO/demo/keys.json SERVE_ARGS=()
 OUT="" PGVEIL_BIN="" BUILD_DIR=$REPO/build-bench DEPS=1 STRICT=() QUICK=0
-WITH_FRESH=1 PGB_AUTH=auto
+WITH_FRESH=1 WITH_REUSE=1 PGB_AUTH=auto
 QUERY="SELECT member_id, nickname, real_name, gender, birth_date, phone, email, city,
   height_cm, monthly_income, registered_at, about_me FROM crm.members"
 while (($#)); do
@@ -86,6 +91,7 @@ while (($#)); do
   --build-dir) BUILD_DIR=$2 && shift ;;
   --workers) BENCH_WORKERS=$2 && shift ;;
   --no-fresh-pgbouncer) WITH_FRESH=0 ;;
+  --no-reuse-pgveil) WITH_REUSE=0 ;;
   --pgbouncer-auth) PGB_AUTH=$2 && shift ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
@@ -178,12 +184,19 @@ fi
 
 bench_log "starting pgveil ($PGVEIL_BIN) with ${MASK_ARGS[*]}"
 bench_start_pgveil "$DB" "${MASK_ARGS[@]}"
+PROXY=$PGV_PORT:$PGV_PID
+REUSE_ARGS=()
+if ((WITH_REUSE)); then
+  bench_log "starting a second pgveil with the same arguments and --upstream_reuse true"
+  bench_start_pgveil_reuse "$DB" "${MASK_ARGS[@]}"
+  REUSE_ARGS=(--proxy-reuse "$PGV_PORT:$PGV_PID")
+fi
 
 bench_log "setup took $((SECONDS - START)) s; measuring"
 NOTES="pgveil workers: ${BENCH_WORKERS:-default}"
 ((QUICK)) && NOTES+="; QUICK MODE (1 repetition): smoke test only, not a result"
 bench_run python3 "$BENCH_DIR/masking.py" --direct "$PGC_PORT" \
-  --proxy "$PGV_PORT:$PGV_PID" "${PGB_ARGS[@]}" --db "$DB" --matcher "$MATCHER" --sales "$SALES" \
-  --reps "$REPS" --rows "$ROWS" --query "$QUERY" --out "$OUT" --cmdline "$CMDLINE" \
-  --repo "$REPO" --pgveil-bin "$PGVEIL_BIN" --notes "$NOTES" "${STRICT[@]}"
+  --proxy "$PROXY" "${REUSE_ARGS[@]}" "${PGB_ARGS[@]}" --db "$DB" --matcher "$MATCHER" \
+  --sales "$SALES" --reps "$REPS" --rows "$ROWS" --query "$QUERY" --out "$OUT" \
+  --cmdline "$CMDLINE" --repo "$REPO" --pgveil-bin "$PGVEIL_BIN" --notes "$NOTES" "${STRICT[@]}"
 bench_log "total $((SECONDS - START)) s (after build)"
