@@ -34,6 +34,8 @@ Options:
   --workers N      pgveil --workers (default: pgveil's own)
   --no-fresh-pgbouncer
                    leave out the second PgBouncer (server_lifetime = 0)
+  --no-reuse-pgveil
+                   leave out the second pgveil (upstream_reuse, warm backends)
   --no-deps        do not run scripts/install-deps.sh
   --keep           keep the temp dir
 USAGE
@@ -44,7 +46,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CMDLINE=$(printf '%q ' bench/relay/tls.sh "$@")
 
 REPS=3 DURATION=10 SCALE=10 CLIENTS=1,16 OUT="" PGVEIL_BIN="" QUICK=0 DEPS=1
-BUILD_DIR=$REPO/build-bench WITH_FRESH=1
+BUILD_DIR=$REPO/build-bench WITH_FRESH=1 WITH_REUSE=1
 while (($#)); do
   if [[ $1 == --*=* ]]; then set -- "${1%%=*}" "${1#*=}" "${@:2}"; fi
   case $1 in
@@ -58,6 +60,7 @@ while (($#)); do
   --build-dir) BUILD_DIR=$2 && shift ;;
   --workers) BENCH_WORKERS=$2 && shift ;;
   --no-fresh-pgbouncer) WITH_FRESH=0 ;;
+  --no-reuse-pgveil) WITH_REUSE=0 ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
   -h | --help) usage && exit 0 ;;
@@ -125,6 +128,11 @@ cat >"$BENCH_TMP/pgveil.json" <<JSON
 JSON
 bench_start_pgveil "$DB" -c "$BENCH_TMP/pgveil.json"
 TARGETS+=("pgveil:$PGV_PORT")
+if ((WITH_REUSE)); then
+  bench_log "starting a second pgveil with TLS on both legs and upstream_reuse"
+  bench_start_pgveil_reuse "$DB" -c "$BENCH_TMP/pgveil.json"
+  TARGETS+=("pgveil-reuse:$PGV_PORT")
+fi
 
 # Every target must really be TLS on the client leg and on the server leg.
 for target in "${TARGETS[@]}"; do
@@ -177,7 +185,12 @@ for mode in simple prepared; do
     ((WITH_FRESH)) && row+=" | $(printf '%.0f' "${med[pgbouncer-fresh]}")"
     row+=" | $(printf '%.0f' "${med[pgveil]}") | $rpgb"
     ((WITH_FRESH)) && row+=" | $(ratio "${med[pgveil]}" "${med[pgbouncer-fresh]}")"
-    row+=" | $(ratio "${med[pgveil]}" "${med[direct]}") | $verdict |"
+    row+=" | $(ratio "${med[pgveil]}" "${med[direct]}") | $verdict"
+    if ((WITH_REUSE)); then
+      rreuse=$(ratio "${med[pgveil-reuse]}" "${med[pgbouncer]}")
+      row+=" | $(printf '%.0f' "${med[pgveil-reuse]}") | $rreuse | $(awk -v r="$rreuse" 'BEGIN {print (r >= 1.0) ? "pass" : "**miss**"}')"
+    fi
+    row+=" |"
     ROWS+=("$row")
     unset med
   done
@@ -189,17 +202,34 @@ done
   echo "pgveil $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), PgBouncer $(pgbouncer --version | head -1 | awk '{print $2}'), $(date -u +%Y-%m-%dT%H:%MZ), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); pgbench -i -s $SCALE; $REPS alternating repetitions of $DURATION s, median; PGSSLMODE=require; TLS 1.3 on every leg"
   ((QUICK)) && echo && echo "QUICK MODE: smoke test only, not a result"
   echo
+  header="| case | direct (TLS) | PgBouncer (TLS both legs)"
+  align="|---|---:|---:"
   if ((WITH_FRESH)); then
-    echo "| case | direct (TLS) | PgBouncer (TLS both legs) | PgBouncer fresh (TLS both legs) | pgveil (TLS both legs) | pgveil/PgBouncer | pgveil/PgBouncer-fresh | pgveil/direct | target ≥ 1.0 vs PgBouncer |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
-  else
-    echo "| case | direct (TLS) | PgBouncer (TLS both legs) | pgveil (TLS both legs) | pgveil/PgBouncer | pgveil/direct | target ≥ 1.0 vs PgBouncer |"
-    echo "|---|---:|---:|---:|---:|---:|---|"
+    header+=" | PgBouncer fresh (TLS both legs)"
+    align+="|---:"
   fi
+  header+=" | pgveil (TLS both legs) | pgveil/PgBouncer"
+  align+="|---:|---:"
+  if ((WITH_FRESH)); then
+    header+=" | pgveil/PgBouncer-fresh"
+    align+="|---:"
+  fi
+  header+=" | pgveil/direct | target ≥ 1.0 vs PgBouncer"
+  align+="|---:|---"
+  if ((WITH_REUSE)); then
+    header+=" | pgveil reuse (TLS both legs) | pgveil-reuse/PgBouncer | target (reuse)"
+    align+="|---:|---:|---"
+  fi
+  echo "$header |"
+  echo "$align|"
   printf '%s\n' "${ROWS[@]}"
   if ((WITH_FRESH)); then
     echo
     echo "PgBouncer keeps server connections after a client leaves and hands them to the next one: its clients get warm backends over already established server TLS connections. PgBouncer fresh is the same with server_lifetime = 0: a new backend and server TLS handshake per client, as pgveil (one upstream connection per client, no pooling). pgveil/PgBouncer-fresh compares the proxies on equal terms; informative, no verdict."
+  fi
+  if ((WITH_REUSE)); then
+    echo
+    echo "pgveil reuse is pgveil with upstream_reuse (opt-in): a cleanly ended session's upstream TLS connection and warm backend, reset with DISCARD ALL, go to the next client on the same worker once the server has authenticated that client on a fresh connection (docs/protocol.md)."
   fi
 } >"$OUT"
 cat "$OUT"
