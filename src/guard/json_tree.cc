@@ -139,12 +139,14 @@ class JsonTreeBuilder {
   std::vector<Frame> frames_;
 };
 
+// Iterative parsing: the tree of a deeply nested statement must not exhaust the stack.
 JsonTree::JsonTree(std::string_view text) : text_(text), arena_(text.size() * 4 + 1024) {
   JsonTreeBuilder builder(&arena_);
   rapidjson::Reader reader;
   rapidjson::InsituStringStream in(text_.data());
   rapidjson::ParseResult r =
-      reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseStopWhenDoneFlag>(in, builder);
+      reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseStopWhenDoneFlag |
+                   rapidjson::kParseIterativeFlag>(in, builder);
   if (!r) return;
   const json* root = builder.Root();
   if (root == nullptr) return;

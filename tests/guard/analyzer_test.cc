@@ -512,6 +512,21 @@ TEST_F(GuardTest, NotAPseudonymIsRefusedWithoutEcho) {
   }
 }
 
+TEST_F(GuardTest, DeeplyNestedStatementsGetAVerdictNotACrash) {
+  std::string casts = "SELECT count(*) FROM crm.members WHERE monthly_income >= $1";
+  for (int i = 0; i < 20000; ++i) casts += "::int";
+  std::string parens = "SELECT " + std::string(20000, '(') + "1" + std::string(20000, ')');
+  std::string sums = "SELECT count(*) FROM crm.members WHERE height_cm > 1";
+  for (int i = 0; i < 20000; ++i) sums += " + 1";
+  for (const std::string& sql : {casts, parens, sums}) {
+    auto v = Check(sql);
+    ASSERT_NE(v, nullptr);
+    if (v->refused) {
+      EXPECT_FALSE(v->message.empty());
+    }
+  }
+}
+
 TEST_F(GuardTest, VerdictsAreCached) {
   auto a = Analyzer::For(*policy_);
   auto v1 = a->Analyze("SELECT nickname FROM crm.members");

@@ -63,6 +63,23 @@ TEST(JsonTreeTest, MalformedTextIsNotOk) {
   }
 }
 
+TEST(JsonTreeTest, DeepNestingDoesNotExhaustTheStack) {
+  const int depth = 200000;
+  std::string text(depth, '[');
+  text += "1";
+  text.append(depth, ']');
+  JsonTree t(text);
+  ASSERT_TRUE(t.ok());
+  const json* n = &t.root();
+  int levels = 0;
+  while (n->is_array()) {
+    n = &(*n)[0];
+    ++levels;
+  }
+  EXPECT_EQ(levels, depth);
+  EXPECT_EQ(n->integer(), 1);
+}
+
 TEST(JsonTreeTest, ReadsLibpgQueryParseTrees) {
   const char* sql = "SELECT m.phone, 'it''s' FROM crm.members m WHERE m.member_id = -5 LIMIT 3";
   PgQueryParseResult r = pg_query_parse(sql);
