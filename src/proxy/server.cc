@@ -54,6 +54,7 @@ struct Server::Impl {
     unsigned n = shared->options.workers;
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     shared->options.workers = n;
+    if (shared->options.policies) shared->blocking = std::make_unique<asio::thread_pool>(2);
     if (shared->options.upstream_reuse) {
       shared->upstream_pool = std::make_unique<UpstreamPool>(shared->options.upstream_idle_timeout);
     }
@@ -256,6 +257,7 @@ Status Server::Run() {
   for (auto& w : impl.workers) w->stop();
   for (auto& t : threads) t.join();
   impl.shared->upstream_pool.reset();  // closes the kept connections, before the loops go
+  if (impl.shared->blocking) impl.shared->blocking->join();
   spdlog::info("event=stopped");
   return Status::Ok();
 }

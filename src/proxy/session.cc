@@ -83,6 +83,38 @@ struct Buffer {
   }
 };
 
+// PolicyProvider::ForLogin on `pool` (it may block on the catalog connection), the result
+// delivered on the awaiting coroutine's own executor. Without a pool: inline.
+template <typename Token>
+auto AsyncLookUpPolicy(asio::thread_pool* pool, std::shared_ptr<PolicyProvider> provider,
+                       std::string login, Token&& token) {
+  using Result = StatusOr<std::shared_ptr<const policy::Policy>>;
+  return asio::async_initiate<Token, void(Result)>(
+      [pool](auto handler, std::shared_ptr<PolicyProvider> provider, std::string login) {
+        auto ex = asio::get_associated_executor(handler);
+        if (pool == nullptr) {
+          asio::post(ex, [handler = std::move(handler), r = provider->ForLogin(login)]() mutable {
+            std::move(handler)(std::move(r));
+          });
+          return;
+        }
+        asio::post(*pool, [handler = std::move(handler), ex, provider = std::move(provider),
+                           login = std::move(login)]() mutable {
+          Result r = provider->ForLogin(login);
+          asio::post(ex, [handler = std::move(handler), r = std::move(r)]() mutable {
+            std::move(handler)(std::move(r));
+          });
+        });
+      },
+      token, std::move(provider), std::move(login));
+}
+
+awaitable<StatusOr<std::shared_ptr<const policy::Policy>>> LookUpPolicy(
+    asio::thread_pool* pool, std::shared_ptr<PolicyProvider> provider, std::string login) {
+  co_return co_await AsyncLookUpPolicy(pool, std::move(provider), std::move(login),
+                                       asio::use_awaitable);
+}
+
 // Serializes writes to one socket between the two directions of a session. Both run
 // on the same single-threaded loop, so a flag and a timer to park waiters suffice.
 class WriteGate {
@@ -181,7 +213,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string cout_;  // masked output towards the server
   std::string sout_;  // masked output towards the client
 
-  bool ResolvePolicy();
+  // The login's policy, looked up on the blocking pool (ForLogin may query the catalog)
+  // while this worker's other sessions go on; then applied here.
+  awaitable<bool> ResolvePolicy();
+  bool policy_pending_ = false;  // authenticated: ResolvePolicy is due
   void RefreshPolicyIfChanged();
   awaitable<bool> ClientMasked();
   awaitable<void> LingerAfterTerminate();
@@ -626,15 +661,15 @@ awaitable<bool> Session::ClientMasked() {
   co_return !(client_terminated_ && cin_.len == 0);
 }
 
-bool Session::ResolvePolicy() {
-  auto& provider = shared_->options.policies;
-  if (!provider) return true;  // no rules configured: a plain relay
+awaitable<bool> Session::ResolvePolicy() {
+  auto provider = shared_->options.policies;
+  if (!provider) co_return true;  // no rules configured: a plain relay
   policy_generation_ = provider->generation();
-  auto policy = provider->ForLogin(user_);
+  auto policy = co_await LookUpPolicy(shared_->blocking.get(), provider, user_);
   if (!policy.ok()) {
     spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, Printable(user_),
                   policy.status().message());
-    return false;
+    co_return false;
   }
   spdlog::info("session={} event=policy user={} policy={} masked={}", id_, Printable(user_),
                (*policy)->name(), (*policy)->masked());
@@ -645,7 +680,7 @@ bool Session::ResolvePolicy() {
       masked_->SetAudit(shared_->options.audit, {user_, peer_, database_});
     }
   }
-  return true;
+  co_return true;
 }
 
 void Session::RefreshPolicyIfChanged() {
@@ -685,9 +720,7 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
         authenticated_ = true;
         spdlog::info("session={} event=authenticated user={} database={}", id_, Printable(user_),
                      Printable(database_));
-        if (!ResolvePolicy()) return false;
-        policy_ready_ = true;
-        policy_signal_.cancel();
+        policy_pending_ = true;  // resolved by the caller, off this loop
       }
       return true;
     }
@@ -818,6 +851,18 @@ awaitable<void> Session::ServerToClient() {
                                    ? "pgveil could not determine the masking policy of this login"
                                    : "invalid message from server");
             co_return;
+          }
+          if (policy_pending_) {
+            policy_pending_ = false;
+            if (!co_await ResolvePolicy()) {
+              spdlog::error("session={} event=session_refused reason=policy", id_);
+              if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
+              co_await SendFatal("28000",
+                                 "pgveil could not determine the masking policy of this login");
+              co_return;
+            }
+            policy_ready_ = true;
+            policy_signal_.cancel();
           }
           if (h.type == wire::be::kReadyForQuery && !ready_seen_) {
             ready_seen_ = true;

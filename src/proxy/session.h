@@ -24,6 +24,9 @@ struct SessionShared {
   CancelRegistry cancels;
   std::shared_ptr<TlsManager> tls;  // never null once the server has bound
   std::atomic<size_t> active{0};
+  // Runs PolicyProvider::ForLogin, which may block on the catalog connection, away from
+  // the workers' event loops; null without a policy provider.
+  std::unique_ptr<asio::thread_pool> blocking;
   // Idle upstream connections for reuse; null unless options.upstream_reuse.
   std::unique_ptr<UpstreamPool> upstream_pool;
   std::atomic<uint64_t> next_id{1};
