@@ -221,24 +221,23 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     w.Begin(wire::fe::kBind).Bytes(body).End();
     return Status::Ok();
   }
-  // Parameters compared with pseudonym columns: turned back into real values.
-  std::vector<std::optional<std::string>> values(bind->params.size());
-  for (size_t i = 0; i < bind->params.size(); ++i) {
-    if (bind->params[i]) values[i] = std::string(*bind->params[i]);
-  }
-  for (const auto& rev : st->second.verdict->params) {
-    const size_t i = static_cast<size_t>(rev.index);
-    if (i >= values.size() || !values[i]) continue;
+  // Parameters compared with aligned columns are checked and sent as they are;
+  // parameters compared with pseudonym columns are turned back into real values.
+  auto format_of = [&](size_t i) -> mask::Format {
     int16_t f = bind->param_formats.empty()       ? 0
                 : bind->param_formats.size() == 1 ? bind->param_formats[0]
                 : i < bind->param_formats.size()  ? bind->param_formats[i]
                                                   : 0;
-    const auto& types = st->second.param_types;
-    const uint32_t declared = i < types.size() ? types[i] : 0;
-    const mask::Format format = f == 1 ? mask::Format::kBinary : mask::Format::kText;
+    return f == 1 ? mask::Format::kBinary : mask::Format::kText;
+  };
+  const auto& types = st->second.param_types;
+  auto declared_of = [&](size_t i) -> uint32_t { return i < types.size() ? types[i] : 0; };
+  std::vector<std::optional<std::string>> values;  // filled at the first reversal
+  for (const auto& rev : st->second.verdict->params) {
+    const size_t i = static_cast<size_t>(rev.index);
+    if (i >= bind->params.size() || !bind->params[i]) continue;
     if (!rev.aligned_op.empty()) {
-      // Compared with an aligned column: must lie on its boundaries; sent unchanged.
-      if (!guard::CheckAlignedParam(rev, declared, format, *values[i]).ok()) {
+      if (!guard::CheckAlignedParam(rev, declared_of(i), format_of(i), *bind->params[i]).ok()) {
         AuditRefusal(st->second.verdict->original, "42501",
                      "a parameter is not on a masking boundary of " + rev.column);
         Refuse(wire::fe::kBind, "42501",
@@ -250,10 +249,16 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
       }
       continue;
     }
+    if (values.empty()) {
+      values.resize(bind->params.size());
+      for (size_t k = 0; k < bind->params.size(); ++k) {
+        if (bind->params[k]) values[k] = std::string(*bind->params[k]);
+      }
+    }
     guard::ParamReversal r = rev;
-    if (declared != 0) r.type_oid = declared;
+    if (declared_of(i) != 0) r.type_oid = declared_of(i);
     std::string real;
-    if (!guard::ReversePseudonym(r, format, *values[i], &real).ok()) {
+    if (!guard::ReversePseudonym(r, format_of(i), *bind->params[i], &real).ok()) {
       AuditRefusal(st->second.verdict->original, "42501",
                    "a parameter is not a pseudonym of the domain of " + rev.column);
       Refuse(wire::fe::kBind, "42501",
@@ -263,6 +268,12 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
       return Status::Ok();
     }
     values[i] = std::move(real);
+  }
+  if (values.empty()) {  // nothing turned back: the Bind as the client sent it
+    pending_.push_back({Kind::kBind});
+    wire::Writer w(to_server);
+    w.Begin(wire::fe::kBind).Bytes(body).End();
+    return Status::Ok();
   }
   wire::Writer w(to_server);
   w.Begin(wire::fe::kBind).CString(bind->portal).CString(bind->statement);

@@ -84,22 +84,16 @@ struct Buffer {
 };
 
 // PolicyProvider::ForLogin on `pool` (it may block on the catalog connection), the result
-// delivered on the awaiting coroutine's own executor. Without a pool: inline.
+// delivered on the awaiting coroutine's own executor.
 template <typename Token>
-auto AsyncLookUpPolicy(asio::thread_pool* pool, std::shared_ptr<PolicyProvider> provider,
+auto AsyncLookUpPolicy(asio::thread_pool& pool, std::shared_ptr<PolicyProvider> provider,
                        std::string login, Token&& token) {
   using Result = StatusOr<std::shared_ptr<const policy::Policy>>;
   return asio::async_initiate<Token, void(Result)>(
-      [pool](auto handler, std::shared_ptr<PolicyProvider> provider, std::string login) {
+      [&pool](auto handler, std::shared_ptr<PolicyProvider> provider, std::string login) {
         auto ex = asio::get_associated_executor(handler);
-        if (pool == nullptr) {
-          asio::post(ex, [handler = std::move(handler), r = provider->ForLogin(login)]() mutable {
-            std::move(handler)(std::move(r));
-          });
-          return;
-        }
-        asio::post(*pool, [handler = std::move(handler), ex, provider = std::move(provider),
-                           login = std::move(login)]() mutable {
+        asio::post(pool, [handler = std::move(handler), ex, provider = std::move(provider),
+                          login = std::move(login)]() mutable {
           Result r = provider->ForLogin(login);
           asio::post(ex, [handler = std::move(handler), r = std::move(r)]() mutable {
             std::move(handler)(std::move(r));
@@ -110,7 +104,7 @@ auto AsyncLookUpPolicy(asio::thread_pool* pool, std::shared_ptr<PolicyProvider> 
 }
 
 awaitable<StatusOr<std::shared_ptr<const policy::Policy>>> LookUpPolicy(
-    asio::thread_pool* pool, std::shared_ptr<PolicyProvider> provider, std::string login) {
+    asio::thread_pool& pool, std::shared_ptr<PolicyProvider> provider, std::string login) {
   co_return co_await AsyncLookUpPolicy(pool, std::move(provider), std::move(login),
                                        asio::use_awaitable);
 }
@@ -217,7 +211,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // while this worker's other sessions go on; then applied here.
   awaitable<bool> ResolvePolicy();
   bool policy_pending_ = false;  // authenticated: ResolvePolicy is due
-  void RefreshPolicyIfChanged();
+  awaitable<void> RefreshPolicyIfChanged();
   awaitable<bool> ClientMasked();
   awaitable<void> LingerAfterTerminate();
   awaitable<bool> ServerMasked(size_t pos);
@@ -239,6 +233,15 @@ class Session : public std::enable_shared_from_this<Session> {
            server_in_sync_ && sin_.len == 0 && cancel_target_ != nullptr;
   }
   void MaybeReuseUpstream(bool ready_is_last);
+  // A whole ReadyForQuery; `is_last`: nothing follows it in sin_.
+  void OnReadyForQuery(std::string_view body, bool is_last) {
+    busy_ = false;
+    txn_status_ = body.empty() ? 0 : body[0];
+    if (!ready_seen_) {
+      ready_seen_ = true;
+      MaybeReuseUpstream(is_last);
+    }
+  }
   awaitable<void> KeepUpstream();
 };
 
@@ -629,7 +632,9 @@ awaitable<bool> Session::ClientMasked() {
       co_await SendFatal("08P01", "invalid message from client: " + status.message());
       co_return false;
     }
-    if (f.type == wire::fe::kQuery || f.type == wire::fe::kParse) RefreshPolicyIfChanged();
+    if (f.type == wire::fe::kQuery || f.type == wire::fe::kParse) {
+      co_await RefreshPolicyIfChanged();
+    }
     if (f.type == wire::fe::kTerminate) {
       client_terminated_ = true;
       if (pos == 0 && f.total() == cin_.len && CanKeepUpstream()) {
@@ -665,7 +670,7 @@ awaitable<bool> Session::ResolvePolicy() {
   auto provider = shared_->options.policies;
   if (!provider) co_return true;  // no rules configured: a plain relay
   policy_generation_ = provider->generation();
-  auto policy = co_await LookUpPolicy(shared_->blocking.get(), provider, user_);
+  auto policy = co_await LookUpPolicy(*shared_->blocking, provider, user_);
   if (!policy.ok()) {
     spdlog::error("session={} event=policy_failed user={} reason=\"{}\"", id_, Printable(user_),
                   policy.status().message());
@@ -683,11 +688,11 @@ awaitable<bool> Session::ResolvePolicy() {
   co_return true;
 }
 
-void Session::RefreshPolicyIfChanged() {
-  auto& provider = shared_->options.policies;
-  if (!provider || provider->generation() == policy_generation_) return;
+awaitable<void> Session::RefreshPolicyIfChanged() {
+  auto provider = shared_->options.policies;
+  if (!provider || provider->generation() == policy_generation_) co_return;
   policy_generation_ = provider->generation();
-  auto policy = provider->ForLogin(user_);
+  auto policy = co_await LookUpPolicy(*shared_->blocking, provider, user_);
   if (!policy.ok() || !(*policy)->masked()) {
     // A masked session stays masked; without a usable policy, it sees NULLs only.
     if (!policy.ok()) {
@@ -695,7 +700,7 @@ void Session::RefreshPolicyIfChanged() {
                     policy.status().message());
     }
     masked_->SetPolicy(policy::Policy::MaskEverything("unresolved"));
-    return;
+    co_return;
   }
   masked_->SetPolicy(*policy);
 }
@@ -710,9 +715,7 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
   std::string_view b(body, body_len);
   switch (type) {
     case wire::be::kReadyForQuery:
-      busy_ = false;
-      txn_status_ = body_len > 0 ? body[0] : 0;
-      return true;
+      return true;  // the caller knows where it stands in the buffer: OnReadyForQuery
     case wire::be::kAuthentication: {
       auto auth = wire::ParseAuthentication(b);
       if (!auth.ok()) return false;
@@ -846,10 +849,7 @@ awaitable<void> Session::ServerToClient() {
           if (!OnServerMessage(h.type, sin_.data.data() + pos + 5, h.body_size())) {
             spdlog::error("session={} event=session_refused type={}", id_, h.type);
             if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
-            co_await SendFatal(authenticated_ && !policy_ready_ ? "28000" : "08P01",
-                               authenticated_ && !policy_ready_
-                                   ? "pgveil could not determine the masking policy of this login"
-                                   : "invalid message from server");
+            co_await SendFatal("08P01", "invalid message from server");
             co_return;
           }
           if (policy_pending_) {
@@ -864,9 +864,9 @@ awaitable<void> Session::ServerToClient() {
             policy_ready_ = true;
             policy_signal_.cancel();
           }
-          if (h.type == wire::be::kReadyForQuery && !ready_seen_) {
-            ready_seen_ = true;
-            MaybeReuseUpstream(pos + h.total() == sin_.len);
+          if (h.type == wire::be::kReadyForQuery) {
+            OnReadyForQuery({sin_.data.data() + pos + 5, h.body_size()},
+                            pos + h.total() == sin_.len);
           }
         }
         last_server_type_ = h.type;
@@ -917,14 +917,7 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
       }
       sout_.append(sin_.data.data() + pos, f.total());
     } else {
-      if (f.type == wire::be::kReadyForQuery) {
-        busy_ = false;
-        txn_status_ = f.body.empty() ? 0 : f.body[0];
-        if (!ready_seen_) {
-          ready_seen_ = true;
-          MaybeReuseUpstream(pos + f.total() == sin_.len);
-        }
-      }
+      if (f.type == wire::be::kReadyForQuery) OnReadyForQuery(f.body, pos + f.total() == sin_.len);
       Status st = masked_->OnServer(f.type, f.body, &sout_);
       if (!st.ok()) {
         spdlog::error("session={} event=masking_failed type={} reason=\"{}\"", id_, f.type,
