@@ -167,6 +167,7 @@ class Session : public std::enable_shared_from_this<Session> {
   awaitable<void> ServerToClient();
   awaitable<void> SendCancelUpstream();
   awaitable<void> WriteClient(std::string_view bytes);
+  awaitable<asio::error_code> WriteServer(asio::const_buffer out);
   awaitable<void> SendFatal(std::string_view sqlstate, std::string_view message);
 
   // Acts on a whole server message that pgveil needs to see. May rewrite it in place
@@ -247,10 +248,24 @@ class Session : public std::enable_shared_from_this<Session> {
 
 awaitable<void> Session::WriteClient(std::string_view bytes) {
   co_await client_gate_.Lock();
-  auto [ec, n] = co_await client_.Write(asio::buffer(bytes));
+  asio::const_buffer out = asio::buffer(bytes);
+  asio::error_code ec;
+  client_.SendNow(out, ec);
+  if (!ec && out.size() > 0) std::tie(ec, std::ignore) = co_await client_.Write(out);
   client_gate_.Unlock();
-  (void)n;
   if (ec) client_.close(ec);
+}
+
+// ClientToServer's writes: it is the upstream's only writer while the relay runs.
+awaitable<asio::error_code> Session::WriteServer(asio::const_buffer out) {
+  asio::error_code ec;
+  server_.SendNow(out, ec);
+  if (!ec && out.size() > 0) {
+    server_write_in_flight_ = true;
+    std::tie(ec, std::ignore) = co_await server_.Write(out);
+    server_write_in_flight_ = false;
+  }
+  co_return ec;
 }
 
 awaitable<void> Session::SendFatal(std::string_view sqlstate, std::string_view message) {
@@ -586,11 +601,9 @@ awaitable<void> Session::ClientToServer() {
       }
     }
     if (pos > 0) {
-      server_write_in_flight_ = true;
-      auto [ec, n] = co_await server_.Write(asio::buffer(cin_.data.data(), pos));
-      server_write_in_flight_ = false;
-      (void)n;
-      if (ec) co_return;  // ServerToClient reports the server's failure
+      if (co_await WriteServer(asio::buffer(cin_.data.data(), pos))) {
+        co_return;  // ServerToClient reports the server's failure
+      }
       cin_.Consume(pos);
     }
     if (client_terminated_ && skip == 0 && cin_.len == 0) {
@@ -655,13 +668,7 @@ awaitable<bool> Session::ClientMasked() {
     }
     pos += f.total();
   }
-  if (!cout_.empty()) {
-    server_write_in_flight_ = true;
-    auto [ec, n] = co_await server_.Write(asio::buffer(cout_));
-    server_write_in_flight_ = false;
-    (void)n;
-    if (ec) co_return false;
-  }
+  if (!cout_.empty() && co_await WriteServer(asio::buffer(cout_))) co_return false;
   if (pos > 0) cin_.Consume(pos);
   co_return !(client_terminated_ && cin_.len == 0);
 }

@@ -2,9 +2,12 @@
 // after the PostgreSQL negotiation. Internal to the proxy module.
 //
 // The relay loops call ReadSome/Write on every chunk. For a plaintext connection they
-// are the socket's own operations behind one predictable branch: no extra coroutine
-// frame, no extra allocation, no extra copy. Both kinds return the same awaitable type,
-// so the loops are written once.
+// are socket operations behind one predictable branch: no extra coroutine frame, no
+// extra allocation, no extra copy. Both kinds return the same awaitable type, so the
+// loops are written once. A plaintext read skips the recv() that would only find the
+// socket empty (drained_read.h), and SendNow lets a writer hand bytes to the kernel
+// without suspending: together they bring a relayed round trip down to the
+// epoll_wait, recv and send of each direction.
 //
 // Like the sockets it wraps, a Stream is used from its session's thread only; one read
 // and one write may be in flight at the same time (Asio's SSL stream allows that).
@@ -20,6 +23,7 @@
 
 #include "pgveil/proxy/tls.h"
 #include "pgveil/status.h"
+#include "proxy/drained_read.h"
 
 namespace pgveil::proxy {
 
@@ -38,7 +42,23 @@ class Stream {
 
   Result ReadSome(asio::mutable_buffer buffer) {
     if (tls_) return tls_->async_read_some(buffer, kNoThrow);
-    return socket_.async_read_some(buffer, kNoThrow);
+    if (reactor_ == nullptr) reactor_ = &drained::ReactorOf(socket_);
+    return drained::AsyncReadSome(socket_, *reactor_, buffer, kNoThrow);
+  }
+  // Plaintext: sends what the kernel takes right now, without waiting, and advances
+  // `buffer` past it; a hard error is left in `ec`. TLS: sends nothing. Whatever is left
+  // goes through Write. The caller must hold the connection's write turn (no Write in
+  // flight), or the bytes would overtake it.
+  void SendNow(asio::const_buffer& buffer, asio::error_code& ec) {
+    if (tls_ || buffer.size() == 0) return;
+    if (!user_non_blocking_) {
+      socket_.non_blocking(true, ec);
+      if (ec) return;
+      user_non_blocking_ = true;
+    }
+    size_t n = socket_.send(buffer, 0, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+    buffer += n;
   }
   Result Write(asio::const_buffer buffer) {
     if (tls_) return asio::async_write(*tls_, buffer, kNoThrow);
@@ -64,6 +84,8 @@ class Stream {
   asio::ip::tcp::socket socket_;
   std::shared_ptr<asio::ssl::context> ctx_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+  asio::detail::reactor* reactor_ = nullptr;  // the socket's, found at the first read
+  bool user_non_blocking_ = false;
 };
 
 // Client leg, after `S` (or on a direct ClientHello): handshake as the server. A direct
