@@ -154,4 +154,34 @@ inline asio::detail::reactor& ReactorOf(asio::ip::tcp::socket& socket) {
       asio::query(socket.get_executor(), asio::execution::context));
 }
 
+// A TCP socket as the next layer of an asio::ssl::stream, reading as above: the TLS
+// engine's reads of the socket then skip the same futile recv().
+class Socket {
+ public:
+  using executor_type = asio::ip::tcp::socket::executor_type;
+  using lowest_layer_type = asio::ip::tcp::socket::lowest_layer_type;
+
+  explicit Socket(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+
+  asio::ip::tcp::socket& socket() { return socket_; }
+  executor_type get_executor() { return socket_.get_executor(); }
+  lowest_layer_type& lowest_layer() { return socket_.lowest_layer(); }
+  const lowest_layer_type& lowest_layer() const { return socket_.lowest_layer(); }
+
+  template <typename MutableBuffers, typename Token>
+  auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    if (reactor_ == nullptr) reactor_ = &ReactorOf(socket_);
+    return AsyncReadSome(socket_, *reactor_, *asio::buffer_sequence_begin(buffers),
+                         std::forward<Token>(token));
+  }
+  template <typename ConstBuffers, typename Token>
+  auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+    return socket_.async_write_some(buffers, std::forward<Token>(token));
+  }
+
+ private:
+  asio::ip::tcp::socket socket_;
+  asio::detail::reactor* reactor_ = nullptr;
+};
+
 }  // namespace pgveil::proxy::drained

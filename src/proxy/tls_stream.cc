@@ -16,7 +16,8 @@ using namespace asio::experimental::awaitable_operators;
 
 void Stream::StartTls(std::shared_ptr<asio::ssl::context> ctx) {
   ctx_ = std::move(ctx);
-  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket_), *ctx_);
+  tls_ = std::make_unique<asio::ssl::stream<drained::Socket>>(drained::Socket(std::move(socket_)),
+                                                              *ctx_);
 }
 
 asio::awaitable<Status> Stream::Handshake(asio::ssl::stream_base::handshake_type type) {

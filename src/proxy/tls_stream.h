@@ -35,7 +35,7 @@ class Stream {
   explicit Stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
   explicit Stream(const asio::any_io_executor& ex) : socket_(ex) {}
 
-  asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+  asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer().socket() : socket_; }
   asio::any_io_executor get_executor() { return socket().get_executor(); }
   bool is_open() { return socket().is_open(); }
   void close(asio::error_code& ec) { socket().close(ec); }
@@ -83,7 +83,7 @@ class Stream {
  private:
   asio::ip::tcp::socket socket_;
   std::shared_ptr<asio::ssl::context> ctx_;
-  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+  std::unique_ptr<asio::ssl::stream<drained::Socket>> tls_;
   asio::detail::reactor* reactor_ = nullptr;  // the socket's, found at the first read
   bool user_non_blocking_ = false;
 };
