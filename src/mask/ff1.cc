@@ -49,7 +49,29 @@ Uint128 PowSat(uint32_t radix, uint32_t k) {
 }
 
 void Xor16(uint8_t* a, const uint8_t* b) {
-  for (int i = 0; i < 16; ++i) a[i] ^= b[i];
+  uint64_t x[2], y[2];
+  std::memcpy(x, a, 16);
+  std::memcpy(y, b, 16);
+  x[0] ^= y[0];
+  x[1] ^= y[1];
+  std::memcpy(a, x, 16);
+}
+
+void StoreBe64(uint8_t* p, uint64_t v) {
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+}
+
+uint64_t LoadBe64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
+
+uint32_t LoadBe32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return __builtin_bswap32(v);
 }
 
 }  // namespace
@@ -95,45 +117,60 @@ StatusOr<Ff1::Domain> Ff1::MakeDomain(uint32_t radix, uint32_t n,
 }
 
 Uint128 Ff1::Crypt(const Domain& dom, Uint128 x, bool encrypt) const {
-  Uint128 a = x / dom.radix_v;
-  Uint128 b = x % dom.radix_v;
+  // Both halves are below radix^v <= 2^64, so they are 64-bit values; a modulus may be
+  // 2^64 itself, so moduli stay 128-bit.
+  uint64_t a = static_cast<uint64_t>(x / dom.radix_v);
+  uint64_t b = static_cast<uint64_t>(x % dom.radix_v);
   const size_t t = dom.tweak.size();
   const size_t pad = (16 - (t + dom.b + 1) % 16) % 16;
   const size_t q_len = t + pad + 1 + dom.b;
   uint8_t q[kMaxTweak + 32];
   std::memcpy(q, dom.tweak.data(), t);
   std::memset(q + t, 0, pad);
+  // The round's number goes in as one big-endian 64-bit store ending at q_len (q_len is a
+  // multiple of 16, so it starts inside Q). The number is below 256^b, so the store
+  // writes zeros over the 8 - b bytes before its b bytes: the round byte (set after it),
+  // padding (zero anyway) and, with a long tweak and no padding, the tweak's last bytes,
+  // which are put back.
+  uint8_t* const num_at = q + q_len - 8;
+  const size_t round_at = t + pad;
+  const size_t clobbered = q_len - 8;
+  const size_t tweak_fix = clobbered < t ? t - clobbered : 0;
   for (int step = 0; step < 10; ++step) {
     const int i = encrypt ? step : 9 - step;
     // In encryption the round input is B; in decryption it is A.
-    Uint128 num = encrypt ? b : a;
-    q[t + pad] = static_cast<uint8_t>(i);
-    for (uint32_t k = 0; k < dom.b; ++k) {
-      q[q_len - 1 - k] = static_cast<uint8_t>(num);
-      num >>= 8;
-    }
+    StoreBe64(num_at, encrypt ? b : a);
+    if (tweak_fix != 0) std::memcpy(q + clobbered, dom.tweak.data() + clobbered, tweak_fix);
+    q[round_at] = static_cast<uint8_t>(i);
     // R = PRF(P || Q): CBC-MAC continuing from CIPH(P).
-    uint8_t r[16];
+    alignas(16) uint8_t r[16];
     std::memcpy(r, dom.p_block, 16);
     for (size_t off = 0; off < q_len; off += 16) {
       Xor16(r, q + off);
       impl_->aes.ProcessBlock(r);
     }
-    Uint128 y = 0;  // NUM(S) with S = first d bytes of R (d <= 12)
-    for (uint32_t k = 0; k < dom.d; ++k) y = (y << 8) | r[k];
+    // y = NUM(S) with S the first d bytes of R: d is 8 (b <= 4) or 12.
     const Uint128 mod = (i % 2 == 0) ? dom.radix_u : dom.radix_v;
-    y %= mod;
-    if (encrypt) {
-      Uint128 c = (a + y) % mod;
-      a = b;
-      b = c;
+    Uint128 y;
+    if (dom.d == 8) {
+      const uint64_t y64 = LoadBe64(r);
+      y = mod > UINT64_MAX ? Uint128(y64) : Uint128(y64 % static_cast<uint64_t>(mod));
     } else {
-      Uint128 c = (b + mod - y) % mod;
+      y = ((Uint128(LoadBe64(r)) << 32) | LoadBe32(r + 8)) % mod;
+    }
+    // (a + y) mod m and (b - y) mod m with both operands already below m.
+    if (encrypt) {
+      Uint128 c = Uint128(a) + y;
+      if (c >= mod) c -= mod;
+      a = b;
+      b = static_cast<uint64_t>(c);
+    } else {
+      Uint128 c = Uint128(b) >= y ? Uint128(b) - y : Uint128(b) + mod - y;
       b = a;
-      a = c;
+      a = static_cast<uint64_t>(c);
     }
   }
-  return a * dom.radix_v + b;
+  return Uint128(a) * dom.radix_v + b;
 }
 
 Uint128 Ff1::Encrypt(const Domain& domain, Uint128 x) const { return Crypt(domain, x, true); }
