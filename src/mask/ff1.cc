@@ -9,17 +9,21 @@
 // Thread safety: CryptoPP::AES::Encryption::ProcessBlock is const. With AES-NI it runs
 // the intrinsic path; without it, ProcessAndXorBlock runs the table code, neither of
 // which writes the object's mutable scratch block (that is used only by the SSE2
-// assembly in AdvancedProcessBlocks, which we never call for more than one block).
+// assembly in AdvancedProcessBlocks, which is called for several blocks only when the
+// CPU has AES-NI, whose path keeps no state in the object).
 #include "pgveil/mask/ff1.h"
 
 #include <crypto++/aes.h>
+#include <crypto++/cpu.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace pgveil::mask {
 
 struct Ff1::Impl {
   CryptoPP::AES::Encryption aes;
+  bool parallel = false;  // AES-NI: several blocks per call (see the top of this file)
 };
 
 Ff1::Ff1(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -31,6 +35,7 @@ StatusOr<std::unique_ptr<Ff1>> Ff1::Create(std::span<const uint8_t> key) {
   }
   auto impl = std::make_unique<Impl>();
   impl->aes.SetKey(key.data(), key.size());
+  impl->parallel = CryptoPP::HasAESNI();
   return std::unique_ptr<Ff1>(new Ff1(std::move(impl)));
 }
 
@@ -116,61 +121,99 @@ StatusOr<Ff1::Domain> Ff1::MakeDomain(uint32_t radix, uint32_t n,
   return d;
 }
 
-Uint128 Ff1::Crypt(const Domain& dom, Uint128 x, bool encrypt) const {
-  // Both halves are below radix^v <= 2^64, so they are 64-bit values; a modulus may be
-  // 2^64 itself, so moduli stay 128-bit.
-  uint64_t a = static_cast<uint64_t>(x / dom.radix_v);
-  uint64_t b = static_cast<uint64_t>(x % dom.radix_v);
+void Ff1::CryptMany(const Domain& dom, Uint128* xs, size_t count, bool encrypt) const {
+  // Values go through the rounds kLanes at a time: each round's AES blocks of all lanes
+  // are one call, which AES-NI pipelines, where one value alone waits for every block.
+  constexpr size_t kLanes = 8;
   const size_t t = dom.tweak.size();
   const size_t pad = (16 - (t + dom.b + 1) % 16) % 16;
   const size_t q_len = t + pad + 1 + dom.b;
-  uint8_t q[kMaxTweak + 32];
-  std::memcpy(q, dom.tweak.data(), t);
-  std::memset(q + t, 0, pad);
   // The round's number goes in as one big-endian 64-bit store ending at q_len (q_len is a
   // multiple of 16, so it starts inside Q). The number is below 256^b, so the store
   // writes zeros over the 8 - b bytes before its b bytes: the round byte (set after it),
   // padding (zero anyway) and, with a long tweak and no padding, the tweak's last bytes,
   // which are put back.
-  uint8_t* const num_at = q + q_len - 8;
   const size_t round_at = t + pad;
   const size_t clobbered = q_len - 8;
   const size_t tweak_fix = clobbered < t ? t - clobbered : 0;
-  for (int step = 0; step < 10; ++step) {
-    const int i = encrypt ? step : 9 - step;
-    // In encryption the round input is B; in decryption it is A.
-    StoreBe64(num_at, encrypt ? b : a);
-    if (tweak_fix != 0) std::memcpy(q + clobbered, dom.tweak.data() + clobbered, tweak_fix);
-    q[round_at] = static_cast<uint8_t>(i);
-    // R = PRF(P || Q): CBC-MAC continuing from CIPH(P).
-    alignas(16) uint8_t r[16];
-    std::memcpy(r, dom.p_block, 16);
-    for (size_t off = 0; off < q_len; off += 16) {
-      Xor16(r, q + off);
-      impl_->aes.ProcessBlock(r);
-    }
-    // y = NUM(S) with S the first d bytes of R: d is 8 (b <= 4) or 12.
-    const Uint128 mod = (i % 2 == 0) ? dom.radix_u : dom.radix_v;
-    Uint128 y;
-    if (dom.d == 8) {
-      const uint64_t y64 = LoadBe64(r);
-      y = mod > UINT64_MAX ? Uint128(y64) : Uint128(y64 % static_cast<uint64_t>(mod));
-    } else {
-      y = ((Uint128(LoadBe64(r)) << 32) | LoadBe32(r + 8)) % mod;
-    }
-    // (a + y) mod m and (b - y) mod m with both operands already below m.
-    if (encrypt) {
-      Uint128 c = Uint128(a) + y;
-      if (c >= mod) c -= mod;
-      a = b;
-      b = static_cast<uint64_t>(c);
-    } else {
-      Uint128 c = Uint128(b) >= y ? Uint128(b) - y : Uint128(b) + mod - y;
-      b = a;
-      a = static_cast<uint64_t>(c);
-    }
+  uint8_t q[kLanes][kMaxTweak + 32];
+  alignas(16) uint8_t r[kLanes][16];
+  uint64_t a[kLanes], b[kLanes];
+  for (size_t lane = 0; lane < std::min(kLanes, count); ++lane) {
+    std::memcpy(q[lane], dom.tweak.data(), t);
+    std::memset(q[lane] + t, 0, pad);
   }
-  return Uint128(a) * dom.radix_v + b;
+  for (size_t done = 0; done < count; done += kLanes) {
+    const size_t lanes = std::min(kLanes, count - done);
+    // Both halves are below radix^v <= 2^64, so they are 64-bit values; a modulus may
+    // be 2^64 itself, so moduli stay 128-bit.
+    for (size_t k = 0; k < lanes; ++k) {
+      a[k] = static_cast<uint64_t>(xs[done + k] / dom.radix_v);
+      b[k] = static_cast<uint64_t>(xs[done + k] % dom.radix_v);
+    }
+    for (int step = 0; step < 10; ++step) {
+      const int i = encrypt ? step : 9 - step;
+      for (size_t k = 0; k < lanes; ++k) {
+        // In encryption the round input is B; in decryption it is A.
+        StoreBe64(q[k] + q_len - 8, encrypt ? b[k] : a[k]);
+        if (tweak_fix != 0) {
+          std::memcpy(q[k] + clobbered, dom.tweak.data() + clobbered, tweak_fix);
+        }
+        q[k][round_at] = static_cast<uint8_t>(i);
+        std::memcpy(r[k], dom.p_block, 16);
+      }
+      // R = PRF(P || Q): CBC-MAC continuing from CIPH(P), one block of every lane at a
+      // time.
+      for (size_t off = 0; off < q_len; off += 16) {
+        for (size_t k = 0; k < lanes; ++k) Xor16(r[k], q[k] + off);
+        EncryptBlocks(&r[0][0], lanes);
+      }
+      const Uint128 mod = (i % 2 == 0) ? dom.radix_u : dom.radix_v;
+      for (size_t k = 0; k < lanes; ++k) {
+        // y = NUM(S) with S the first d bytes of R: d is 8 (b <= 4) or 12.
+        Uint128 y;
+        if (dom.d == 8) {
+          const uint64_t y64 = LoadBe64(r[k]);
+          y = mod > UINT64_MAX ? Uint128(y64) : Uint128(y64 % static_cast<uint64_t>(mod));
+        } else {
+          y = ((Uint128(LoadBe64(r[k])) << 32) | LoadBe32(r[k] + 8)) % mod;
+        }
+        // (a + y) mod m and (b - y) mod m with both operands already below m.
+        if (encrypt) {
+          Uint128 c = Uint128(a[k]) + y;
+          if (c >= mod) c -= mod;
+          a[k] = b[k];
+          b[k] = static_cast<uint64_t>(c);
+        } else {
+          Uint128 c = Uint128(b[k]) >= y ? Uint128(b[k]) - y : Uint128(b[k]) + mod - y;
+          b[k] = a[k];
+          a[k] = static_cast<uint64_t>(c);
+        }
+      }
+    }
+    for (size_t k = 0; k < lanes; ++k) xs[done + k] = Uint128(a[k]) * dom.radix_v + b[k];
+  }
+}
+
+void Ff1::EncryptBlocks(uint8_t* blocks, size_t count) const {
+  if (impl_->parallel) {
+    impl_->aes.AdvancedProcessBlocks(blocks, nullptr, blocks, 16 * count,
+                                     CryptoPP::BlockTransformation::BT_AllowParallel);
+    return;
+  }
+  for (size_t k = 0; k < count; ++k) impl_->aes.ProcessBlock(blocks + 16 * k);
+}
+
+Uint128 Ff1::Crypt(const Domain& dom, Uint128 x, bool encrypt) const {
+  CryptMany(dom, &x, 1, encrypt);
+  return x;
+}
+
+void Ff1::EncryptMany(const Domain& domain, std::span<Uint128> xs) const {
+  CryptMany(domain, xs.data(), xs.size(), true);
+}
+void Ff1::DecryptMany(const Domain& domain, std::span<Uint128> xs) const {
+  CryptMany(domain, xs.data(), xs.size(), false);
 }
 
 Uint128 Ff1::Encrypt(const Domain& domain, Uint128 x) const { return Crypt(domain, x, true); }

@@ -39,6 +39,60 @@ class Pseudonym final : public Transform {
   }
   bool Reversible() const override { return true; }
 
+  bool Batches(uint32_t type_oid) const override {
+    return type_oid == oid::kInt4 || type_oid == oid::kInt8 || type_oid == oid::kUuid;
+  }
+  // Integers and uuids: every value is decoded first, then enciphered together.
+  void ApplyBatch(uint32_t type_oid, Format format,
+                  std::span<const std::optional<std::string_view>> values, std::string* out,
+                  std::vector<int32_t>* lengths) const override {
+    if (!Batches(type_oid)) return Transform::ApplyBatch(type_oid, format, values, out, lengths);
+    const bool is_uuid = type_oid == oid::kUuid;
+    const Ff1::Domain& d = is_uuid ? d128_ : type_oid == oid::kInt4 ? d31_ : d63_;
+    thread_local std::vector<Uint128> xs;
+    thread_local std::vector<bool> ok;
+    xs.clear();
+    ok.assign(values.size(), false);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (!values[i]) continue;
+      if (is_uuid) {
+        uint8_t u[16];
+        if (!codec::DecodeUuid(format, *values[i], u).ok()) continue;
+        Uint128 x = 0;
+        for (uint8_t byte : u) x = (x << 8) | byte;
+        xs.push_back(x);
+      } else {
+        int64_t v;
+        if (!codec::DecodeInt(type_oid, format, *values[i], &v).ok() || v < 0) continue;
+        xs.push_back(static_cast<Uint128>(v));
+      }
+      ok[i] = true;
+    }
+    ff1_->EncryptMany(d, xs);
+    size_t next = 0;
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (!ok[i]) {
+        lengths->push_back(-1);
+        continue;
+      }
+      const size_t mark = out->size();
+      Uint128 y = xs[next++];
+      if (is_uuid) {
+        uint8_t u[16];
+        for (int k = 15; k >= 0; --k) {
+          u[k] = static_cast<uint8_t>(y);
+          y >>= 8;
+        }
+        codec::EncodeUuid(format, u, out);
+      } else if (!codec::EncodeInt(type_oid, format, static_cast<int64_t>(y), out).ok()) {
+        out->resize(mark);
+        lengths->push_back(-1);
+        continue;
+      }
+      lengths->push_back(static_cast<int32_t>(out->size() - mark));
+    }
+  }
+
  protected:
   Status DoApply(uint32_t type_oid, Format format, std::string_view value, std::string* out,
                  bool*) const override {

@@ -24,6 +24,17 @@ Status Transform::Apply(uint32_t type_oid, Format format, std::optional<std::str
   return s;
 }
 
+void Transform::ApplyBatch(uint32_t type_oid, Format format,
+                           std::span<const std::optional<std::string_view>> values,
+                           std::string* out, std::vector<int32_t>* lengths) const {
+  for (const auto& value : values) {
+    const size_t mark = out->size();
+    bool out_null = false;
+    Status s = Apply(type_oid, format, value, out, &out_null);
+    lengths->push_back(!s.ok() || out_null ? -1 : static_cast<int32_t>(out->size() - mark));
+  }
+}
+
 Status Transform::Reverse(uint32_t type_oid, Format format, std::string_view value,
                           std::string* out) const {
   const size_t mark = out->size();

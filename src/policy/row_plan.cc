@@ -205,4 +205,119 @@ Status RowPlan::AppendDataRow(std::string_view body, std::string* out) const {
   return Status::Ok();
 }
 
+Status RowPlan::AppendDataRows(std::span<const std::string_view> bodies, std::string* out) const {
+  const size_t nf = fields_.size();
+  // The fields masked together, with the type and format their transform reads.
+  struct Batched {
+    size_t field;
+    uint32_t type_oid;
+    mask::Format format;
+  };
+  thread_local std::vector<Batched> batched;
+  batched.clear();
+  if (bodies.size() > 1) {
+    for (size_t i = 0; i < nf; ++i) {
+      const FieldPlan& f = fields_[i];
+      if (f.action != Action::kTransform) continue;
+      const uint32_t type = f.text_of_type != 0 ? f.text_of_type : f.type_oid;
+      const mask::Format format = f.text_of_type != 0 ? mask::Format::kText : f.format;
+      if (f.transform->Batches(type)) batched.push_back({i, type, format});
+    }
+  }
+  if (batched.empty()) {
+    const size_t start = out->size();
+    for (std::string_view body : bodies) {
+      Status st = AppendDataRow(body, out);
+      if (!st.ok()) {
+        out->resize(start);
+        return st;
+      }
+    }
+    return Status::Ok();
+  }
+  // Every row's fields, read once: cells[row * nf + field].
+  thread_local std::vector<std::optional<std::string_view>> cells;
+  cells.assign(bodies.size() * nf, std::nullopt);
+  for (size_t row = 0; row < bodies.size(); ++row) {
+    wire::Reader r(bodies[row]);
+    int16_t n = 0;
+    if (!r.Int16(&n) || n < 0 || static_cast<size_t>(n) != nf) {
+      return ProtocolError("data row does not match its row description");
+    }
+    for (size_t i = 0; i < nf; ++i) {
+      std::string_view v;
+      bool is_null = false;
+      if (!r.LengthPrefixed(&v, &is_null)) return ProtocolError("malformed data row");
+      if (!is_null) cells[row * nf + i] = v;
+    }
+    if (!r.done()) return ProtocolError("malformed data row");
+  }
+  // The batched fields, one column at a time.
+  struct Column {
+    std::string data;
+    std::vector<int32_t> lengths;
+  };
+  thread_local std::vector<Column> columns;
+  thread_local std::vector<std::optional<std::string_view>> values;
+  thread_local std::vector<int> column_of;  // per field: index into columns, or -1
+  columns.resize(batched.size());
+  column_of.assign(nf, -1);
+  for (size_t c = 0; c < batched.size(); ++c) {
+    const Batched& b = batched[c];
+    column_of[b.field] = static_cast<int>(c);
+    values.clear();
+    for (size_t row = 0; row < bodies.size(); ++row) values.push_back(cells[row * nf + b.field]);
+    columns[c].data.clear();
+    columns[c].lengths.clear();
+    fields_[b.field].transform->ApplyBatch(b.type_oid, b.format, values, &columns[c].data,
+                                           &columns[c].lengths);
+  }
+  thread_local std::vector<size_t> offsets;
+  offsets.assign(batched.size(), 0);
+  wire::Writer w(out);
+  for (size_t row = 0; row < bodies.size(); ++row) {
+    w.Begin(wire::be::kDataRow).Int16(static_cast<int16_t>(nf));
+    for (size_t i = 0; i < nf; ++i) {
+      const FieldPlan& f = fields_[i];
+      const std::optional<std::string_view>& in = cells[row * nf + i];
+      if (column_of[i] >= 0) {
+        const size_t c = static_cast<size_t>(column_of[i]);
+        const int32_t len = columns[c].lengths[row];
+        w.Int32(len);
+        if (len > 0) {
+          out->append(columns[c].data, offsets[c], static_cast<size_t>(len));
+          offsets[c] += static_cast<size_t>(len);
+        }
+        continue;
+      }
+      switch (f.action) {
+        case Action::kPass:
+          w.Value(in ? &*in : nullptr);
+          break;
+        case Action::kNull:
+          w.Int32(-1);
+          break;
+        case Action::kTransform: {
+          size_t len_pos = out->size();
+          out->append(4, '\0');
+          bool out_null = false;
+          Status st =
+              f.text_of_type != 0
+                  ? f.transform->Apply(f.text_of_type, mask::Format::kText, in, out, &out_null)
+                  : f.transform->Apply(f.type_oid, f.format, in, out, &out_null);
+          if (!st.ok() || out_null) {
+            out->resize(len_pos);
+            w.Int32(-1);
+          } else {
+            wire::WriteU32(out->data() + len_pos, static_cast<uint32_t>(out->size() - len_pos - 4));
+          }
+          break;
+        }
+      }
+    }
+    w.End();
+  }
+  return Status::Ok();
+}
+
 }  // namespace pgveil::policy

@@ -562,6 +562,19 @@ Status MaskedStream::OnDataRow(std::string_view body, std::string* to_client) {
   return Status::Ok();
 }
 
+Status MaskedStream::OnDataRows(std::span<const std::string_view> bodies, std::string* to_client) {
+  bool in_result = !pending_.empty() && (pending_.front().kind == Kind::kQuery ||
+                                         pending_.front().kind == Kind::kExecute);
+  if (!plan_ || !in_result) {
+    return Fatal("pgveil received a row it has no masking plan for; closing the session",
+                 to_client);
+  }
+  Status st = plan_->AppendDataRows(bodies, to_client);
+  if (!st.ok()) return Fatal("pgveil could not read a data row", to_client);
+  audit_rows_ += bodies.size();
+  return Status::Ok();
+}
+
 Status MaskedStream::OnCopyOut(std::string_view body, std::string* to_client) {
   if (pending_.empty() ||
       (pending_.front().kind != Kind::kQuery && pending_.front().kind != Kind::kExecute) ||

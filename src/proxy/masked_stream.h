@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -68,6 +69,9 @@ class MaskedStream {
   // An error means the session must end; *to_client then holds a FATAL ErrorResponse
   // for the client as its last message.
   Status OnServer(char type, std::string_view body, std::string* to_client);
+  // Consecutive DataRows ('D' bodies, in order): what OnServer would send for them one
+  // by one, masked together.
+  Status OnDataRows(std::span<const std::string_view> bodies, std::string* to_client);
 
   // Writes one record per statement (served or refused) to `log` from now on.
   void SetAudit(std::shared_ptr<audit::AuditLog> log, AuditIdentity who);

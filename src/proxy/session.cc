@@ -206,7 +206,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<MaskedStream> masked_;
   uint64_t policy_generation_ = 0;
   std::string cout_;  // masked output towards the server
-  std::string sout_;  // masked output towards the client
+  std::string sout_;
+  std::vector<std::string_view> rows_;      // ServerMasked: DataRows masked together
+  static constexpr size_t kRowBatch = 256;  // masked output towards the client
 
   // The login's policy, looked up on the blocking pool (ForLogin may query the catalog)
   // while this worker's other sessions go on; then applied here.
@@ -923,6 +925,30 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
         break;
       }
       sout_.append(sin_.data.data() + pos, f.total());
+    } else if (f.type == wire::be::kDataRow) {
+      // Whole DataRows in a row are masked together (RowPlan::AppendDataRows). The
+      // look-ahead must not grow the buffer: the bodies point into it.
+      rows_.clear();
+      rows_.push_back(f.body);
+      size_t next = pos + f.total();
+      while (rows_.size() < kRowBatch) {
+        wire::Frame g;
+        Status ignored;
+        if (wire::PeekFrame(sin_.view(next), limits(), &g, &ignored) != wire::Peek::kReady ||
+            g.type != wire::be::kDataRow) {
+          break;
+        }
+        rows_.push_back(g.body);
+        next += g.total();
+      }
+      Status st = masked_->OnDataRows(rows_, &sout_);
+      if (!st.ok()) {
+        spdlog::error("session={} event=masking_failed type=D reason=\"{}\"", id_, st.message());
+        fatal = true;
+        break;
+      }
+      pos = next;
+      continue;
     } else {
       if (f.type == wire::be::kReadyForQuery) OnReadyForQuery(f.body, pos + f.total() == sin_.len);
       Status st = masked_->OnServer(f.type, f.body, &sout_);

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace pgveil::mask {
@@ -143,6 +144,47 @@ TEST(Ff1, DifferentKeysAndTweaksGiveDifferentPermutations) {
   }
   EXPECT_LT(same_key, 3);
   EXPECT_LT(same_tweak, 3);
+}
+
+TEST(Ff1, ManyAtOnceEqualsOneAtATime) {
+  auto ff1 = Ff1::Create(Hex(kKey256));
+  ASSERT_TRUE(ff1.ok());
+  // Short and long tweaks (the long one fills Q with no padding), radix 2 and 10, and
+  // halves of 4 and 8 bytes (S of 8 and 12 bytes).
+  std::vector<Ff1::Domain> domains;
+  for (auto [radix, n, tweak] : {std::tuple<uint32_t, uint32_t, std::string>{2, 63, ""},
+                                 {2, 31, ""},
+                                 {2, 128, ""},
+                                 {10, 19, ""},
+                                 {10, 10, std::string(kTweak2)},
+                                 {36, 12, std::string(kTweak2) + std::string(kTweak2)},
+                                 {65536, 8, "0011223344556677889900aabbccddeeff001122"}}) {
+    auto dom = (*ff1)->MakeDomain(radix, n, Hex(tweak));
+    ASSERT_TRUE(dom.ok()) << radix << " " << n;
+    domains.push_back(*dom);
+  }
+  uint64_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return seed;
+  };
+  for (const auto& dom : domains) {
+    const Uint128 size = dom.radix_u * dom.radix_v;  // 0: all of 2^128
+    for (size_t count : {0, 1, 7, 8, 9, 100}) {
+      std::vector<Uint128> xs(count);
+      for (auto& x : xs) {
+        x = (Uint128(next()) << 64) | next();
+        if (size != 0) x %= size;
+      }
+      std::vector<Uint128> ys = xs;
+      (*ff1)->EncryptMany(dom, ys);
+      for (size_t i = 0; i < count; ++i) {
+        ASSERT_EQ(ys[i], (*ff1)->Encrypt(dom, xs[i])) << "radix " << dom.radix << " n " << dom.n;
+      }
+      (*ff1)->DecryptMany(dom, ys);
+      EXPECT_EQ(ys, xs);
+    }
+  }
 }
 
 }  // namespace

@@ -48,6 +48,10 @@ class Ff1 {
   // guarantees it). Returns the value of the output numeral string of length n.
   Uint128 Encrypt(const Domain& domain, Uint128 x) const;
   Uint128 Decrypt(const Domain& domain, Uint128 x) const;
+  // The same for many values at once, in place: several values share each AES call,
+  // which is several times faster per value than one at a time.
+  void EncryptMany(const Domain& domain, std::span<Uint128> xs) const;
+  void DecryptMany(const Domain& domain, std::span<Uint128> xs) const;
 
   // Numeral-string interface (digits < radix, most significant first), as in the
   // standard's sample vectors. Validates the digits.
@@ -60,6 +64,8 @@ class Ff1 {
   struct Impl;
   explicit Ff1(std::unique_ptr<Impl> impl);
   Uint128 Crypt(const Domain& domain, Uint128 x, bool encrypt) const;
+  void CryptMany(const Domain& domain, Uint128* xs, size_t count, bool encrypt) const;
+  void EncryptBlocks(uint8_t* blocks, size_t count) const;
   std::unique_ptr<Impl> impl_;
 };
 

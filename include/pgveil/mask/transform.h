@@ -18,8 +18,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pgveil/mask/types.h"
 #include "pgveil/status.h"
@@ -47,6 +49,17 @@ class Transform {
   // *out is left exactly as it was.
   Status Apply(uint32_t type_oid, Format format, std::optional<std::string_view> value,
                std::string* out, bool* out_null) const;
+
+  // Apply for many values of one column at once (the same field of consecutive rows):
+  // each output is appended to *out and its byte length to *lengths, -1 for NULL, which
+  // is also what a value that Apply refuses becomes (exactly as the row masking treats
+  // Apply's errors). The default applies one value at a time; a transform whose cost is
+  // latency that independent values can overlap (FF1's AES rounds) overrides it and
+  // says so with Batches(type_oid).
+  virtual bool Batches(uint32_t /*type_oid*/) const { return false; }
+  virtual void ApplyBatch(uint32_t type_oid, Format format,
+                          std::span<const std::optional<std::string_view>> values, std::string* out,
+                          std::vector<int32_t>* lengths) const;
 
   // For the query guard's `aligned` filter: true if `column <op> constant` (op one of
   // ">=", ">", "<", "<=") is decided by the transform's output alone, i.e. the constant

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +88,11 @@ class RowPlan {
   // server's DataRow body. A row whose shape does not match the plan is an error and
   // nothing is appended. A value a transform cannot read becomes NULL.
   Status AppendDataRow(std::string_view body, std::string* out) const;
+
+  // The same for consecutive DataRows (bodies in order), with exactly the output of
+  // AppendDataRow for each: fields whose transform Batches() are masked for all rows at
+  // once. On error nothing is appended.
+  Status AppendDataRows(std::span<const std::string_view> bodies, std::string* out) const;
 
  private:
   std::shared_ptr<const Policy> policy_;
