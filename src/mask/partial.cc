@@ -63,7 +63,11 @@ class Partial final : public Transform {
     const size_t b = SkipBackward(head, last);
     out->append(head.substr(0, a));
     size_t fills = o_.fill_length ? static_cast<size_t>(*o_.fill_length) : n - first - last;
-    for (size_t i = 0; i < fills; ++i) out->append(o_.fill);
+    if (o_.fill.size() == 1) {
+      out->append(fills, o_.fill[0]);
+    } else {
+      for (size_t i = 0; i < fills; ++i) out->append(o_.fill);
+    }
     out->append(head.substr(b));
     out->append(tail);
     return Status::Ok();
