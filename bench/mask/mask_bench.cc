@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,27 @@ void BM_PseudonymInt8Binary(benchmark::State& s) {
   Run(s, *Must(MakePseudonym({.key = BenchKey(), .domain = "m"})), oid::kInt8, Format::kBinary,
       kIds);
 }
+// The same column of 256 rows at once (ApplyBatch), as the proxy masks consecutive
+// DataRows; time per value.
+void BM_PseudonymInt8BinaryBatch(benchmark::State& s) {
+  auto t = Must(MakePseudonym({.key = BenchKey(), .domain = "m"}));
+  std::vector<std::string> text;
+  for (int i = 0; i < 256; ++i) text.push_back(std::to_string(1000003LL * i + 17));
+  const auto values = Values(oid::kInt8, Format::kBinary, text);
+  std::vector<std::optional<std::string_view>> in(values.begin(), values.end());
+  std::string out;
+  std::vector<int32_t> lengths;
+  for (auto _ : s) {
+    out.clear();
+    lengths.clear();
+    t->ApplyBatch(oid::kInt8, Format::kBinary, in, &out, &lengths);
+    benchmark::DoNotOptimize(out.data());
+  }
+  s.SetItemsProcessed(s.iterations() * static_cast<int64_t>(in.size()));
+  s.counters["ns_per_value"] =
+      benchmark::Counter(static_cast<double>(s.iterations() * in.size()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
 void BM_PseudonymUuid(benchmark::State& s) {
   Run(s, *Must(MakePseudonym({.key = BenchKey(), .domain = "m"})), oid::kUuid, Format::kBinary,
       {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "00000000-0000-0000-0000-000000000001"});
@@ -131,6 +153,7 @@ BENCHMARK(BM_HashText);
 BENCHMARK(BM_PseudonymText);
 BENCHMARK(BM_PseudonymInt8Text);
 BENCHMARK(BM_PseudonymInt8Binary);
+BENCHMARK(BM_PseudonymInt8BinaryBatch);
 BENCHMARK(BM_PseudonymUuid);
 
 }  // namespace
