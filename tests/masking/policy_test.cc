@@ -1,9 +1,13 @@
 // Which policy a login gets, through the running proxy: a login in two policies is
 // masked as the masked one, a login in none gets the default policy, SET ROLE changes
-// nothing, and a table dropped and recreated under the running proxy stays masked.
+// nothing, a table dropped and recreated under the running proxy stays masked, and a
+// login whose policy lookup waits for the catalog holds up no other session.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <future>
 #include <thread>
+#include <vector>
 
 #include "masking_env.h"
 #include "masking_util.h"
@@ -11,6 +15,7 @@
 namespace pgveil::masking {
 namespace {
 
+using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -150,6 +155,138 @@ TEST_F(PolicyTest, TableDroppedAndRecreatedStaysMasked) {
   }
   EXPECT_TRUE(masked_again) << "masking did not come back to the rules within 20 s (" << rounds
                             << " scans)";
+}
+
+// A new login's policy is looked up on pgveil's blocking pool, not on the worker that
+// serves the session. pg_auth_members is locked so that the catalog connection's role
+// membership query for an uncached login really waits; meanwhile sessions that are
+// already connected must keep answering, and the new login must stay pending until the
+// lock goes, then be masked as its policy says. pgveil runs two workers (the harness
+// default) and hands accepted connections to them in turn, so the two sessions opened
+// one after the other below cover both workers and the waiting login shares its worker
+// with one of them. Were the lookup run on the worker's event loop, that session would
+// answer only once the side connection gave up (its statement timeout, 30 s).
+TEST_F(PolicyTest, PolicyLookupWaitingForTheCatalogStallsNoOtherSession) {
+  // Names not used before in this pgveil's life: pgveil caches memberships by name
+  // (--gtest_repeat keeps the same pgveil).
+  static int run = 0;
+  ++run;
+  const std::string waiting_login = "policy_wait_login_" + std::to_string(run);
+  const std::string peer_login = "policy_peer_login_" + std::to_string(run);
+  constexpr char kQuickSql[] = "SELECT phone FROM crm.members LIMIT 5";
+  constexpr int kRounds = 20;
+  constexpr auto kBatchBound = milliseconds(3000);
+  constexpr char kCatalogWaitsSql[] =
+      "SELECT count(*) FROM pg_catalog.pg_stat_activity a"
+      "  JOIN pg_catalog.pg_locks l ON l.pid = a.pid"
+      " WHERE a.application_name = 'pgveil-catalog' AND NOT l.granted"
+      "   AND l.relation = 'pg_catalog.pg_auth_members'::pg_catalog.regclass";
+
+  // Both roles exist before any session below starts: creating a role makes every
+  // backend re-read pg_auth_members at its next privilege check, which the lock would
+  // stall on the server's side. The peer is new too, so that its cached membership cannot
+  // expire during the test (a masked session asks for its policy again whenever the
+  // catalog snapshot changes).
+  std::string setup = "SET password_encryption = 'scram-sha-256';";
+  for (const std::string& role : {waiting_login, peer_login}) {
+    setup += "CREATE ROLE " + role + " LOGIN PASSWORD 'veil-demo'; GRANT sales TO " + role + ";";
+  }
+  Status created = Env().Exec(setup);
+  ASSERT_TRUE(created.ok()) << created.ToString();
+  Table sales = MustFetch(Env().ProxyConnInfo("sales_li"), kMembersSql);
+  Table raw = MustFetch(Env().DirectConnInfo("postgres"), kMembersSql);
+  ASSERT_EQ(sales.rows.size(), static_cast<size_t>(kMembers));
+  ASSERT_EQ(raw.rows.size(), sales.rows.size());
+  Table raw_quick = MustFetch(Env().DirectConnInfo("postgres"), kQuickSql);
+  ASSERT_EQ(raw_quick.rows.size(), 5u);
+  std::vector<std::vector<Cell>> sales_quick;
+  for (const auto& row : raw_quick.rows) {
+    sales_quick.push_back({row[0] ? Cell(ExpectedPartial(*row[0], 0, 4)) : Cell()});
+  }
+
+  // A masked and an unmasked session, accepted one right after the other.
+  struct Running {
+    std::string login;
+    it::PgConn conn;
+    std::vector<std::vector<Cell>> want;
+  };
+  std::vector<Running> running;
+  for (const std::string& login : {peer_login, std::string("match_engine")}) {
+    auto conn = it::Connect(Env().ProxyConnInfo(login));
+    ASSERT_TRUE(conn.ok()) << login << ": " << conn.status().ToString();
+    running.push_back(
+        {login, std::move(*conn), login == peer_login ? sales_quick : raw_quick.rows});
+  }
+  for (Running& r : running) {
+    auto t = Fetch(r.conn.get(), kQuickSql);
+    ASSERT_TRUE(t.ok()) << r.login << ": " << t.status().ToString();
+    ASSERT_EQ(DiffRows(t->rows, r.want), "") << r.login;
+  }
+
+  auto monitor = it::Connect(Env().DirectConnInfo("postgres"));
+  ASSERT_TRUE(monitor.ok()) << monitor.status().ToString();
+  auto catalog_waits = [&] {
+    auto n = it::QueryValue(monitor->get(), kCatalogWaitsSql);
+    return n.ok() && *n != "0";
+  };
+  // Declared before the lock's session: leaving early closes that session first, which
+  // lets the waiting login finish, so the future's destructor does not wait long.
+  std::future<StatusOr<it::PgConn>> waiting;
+  auto locker = it::Connect(Env().DirectConnInfo("postgres"));
+  ASSERT_TRUE(locker.ok()) << locker.status().ToString();
+  // The timeouts bound the lock if this process hangs.
+  it::PgResult locked =
+      it::Exec(locker->get(),
+               "SET statement_timeout = '10s'; SET idle_in_transaction_session_timeout = '60s';"
+               "BEGIN; LOCK TABLE pg_catalog.pg_auth_members IN ACCESS EXCLUSIVE MODE");
+  ASSERT_EQ(PQresultStatus(locked.get()), PGRES_COMMAND_OK) << PQresultErrorMessage(locked.get());
+
+  const auto asked = std::chrono::steady_clock::now();
+  waiting = std::async(std::launch::async,
+                       [conninfo = Env().ProxyConnInfo(waiting_login, "connect_timeout=60")] {
+                         return it::Connect(conninfo);
+                       });
+  const auto wait_deadline = asked + seconds(20);
+  while (!catalog_waits() && std::chrono::steady_clock::now() < wait_deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(catalog_waits())
+      << "the catalog connection never waited for pg_auth_members; the new login "
+      << (waiting.wait_for(seconds(0)) == std::future_status::ready ? "finished" : "is pending");
+
+  const auto start = std::chrono::steady_clock::now();
+  auto slowest = std::chrono::steady_clock::duration::zero();
+  for (int round = 0; round < kRounds; ++round) {
+    for (Running& r : running) {
+      const auto sent = std::chrono::steady_clock::now();
+      auto t = Fetch(r.conn.get(), kQuickSql);
+      slowest = std::max(slowest, std::chrono::steady_clock::now() - sent);
+      ASSERT_TRUE(t.ok()) << r.login << ": " << t.status().ToString();
+      ASSERT_EQ(DiffRows(t->rows, r.want), "") << r.login << ", round " << round;
+    }
+  }
+  const auto batch = duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+  EXPECT_LT(batch.count(), kBatchBound.count())
+      << running.size() * kRounds << " queries of connected sessions took " << batch.count()
+      << " ms (the slowest " << duration_cast<milliseconds>(slowest).count()
+      << " ms) while a new login waited for the catalog";
+  EXPECT_TRUE(waiting.wait_for(seconds(0)) == std::future_status::timeout)
+      << "the new login finished although its policy lookup could not";
+  EXPECT_TRUE(catalog_waits()) << "the catalog connection stopped waiting for the lock";
+
+  it::PgResult released = it::Exec(locker->get(), "ROLLBACK");
+  ASSERT_EQ(PQresultStatus(released.get()), PGRES_COMMAND_OK)
+      << PQresultErrorMessage(released.get());
+  ASSERT_TRUE(waiting.wait_for(seconds(60)) == std::future_status::ready)
+      << "the new login did not finish after the lock was released";
+  auto login = waiting.get();
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  auto t = Fetch(login->get(), kMembersSql);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->types, sales.types);
+  EXPECT_EQ(DiffRows(t->rows, sales.rows, sales.names), "")
+      << "the login that waited must see what sales sees";
+  EXPECT_TRUE(t->rows != raw.rows);
 }
 
 }  // namespace
