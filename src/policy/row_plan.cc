@@ -152,6 +152,40 @@ void RowPlan::AppendRowDescription(const wire::RowDescription& desc, std::string
   w.End();
 }
 
+namespace {
+
+// One field of a DataRow as its plan says (pass, NULL or transform), with its length.
+void AppendField(const FieldPlan& f, std::optional<std::string_view> in, std::string* out) {
+  wire::Writer w(out);
+  switch (f.action) {
+    case Action::kPass:
+      w.Value(in ? &*in : nullptr);
+      break;
+    case Action::kNull:
+      w.Int32(-1);
+      break;
+    case Action::kTransform: {
+      size_t len_pos = out->size();
+      out->append(4, '\0');
+      bool out_null = false;
+      // A column cast to text arrives as text in either format (text's binary form is
+      // its text); the transform reads it as text of the column's type.
+      Status st = f.text_of_type != 0
+                      ? f.transform->Apply(f.text_of_type, mask::Format::kText, in, out, &out_null)
+                      : f.transform->Apply(f.type_oid, f.format, in, out, &out_null);
+      if (!st.ok() || out_null) {
+        out->resize(len_pos);
+        w.Int32(-1);
+      } else {
+        wire::WriteU32(out->data() + len_pos, static_cast<uint32_t>(out->size() - len_pos - 4));
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace
+
 Status RowPlan::AppendDataRow(std::string_view body, std::string* out) const {
   wire::Reader r(body);
   int16_t n = 0;
@@ -168,34 +202,7 @@ Status RowPlan::AppendDataRow(std::string_view body, std::string* out) const {
       out->resize(start);
       return ProtocolError("malformed data row");
     }
-    switch (f.action) {
-      case Action::kPass:
-        w.Value(is_null ? nullptr : &v);
-        break;
-      case Action::kNull:
-        w.Int32(-1);
-        break;
-      case Action::kTransform: {
-        size_t len_pos = out->size();
-        out->append(4, '\0');
-        bool out_null = false;
-        std::optional<std::string_view> in;
-        if (!is_null) in = v;
-        // A column cast to text arrives as text in either format (text's binary form is
-        // its text); the transform reads it as text of the column's type.
-        Status st =
-            f.text_of_type != 0
-                ? f.transform->Apply(f.text_of_type, mask::Format::kText, in, out, &out_null)
-                : f.transform->Apply(f.type_oid, f.format, in, out, &out_null);
-        if (!st.ok() || out_null) {
-          out->resize(len_pos);
-          w.Int32(-1);
-        } else {
-          wire::WriteU32(out->data() + len_pos, static_cast<uint32_t>(out->size() - len_pos - 4));
-        }
-        break;
-      }
-    }
+    AppendField(f, is_null ? std::nullopt : std::optional<std::string_view>(v), out);
   }
   if (!r.done()) {
     out->resize(start);
@@ -290,30 +297,7 @@ Status RowPlan::AppendDataRows(std::span<const std::string_view> bodies, std::st
         }
         continue;
       }
-      switch (f.action) {
-        case Action::kPass:
-          w.Value(in ? &*in : nullptr);
-          break;
-        case Action::kNull:
-          w.Int32(-1);
-          break;
-        case Action::kTransform: {
-          size_t len_pos = out->size();
-          out->append(4, '\0');
-          bool out_null = false;
-          Status st =
-              f.text_of_type != 0
-                  ? f.transform->Apply(f.text_of_type, mask::Format::kText, in, out, &out_null)
-                  : f.transform->Apply(f.type_oid, f.format, in, out, &out_null);
-          if (!st.ok() || out_null) {
-            out->resize(len_pos);
-            w.Int32(-1);
-          } else {
-            wire::WriteU32(out->data() + len_pos, static_cast<uint32_t>(out->size() - len_pos - 4));
-          }
-          break;
-        }
-      }
+      AppendField(f, in, out);
     }
     w.End();
   }

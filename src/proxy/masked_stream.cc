@@ -550,16 +550,7 @@ Status MaskedStream::OnRowDescription(std::string_view body, std::string* to_cli
 }
 
 Status MaskedStream::OnDataRow(std::string_view body, std::string* to_client) {
-  bool in_result = !pending_.empty() && (pending_.front().kind == Kind::kQuery ||
-                                         pending_.front().kind == Kind::kExecute);
-  if (!plan_ || !in_result) {
-    return Fatal("pgveil received a row it has no masking plan for; closing the session",
-                 to_client);
-  }
-  Status st = plan_->AppendDataRow(body, to_client);
-  if (!st.ok()) return Fatal("pgveil could not read a data row", to_client);
-  ++audit_rows_;
-  return Status::Ok();
+  return OnDataRows({&body, 1}, to_client);
 }
 
 Status MaskedStream::OnDataRows(std::span<const std::string_view> bodies, std::string* to_client) {
