@@ -139,8 +139,10 @@ struct Server::Impl {
   }
 
   std::shared_ptr<SessionShared> shared;
-  asio::io_context main_ctx{1};
+  // Destroyed after main_ctx: an accept still pending there at exit holds a socket of
+  // one of the workers.
   std::vector<std::unique_ptr<asio::io_context>> workers;
+  asio::io_context main_ctx{1};
   asio::ip::tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer grace;
