@@ -205,10 +205,10 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer policy_signal_{client_.get_executor()};
   std::unique_ptr<MaskedStream> masked_;
   uint64_t policy_generation_ = 0;
-  std::string cout_;  // masked output towards the server
-  std::string sout_;
-  std::vector<std::string_view> rows_;      // ServerMasked: DataRows masked together
-  static constexpr size_t kRowBatch = 256;  // masked output towards the client
+  std::string cout_;                    // masked output towards the server
+  std::string sout_;                    // masked output towards the client
+  std::vector<std::string_view> rows_;  // ServerMasked: DataRows masked together
+  static constexpr size_t kRowBatch = 256;
 
   // The login's policy, looked up on the blocking pool (ForLogin may query the catalog)
   // while this worker's other sessions go on; then applied here.
