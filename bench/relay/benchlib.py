@@ -129,13 +129,46 @@ def run_checked(cmd, **kwargs):
     return proc
 
 
-def timed(cmd, rss_pid=None, env=None):
-    """Wall time of cmd with stdout to /dev/null, and the proxy's peak RSS meanwhile."""
-    with RssProbe(rss_pid) as probe:
+def cpu_seconds(pid):
+    """CPU time (user and system) that process pid has used so far, in seconds, or None.
+
+    The sum over its threads of the nanoseconds on CPU in /proc/PID/task/*/schedstat
+    (the proxies' threads live as long as the process), else utime + stime from
+    /proc/PID/stat, which counts in clock ticks (10 ms). Differences of two readings
+    give the proxy's own cost of what ran in between: unlike wall times, they do not
+    move with the load of the machine, only with the work done.
+    """
+    if pid is None:
+        return None
+    try:
+        total = 0
+        tasks = os.listdir(f"/proc/{pid}/task")
+        for task in tasks:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        if tasks:
+            return total / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def timed(cmd, proxy_pid=None, env=None):
+    """(wall time of cmd with stdout to /dev/null, the proxy's peak RSS in MB and the
+    CPU seconds it used meanwhile); the last two are None without proxy_pid."""
+    with RssProbe(proxy_pid) as probe:
+        cpu0 = cpu_seconds(proxy_pid)
         start = time.perf_counter()
         run_checked(cmd, stdout=subprocess.DEVNULL, env=env)
         elapsed = time.perf_counter() - start
-    return elapsed, probe.peak_mb
+        cpu1 = cpu_seconds(proxy_pid)
+    cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+    return elapsed, probe.peak_mb, cpu
 
 
 def output_digest(cmd, env=None):

@@ -16,6 +16,8 @@
 #   bench_start_pgveil_reuse DB ...
 #                              the same with --upstream_reuse true (warm backends)
 #   bench_run CMD...           runs CMD so that signals stop it and the script at once
+#   bench_start_cluster        the throwaway PostgreSQL; with BENCH_HUGE_PAGES=1 it runs
+#                              with huge_pages = on (pages reserved here, given back on exit)
 # Every process started here is stopped (TERM, then KILL after 5 s) by the EXIT trap,
 # then the PostgreSQL cluster, then the temp dir is removed (unless BENCH_KEEP=1).
 
@@ -28,6 +30,8 @@ BENCH_PIDS=()
 BENCH_TMP=""
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_WORKERS=${BENCH_WORKERS:-}
+BENCH_HUGE_PAGES=${BENCH_HUGE_PAGES:-0}
+BENCH_HUGE_RESTORE="" # vm.nr_hugepages to put back on exit, when we changed it
 
 bench_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() {
@@ -65,6 +69,10 @@ bench_cleanup() {
   trap - EXIT INT TERM
   for pid in "${BENCH_PIDS[@]}"; do bench_stop_pid "$pid"; done
   pgc_stop
+  if [[ -n $BENCH_HUGE_RESTORE ]]; then
+    echo "$BENCH_HUGE_RESTORE" >/proc/sys/vm/nr_hugepages 2>/dev/null ||
+      bench_log "warning: could not set vm.nr_hugepages back to $BENCH_HUGE_RESTORE"
+  fi
   if [[ -n $BENCH_TMP && -d $BENCH_TMP ]]; then
     if [[ $BENCH_KEEP == 1 ]]; then
       bench_log "kept $BENCH_TMP (logs, configs, cluster)"
@@ -267,4 +275,40 @@ bench_start_cluster() {
   pgc_start "$BENCH_TMP/pg" || bench_die "PostgreSQL did not start"
   pgc_psql -d postgres -c "ALTER SYSTEM SET jit = off" \
     -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
+  # BENCH_PAGES describes the shared memory's pages for the reports.
+  if [[ $BENCH_HUGE_PAGES == 1 ]]; then
+    bench_huge_pages
+  else
+    BENCH_PAGES="huge_pages = $(pgc_psql -d postgres -At -c "SHOW huge_pages")"
+    BENCH_PAGES+=", $(awk '/^HugePages_Total:/ {print $2}' /proc/meminfo) huge pages reserved"
+    BENCH_PAGES+=" on the machine (--huge-pages: see bench/README.md)"
+  fi
+}
+
+# Restarts the cluster with huge_pages = on. Every backend forked by the postmaster
+# maps the shared buffers anew; with 4 kB pages it fills its page tables one fault at
+# a time during its first seconds of work, which costs a new backend (direct, PgBouncer
+# fresh, pgveil) much more than a pooled one on a machine where page faults are dear.
+# 2 MB pages make that a few hundred faults. PostgreSQL says how many pages its shared
+# memory needs (shared_memory_size_in_huge_pages, PostgreSQL 15 and later); they are
+# added to vm.nr_hugepages (root only) and given back on exit.
+bench_huge_pages() {
+  local need have old
+  need=$(pgc_psql -d postgres -At -c "SHOW shared_memory_size_in_huge_pages" 2>/dev/null) ||
+    bench_die "--huge-pages needs PostgreSQL 15 or later (shared_memory_size_in_huge_pages)"
+  [[ $need =~ ^[0-9]+$ && $need -gt 0 ]] || bench_die "--huge-pages: PostgreSQL reports $need huge pages"
+  [[ -w /proc/sys/vm/nr_hugepages ]] || bench_die "--huge-pages must reserve huge pages: run as root"
+  pgc_stop
+  old=$(</proc/sys/vm/nr_hugepages)
+  have=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+  if ((have < need)); then
+    BENCH_HUGE_RESTORE=$old
+    echo $((old + need - have)) >/proc/sys/vm/nr_hugepages
+    have=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+    ((have >= need)) || bench_die "--huge-pages: only $have of $need huge pages could be reserved"
+  fi
+  echo "huge_pages = on" >>"$PGC_DIR/postgresql.auto.conf"
+  bench_log "huge_pages = on: $need pages of 2 MB for the shared memory"
+  BENCH_PAGES="huge_pages = on ($need pages of 2 MB; --huge-pages)"
+  pgc_start "$PGC_DIR" "$PGC_PORT" || bench_die "PostgreSQL did not start with huge_pages = on"
 }

@@ -51,6 +51,10 @@ NOTES = """\
   `\\timing on` and output to /dev/null; reported is the median of the 2nd and 3rd
   `Time:` (psql's own timing of the query), i.e. without connection set-up and without
   the new backend's first query. This is the relay and masking cost alone.
+- **the proxy's CPU time per query**: the CPU (user and system, all threads) that the
+  proxy process used during each per-connection query, from /proc, median. It does not
+  move with the machine's load as wall times do; the cost per masked value computed from
+  it, (sales - matcher) / masked values, is pgveil's masking work alone.
 - Ratios are the first name divided by the second; lower is better."""
 REUSE_NOTES = """
 - **matcher (reuse)** and **sales (reuse)** go through a second pgveil, started with
@@ -204,13 +208,17 @@ def main():
     # Measurement 1: one psql (one connection, one new backend) per query.
     times = {n: [] for n in names}
     rss = {t.name: [] for t in targets if t.pid}
+    cpu = {t.name: [] for t in targets if t.pid}  # the proxy's CPU seconds per query
     for rep in range(args.reps):
         for t in targets:
-            secs, peak = bl.timed(bl.psql_command(t, args.db, query), t.pid)
+            secs, peak, used = bl.timed(bl.psql_command(t, args.db, query), t.pid)
             times[t.name].append(secs)
             if peak is not None:
                 rss[t.name].append(peak)
+            if used is not None:
+                cpu[t.name].append(used)
             extra = f", proxy peak RSS {peak:.1f} MB" if peak is not None else ""
+            extra += f", proxy CPU {used * 1e3:.0f} ms" if used is not None else ""
             bl.log(f"per connection rep {rep + 1}/{args.reps} {t.name:15} {secs:7.3f} s{extra}")
 
     # Measurement 2: steady state, the 2nd and 3rd run in one session.
@@ -259,8 +267,14 @@ def main():
         return ([label, "%"] + [bl.fmt(bl.spread_pct(per_target[n]), 1) for n in names]
                 + ["-"] * (len(time_headers) - 2 - len(names)))
 
+    med_cpu = {n: bl.median(v) for n, v in cpu.items()}
+    cpu_row = (["  the proxy's CPU time per query (all threads)", "ms"]
+               + [bl.fmt(med_cpu[n] * 1e3, 0) if med_cpu.get(n) is not None else "-"
+                  for n in names]
+               + ["-"] * (len(time_headers) - 2 - len(names)))
     time_rows = [time_row(f"per connection (psql -c): SELECT {shape}", med),
                  spread_row("  spread (max-min)/median", times),
+                 cpu_row,
                  time_row("steady state (one session, median of runs 2 and 3)", med_steady),
                  spread_row("  spread (max-min)/median", steady),
                  time_row("  for reference: run 1 of that session", med_first)]
@@ -297,6 +311,15 @@ def main():
             ["sales (reuse) output identical to pgveil sales (masked alike)",
              "yes" if identical[S_REUSE] else "NO", "yes",
              "PASS" if identical[S_REUSE] else "FAIL"]]
+    if med_cpu.get("sales") is not None and med_cpu.get("matcher") is not None:
+        # pgveil's CPU, not the wall clock: does not move with the machine's load.
+        check_rows.append(["cost per masked value, pgveil CPU (sales - matcher) / values, "
+                           "per connection",
+                           _with_unit(per_value(med_cpu["sales"], med_cpu["matcher"]), 0, "ns"),
+                           "-", "-"])
+    if med_cpu.get("matcher") is not None and med_cpu.get(FRESH) is not None:
+        check_rows.append(["relay CPU, pgveil matcher / PgBouncer fresh, per connection",
+                           bl.fmt(ratio(med_cpu["matcher"], med_cpu[FRESH]), 3), "-", "-"])
     for label, m in (("per connection", med), ("steady state", med_steady)):
         check_rows += [
             [f"cost per masked value, (sales - matcher) / values, {label}",
@@ -336,6 +359,8 @@ def main():
                     for n, rs in runs.items()]
     sample_rows += [[f"{n} peak RSS (MB)", bl.fmt(max(v), 1), ", ".join(bl.fmt(x, 1) for x in v)]
                     for n, v in rss.items()]
+    sample_rows += [[f"{n} proxy CPU per query (ms), per connection", bl.fmt(med_cpu[n] * 1e3, 0),
+                     ", ".join(bl.fmt(x * 1e3, 0) for x in v)] for n, v in cpu.items() if v]
     facts.append(("load average at end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
     bl.write_markdown(args.out, "pgveil masking benchmark", args.cmdline, facts, [
         ("Times", bl.markdown_table(time_headers, time_rows)),

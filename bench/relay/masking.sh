@@ -56,6 +56,9 @@ Options:
                       password, else trust), scram-sha-256 or trust
   --no-deps           do not run scripts/install-deps.sh
   --keep              keep the temp dir (cluster, configs, logs) for inspection
+  --huge-pages        run PostgreSQL with huge_pages = on (root: reserves the huge
+                      pages its shared memory needs, gives them back on exit); see
+                      bench/README.md, "Huge pages"
   --strict            exit 1 when any target FAILs
 USAGE
 }
@@ -95,6 +98,7 @@ while (($#)); do
   --pgbouncer-auth) PGB_AUTH=$2 && shift ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
+  --huge-pages) BENCH_HUGE_PAGES=1 ;;
   --strict) STRICT=(--strict) ;;
   -h | --help) usage && exit 0 ;;
   *) usage >&2 && bench_die "unknown option $1" ;;
@@ -193,7 +197,7 @@ if ((WITH_REUSE)); then
 fi
 
 bench_log "setup took $((SECONDS - START)) s; measuring"
-NOTES="pgveil workers: ${BENCH_WORKERS:-default}"
+NOTES="pgveil workers: ${BENCH_WORKERS:-default}; $BENCH_PAGES"
 ((QUICK)) && NOTES+="; QUICK MODE (1 repetition): smoke test only, not a result"
 bench_run python3 "$BENCH_DIR/masking.py" --direct "$PGC_PORT" \
   --proxy "$PROXY" "${REUSE_ARGS[@]}" "${PGB_ARGS[@]}" --db "$DB" --matcher "$MATCHER" \

@@ -17,6 +17,7 @@ import benchlib as bl
 
 TPS_RE = re.compile(r"^tps = ([\d.]+) \((?:without initial connection time|"
                     r"excluding connections establishing)\)", re.M)
+TX_RE = re.compile(r"^number of transactions actually processed: (\d+)", re.M)
 RSS_LIMIT_MB = 64.0
 TPS_MIN_RATIO = 1.00   # pgveil / PgBouncer
 FETCH_MAX_RATIO = 1.10  # pgveil / direct
@@ -24,14 +25,18 @@ REUSE = "pgveil-reuse"  # pgveil --upstream_reuse true: the same targets, own ve
 
 
 def pgbench_tps(target, db, mode, clients, jobs, duration):
+    """(tps, transactions, CPU seconds the proxy behind target used meanwhile or None)."""
     cmd = ["pgbench", "-n", "-S", "-M", mode, "-c", str(clients), "-j", str(jobs),
            "-T", str(duration), "-h", "127.0.0.1", "-p", str(target.port),
            "-U", target.user, db]
+    cpu0 = bl.cpu_seconds(target.pid)
     out = bl.run_checked(cmd).stdout
-    m = TPS_RE.search(out)
-    if not m:
+    cpu1 = bl.cpu_seconds(target.pid)
+    m, tx = TPS_RE.search(out), TX_RE.search(out)
+    if not m or not tx:
         raise SystemExit(f"no tps line in pgbench output via {target.name}:\n{out}")
-    return float(m[1])
+    cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+    return float(m[1]), int(tx[1]), cpu
 
 
 def fetch_commands(table):
@@ -83,6 +88,7 @@ def main():
 
     samples = {}   # case -> target -> [values]
     rss = {}       # case -> target -> [MB]
+    cpu = {}       # case -> proxy target -> [µs per transaction, or ms per fetch]
     fetches = fetch_commands(args.table)
 
     # Byte-identity check of both fetches; doubles as the warm-up of caches.
@@ -111,21 +117,28 @@ def main():
             case = ("pgbench", mode, c)
             for rep in range(args.reps):
                 for t in targets:
-                    tps = pgbench_tps(t, args.db, mode, c, 1 if c == 1 else args.jobs,
-                                      args.duration)
+                    tps, tx, secs = pgbench_tps(t, args.db, mode, c,
+                                                1 if c == 1 else args.jobs, args.duration)
                     samples.setdefault(case, {}).setdefault(t.name, []).append(tps)
+                    extra = ""
+                    if secs is not None and tx:
+                        cpu.setdefault(case, {}).setdefault(t.name, []).append(secs / tx * 1e6)
+                        extra = f", proxy CPU {secs / tx * 1e6:5.1f} µs/tx"
                     bl.log(f"pgbench -M {mode:8} -c {c:2} rep {rep + 1}/{args.reps} "
-                           f"{t.name:15} {tps:10.1f} tps")
+                           f"{t.name:15} {tps:10.1f} tps{extra}")
 
     for kind, (_, sql) in fetches.items():
         case = ("fetch", kind)
         for rep in range(args.reps):
             for t in targets:
-                secs, peak = bl.timed(bl.psql_command(t, args.db, sql), t.pid)
+                secs, peak, used = bl.timed(bl.psql_command(t, args.db, sql), t.pid)
                 samples.setdefault(case, {}).setdefault(t.name, []).append(secs)
                 if peak is not None:
                     rss.setdefault(case, {}).setdefault(t.name, []).append(peak)
+                if used is not None:
+                    cpu.setdefault(case, {}).setdefault(t.name, []).append(used * 1e3)
                 extra = f", peak RSS {peak:.1f} MB" if peak is not None else ""
+                extra += f", proxy CPU {used * 1e3:.0f} ms" if used is not None else ""
                 bl.log(f"fetch {kind:6} rep {rep + 1}/{args.reps} {t.name:15} {secs:7.3f} s{extra}")
 
     lifetime = {t.name: bl.lifetime_peak_mb(t.pid) for t in targets if t.pid}
@@ -133,9 +146,15 @@ def main():
     row_dicts, failures = report_rows(samples, rss, identical, clients, modes, fetches,
                                       args.rows)
     headers, rows = report_table(row_dicts, "pgbouncer-fresh" in by_name, REUSE in by_name)
+    cpu_headers, cpu_rows = cpu_table(cpu, [t.name for t in targets if t.pid], fetches,
+                                      args.rows)
     print()
     print(bl.console_table(headers, rows))
     print()
+    if cpu_rows:
+        print("The proxies' own CPU time (all their threads, user and system):")
+        print(bl.console_table(cpu_headers, cpu_rows))
+        print()
     if "pgbouncer-fresh" in by_name:
         print("PgBouncer: pooled, warm backends (the target's reference). PgBouncer fresh:")
         print("server_lifetime = 0, a new backend per client like pgveil (informative).")
@@ -159,6 +178,12 @@ def main():
             sample_rows.append([case_label(case, fetches, args.rows), name,
                                 bl.fmt(bl.median(vals), digits), bl.fmt(bl.spread_pct(vals), 1),
                                 ", ".join(bl.fmt(v, digits) for v in vals)])
+    for case, per_target in cpu.items():
+        unit = "µs/tx" if case[0] == "pgbench" else "ms"
+        for name, vals in per_target.items():
+            sample_rows.append([f"proxy CPU ({unit}), {case_label(case, fetches, args.rows)}",
+                                name, bl.fmt(bl.median(vals), 1), bl.fmt(bl.spread_pct(vals), 1),
+                                ", ".join(bl.fmt(v, 1) for v in vals)])
     for case, per_target in rss.items():
         for name, vals in per_target.items():
             sample_rows.append([f"peak RSS (MB), {case_label(case, fetches, args.rows)}", name,
@@ -166,6 +191,8 @@ def main():
     sections = [
         ("Results", bl.markdown_table(headers, rows)),
         ("What the columns compare", NOTES + (REUSE_NOTES if REUSE in by_name else "")),
+        ("Proxy CPU time", (bl.markdown_table(cpu_headers, cpu_rows) + "\n\n" + CPU_NOTES)
+         if cpu_rows else "-"),
         ("Lifetime peak RSS", "\n".join(f"- {n}: {bl.fmt(mb, 1)} MB (VmHWM at the end of the run)"
                                         for n, mb in lifetime.items()) or "-"),
         ("All samples", bl.markdown_table(
@@ -189,6 +216,34 @@ def case_label(case, fetches, rows):
 
 def ratio(a, b):
     return a / b if a is not None and b else None
+
+
+CPU_NOTES = """\
+CPU time used by each proxy process (every thread, user and system, read from /proc before
+and after each run), divided by the transactions pgbench reports for pgbench, per fetch for
+the fetches; the median of the repetitions. Unlike throughput it does not depend on how fast
+the backends are, so it compares the proxies' own work even where backend warm-up decides
+the tps. On a loopback connection the kernel's TCP work for the receiving side is often done
+in the sender's system call, so it counts here too. Lower is better."""
+
+
+def cpu_table(cpu, proxies, fetches, nrows):
+    """headers and rows of the proxy CPU table: one row per case, one column per proxy,
+    then pgveil's (and pgveil-reuse's) ratio to PgBouncer."""
+    if not cpu:
+        return [], []
+    headers = ["case", "unit", *proxies]
+    pairs = [(n, "pgbouncer") for n in ("pgveil", REUSE) if n in proxies and "pgbouncer" in proxies]
+    headers += [f"{a}/PgBouncer" for a, _ in pairs]
+    rows = []
+    for case, per_target in cpu.items():
+        med = {n: bl.median(v) for n, v in per_target.items()}
+        unit = "µs/tx" if case[0] == "pgbench" else "ms"
+        row = [case_label(case, fetches, nrows), unit]
+        row += [bl.fmt(med.get(n), 1) for n in proxies]
+        row += [bl.fmt(ratio(med.get(a), med.get(b)), 3) for a, b in pairs]
+        rows.append(row)
+    return headers, rows
 
 
 # Report columns: (header, key). The PgBouncer-fresh columns appear only when that

@@ -41,6 +41,9 @@ Options:
                       leave out the second PgBouncer (server_lifetime = 0)
   --no-deps           do not run scripts/install-deps.sh
   --keep              keep the temp dir (cluster, configs, logs) for inspection
+  --huge-pages        run PostgreSQL with huge_pages = on (root: reserves the huge
+                      pages its shared memory needs, gives them back on exit); see
+                      bench/README.md, "Huge pages"
   --strict            exit 1 when any target FAILs (default: exit 0 after reporting)
 USAGE
 }
@@ -71,6 +74,7 @@ while (($#)); do
   --no-fresh-pgbouncer) WITH_FRESH=0 ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
+  --huge-pages) BENCH_HUGE_PAGES=1 ;;
   --strict) STRICT=(--strict) ;;
   -h | --help) usage && exit 0 ;;
   *) usage >&2 && bench_die "unknown option $1" ;;
@@ -133,7 +137,7 @@ if ((WITH_PGVEIL)); then
     TARGETS+=(--target "pgveil-reuse=$PGV_PORT:$PGV_PID")
   fi
 fi
-NOTES="pgbench -i -s $SCALE; pgveil workers: ${BENCH_WORKERS:-default}"
+NOTES="pgbench -i -s $SCALE; pgveil workers: ${BENCH_WORKERS:-default}; $BENCH_PAGES"
 ((QUICK)) && NOTES+="; QUICK MODE (1 repetition, 3 s runs): smoke test only, not a result"
 
 bench_log "setup took $((SECONDS - START)) s; measuring"

@@ -38,6 +38,9 @@ Options:
                    leave out the second pgveil (upstream_reuse, warm backends)
   --no-deps        do not run scripts/install-deps.sh
   --keep           keep the temp dir
+  --huge-pages     run PostgreSQL with huge_pages = on (root: reserves the huge
+                   pages its shared memory needs, gives them back on exit); see
+                   bench/README.md, "Huge pages"
 USAGE
 }
 
@@ -63,6 +66,7 @@ while (($#)); do
   --no-reuse-pgveil) WITH_REUSE=0 ;;
   --no-deps) DEPS=0 ;;
   --keep) BENCH_KEEP=1 ;;
+  --huge-pages) BENCH_HUGE_PAGES=1 ;;
   -h | --help) usage && exit 0 ;;
   *) usage >&2 && bench_die "unknown option $1" ;;
   esac
@@ -199,7 +203,7 @@ done
 {
   echo "Command: \`$CMDLINE\`"
   echo
-  echo "pgveil $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), PgBouncer $(pgbouncer --version | head -1 | awk '{print $2}'), $(date -u +%Y-%m-%dT%H:%MZ), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); pgbench -i -s $SCALE; $REPS alternating repetitions of $DURATION s, median; PGSSLMODE=require; TLS 1.3 on every leg"
+  echo "pgveil $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), PgBouncer $(pgbouncer --version | head -1 | awk '{print $2}'), $(date -u +%Y-%m-%dT%H:%MZ), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); pgbench -i -s $SCALE; $BENCH_PAGES; $REPS alternating repetitions of $DURATION s, median; PGSSLMODE=require; TLS 1.3 on every leg"
   ((QUICK)) && echo && echo "QUICK MODE: smoke test only, not a result"
   echo
   header="| case | direct (TLS) | PgBouncer (TLS both legs)"
