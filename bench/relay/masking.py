@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import benchlib as bl
 
@@ -122,7 +123,9 @@ def main():
     ap.add_argument("--db", default="crm")
     ap.add_argument("--matcher", default="match_engine")
     ap.add_argument("--sales", default="sales_li")
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=9)
+    ap.add_argument("--pause", type=float, default=0.5,
+                    help="seconds of rest before each timed query (default 0.5)")
     ap.add_argument("--rows", type=int, required=True)
     ap.add_argument("--query", required=True)
     ap.add_argument("--out", required=True)
@@ -211,6 +214,9 @@ def main():
     cpu = {t.name: [] for t in targets if t.pid}  # the proxy's CPU seconds per query
     for rep in range(args.reps):
         for t in targets:
+            # The backend of the previous query is still exiting (it unmaps the shared
+            # buffers from its page tables): let that finish so as not to time it too.
+            time.sleep(args.pause)
             secs, peak, used = bl.timed(bl.psql_command(t, args.db, query), t.pid)
             times[t.name].append(secs)
             if peak is not None:
@@ -225,6 +231,7 @@ def main():
     runs = {n: [] for n in names}     # per rep: the STEADY_RUNS times of one session
     for rep in range(args.reps):
         for t in targets:
+            time.sleep(args.pause)
             runs[t.name].append(steady_times(t, args.db, query))
             bl.log(f"steady state rep {rep + 1}/{args.reps} {t.name:15} "
                    + " ".join(f"{x:7.3f}" for x in runs[t.name][-1]) + " s")

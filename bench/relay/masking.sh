@@ -29,7 +29,7 @@ pgveil sales -> matcher (reuse) -> sales (reuse), twice:
 
 Options:
   --quick             smoke test: 1 repetition
-  --reps N            repetitions per cell, median reported (default 5, at least 3
+  --reps N            repetitions per cell, median reported (default 9, at least 3
                       unless --quick)
   --rows N            members to generate and select (default 200000)
   --db NAME           database for the demo (default crm)
@@ -67,7 +67,7 @@ USAGE
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CMDLINE=$(printf '%q ' bench/relay/masking.sh "$@")
 
-REPS=5 ROWS=200000 DB=crm MATCHER=match_engine SALES=sales_li PASSWORD=veil-demo
+REPS=9 ROWS=200000 DB=crm MATCHER=match_engine SALES=sales_li PASSWORD=veil-demo
 RULES=$REPO/masking-rules/crm.json KEYS=$REPO/demo/keys.json SERVE_ARGS=()
 OUT="" PGVEIL_BIN="" BUILD_DIR=$REPO/build-bench DEPS=1 STRICT=() QUICK=0
 WITH_FRESH=1 WITH_REUSE=1 PGB_AUTH=auto
