@@ -158,17 +158,34 @@ def cpu_seconds(pid):
         return None
 
 
+class CpuProbe:
+    """CPU seconds process `pid` used while the `with` block ran (`seconds`), or None
+    when pid is None or /proc could not be read."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.seconds = None
+        self._start = None
+
+    def __enter__(self):
+        self._start = cpu_seconds(self.pid)
+        return self
+
+    def __exit__(self, *exc):
+        end = cpu_seconds(self.pid)
+        if self._start is not None and end is not None:
+            self.seconds = end - self._start
+        return False
+
+
 def timed(cmd, proxy_pid=None, env=None):
     """(wall time of cmd with stdout to /dev/null, the proxy's peak RSS in MB and the
     CPU seconds it used meanwhile); the last two are None without proxy_pid."""
-    with RssProbe(proxy_pid) as probe:
-        cpu0 = cpu_seconds(proxy_pid)
+    with RssProbe(proxy_pid) as probe, CpuProbe(proxy_pid) as cpu:
         start = time.perf_counter()
         run_checked(cmd, stdout=subprocess.DEVNULL, env=env)
         elapsed = time.perf_counter() - start
-        cpu1 = cpu_seconds(proxy_pid)
-    cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
-    return elapsed, probe.peak_mb, cpu
+    return elapsed, probe.peak_mb, cpu.seconds
 
 
 def output_digest(cmd, env=None):

@@ -29,14 +29,12 @@ def pgbench_tps(target, db, mode, clients, jobs, duration):
     cmd = ["pgbench", "-n", "-S", "-M", mode, "-c", str(clients), "-j", str(jobs),
            "-T", str(duration), "-h", "127.0.0.1", "-p", str(target.port),
            "-U", target.user, db]
-    cpu0 = bl.cpu_seconds(target.pid)
-    out = bl.run_checked(cmd).stdout
-    cpu1 = bl.cpu_seconds(target.pid)
+    with bl.CpuProbe(target.pid) as cpu:
+        out = bl.run_checked(cmd).stdout
     m, tx = TPS_RE.search(out), TX_RE.search(out)
     if not m or not tx:
         raise SystemExit(f"no tps line in pgbench output via {target.name}:\n{out}")
-    cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
-    return float(m[1]), int(tx[1]), cpu
+    return float(m[1]), int(tx[1]), cpu.seconds
 
 
 def fetch_commands(table):
@@ -179,7 +177,7 @@ def main():
                                 bl.fmt(bl.median(vals), digits), bl.fmt(bl.spread_pct(vals), 1),
                                 ", ".join(bl.fmt(v, digits) for v in vals)])
     for case, per_target in cpu.items():
-        unit = "µs/tx" if case[0] == "pgbench" else "ms"
+        unit = cpu_unit(case)
         for name, vals in per_target.items():
             sample_rows.append([f"proxy CPU ({unit}), {case_label(case, fetches, args.rows)}",
                                 name, bl.fmt(bl.median(vals), 1), bl.fmt(bl.spread_pct(vals), 1),
@@ -227,6 +225,11 @@ the tps. On a loopback connection the kernel's TCP work for the receiving side i
 in the sender's system call, so it counts here too. Lower is better."""
 
 
+def cpu_unit(case):
+    """pgbench cases record µs per transaction, fetches ms per fetch."""
+    return "µs/tx" if case[0] == "pgbench" else "ms"
+
+
 def cpu_table(cpu, proxies, fetches, nrows):
     """headers and rows of the proxy CPU table: one row per case, one column per proxy,
     then pgveil's (and pgveil-reuse's) ratio to PgBouncer."""
@@ -238,8 +241,7 @@ def cpu_table(cpu, proxies, fetches, nrows):
     rows = []
     for case, per_target in cpu.items():
         med = {n: bl.median(v) for n, v in per_target.items()}
-        unit = "µs/tx" if case[0] == "pgbench" else "ms"
-        row = [case_label(case, fetches, nrows), unit]
+        row = [case_label(case, fetches, nrows), cpu_unit(case)]
         row += [bl.fmt(med.get(n), 1) for n in proxies]
         row += [bl.fmt(ratio(med.get(a), med.get(b)), 3) for a, b in pairs]
         rows.append(row)
