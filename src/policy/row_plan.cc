@@ -41,7 +41,19 @@ std::shared_ptr<const RowPlan> RowPlan::Compile(const wire::RowDescription& desc
     plan->fields_.push_back(fp);
   }
   plan->policy_ = std::move(policy);
+  plan->FindBatched();
   return plan;
+}
+
+void RowPlan::FindBatched() {
+  batched_.clear();
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    const FieldPlan& f = fields_[i];
+    if (f.action != Action::kTransform) continue;
+    const uint32_t type = f.text_of_type != 0 ? f.text_of_type : f.type_oid;
+    const mask::Format format = f.text_of_type != 0 ? mask::Format::kText : f.format;
+    if (f.transform->Batches(type)) batched_.push_back({i, type, format});
+  }
 }
 
 std::shared_ptr<const RowPlan> RowPlan::Compile(const wire::RowDescription& desc,
@@ -131,6 +143,7 @@ std::shared_ptr<const RowPlan> RowPlan::Compile(const wire::RowDescription& desc
     }
     if (fp.action != Action::kPass) plan->passthrough_ = false;
   }
+  plan->FindBatched();
   return plan;
 }
 
@@ -214,24 +227,7 @@ Status RowPlan::AppendDataRow(std::string_view body, std::string* out) const {
 
 Status RowPlan::AppendDataRows(std::span<const std::string_view> bodies, std::string* out) const {
   const size_t nf = fields_.size();
-  // The fields masked together, with the type and format their transform reads.
-  struct Batched {
-    size_t field;
-    uint32_t type_oid;
-    mask::Format format;
-  };
-  thread_local std::vector<Batched> batched;
-  batched.clear();
-  if (bodies.size() > 1) {
-    for (size_t i = 0; i < nf; ++i) {
-      const FieldPlan& f = fields_[i];
-      if (f.action != Action::kTransform) continue;
-      const uint32_t type = f.text_of_type != 0 ? f.text_of_type : f.type_oid;
-      const mask::Format format = f.text_of_type != 0 ? mask::Format::kText : f.format;
-      if (f.transform->Batches(type)) batched.push_back({i, type, format});
-    }
-  }
-  if (batched.empty()) {
+  if (bodies.size() < 2 || batched_.empty()) {
     const size_t start = out->size();
     for (std::string_view body : bodies) {
       Status st = AppendDataRow(body, out);
@@ -267,10 +263,10 @@ Status RowPlan::AppendDataRows(std::span<const std::string_view> bodies, std::st
   thread_local std::vector<Column> columns;
   thread_local std::vector<std::optional<std::string_view>> values;
   thread_local std::vector<int> column_of;  // per field: index into columns, or -1
-  columns.resize(batched.size());
+  columns.resize(batched_.size());
   column_of.assign(nf, -1);
-  for (size_t c = 0; c < batched.size(); ++c) {
-    const Batched& b = batched[c];
+  for (size_t c = 0; c < batched_.size(); ++c) {
+    const Batched& b = batched_[c];
     column_of[b.field] = static_cast<int>(c);
     values.clear();
     for (size_t row = 0; row < bodies.size(); ++row) values.push_back(cells[row * nf + b.field]);
@@ -280,7 +276,7 @@ Status RowPlan::AppendDataRows(std::span<const std::string_view> bodies, std::st
                                            &columns[c].lengths);
   }
   thread_local std::vector<size_t> offsets;
-  offsets.assign(batched.size(), 0);
+  offsets.assign(batched_.size(), 0);
   wire::Writer w(out);
   for (size_t row = 0; row < bodies.size(); ++row) {
     w.Begin(wire::be::kDataRow).Int16(static_cast<int16_t>(nf));

@@ -918,6 +918,8 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
       fatal = true;
       break;
     }
+    size_t next = pos + f.total();
+    Status st;
     if (f.type == wire::be::kBackendKeyData || f.type == wire::be::kAuthentication) {
       char* body = sin_.data.data() + pos + 5;
       if (!OnServerMessage(f.type, body, f.body.size())) {
@@ -930,7 +932,6 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
       // look-ahead must not grow the buffer: the bodies point into it.
       rows_.clear();
       rows_.push_back(f.body);
-      size_t next = pos + f.total();
       while (rows_.size() < kRowBatch) {
         wire::Frame g;
         Status ignored;
@@ -941,25 +942,18 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
         rows_.push_back(g.body);
         next += g.total();
       }
-      Status st = masked_->OnDataRows(rows_, &sout_);
-      if (!st.ok()) {
-        spdlog::error("session={} event=masking_failed type=D reason=\"{}\"", id_, st.message());
-        fatal = true;
-        break;
-      }
-      pos = next;
-      continue;
+      st = masked_->OnDataRows(rows_, &sout_);
     } else {
-      if (f.type == wire::be::kReadyForQuery) OnReadyForQuery(f.body, pos + f.total() == sin_.len);
-      Status st = masked_->OnServer(f.type, f.body, &sout_);
-      if (!st.ok()) {
-        spdlog::error("session={} event=masking_failed type={} reason=\"{}\"", id_, f.type,
-                      st.message());
-        fatal = true;
-        break;
-      }
+      if (f.type == wire::be::kReadyForQuery) OnReadyForQuery(f.body, next == sin_.len);
+      st = masked_->OnServer(f.type, f.body, &sout_);
     }
-    pos += f.total();
+    if (!st.ok()) {
+      spdlog::error("session={} event=masking_failed type={} reason=\"{}\"", id_, f.type,
+                    st.message());
+      fatal = true;
+      break;
+    }
+    pos = next;
   }
   if (!sout_.empty()) {
     co_await WriteClient(sout_);

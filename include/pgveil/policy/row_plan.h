@@ -95,8 +95,19 @@ class RowPlan {
   Status AppendDataRows(std::span<const std::string_view> bodies, std::string* out) const;
 
  private:
+  // A field whose transform masks a whole column at once, with the type and format the
+  // transform reads.
+  struct Batched {
+    size_t field;
+    uint32_t type_oid;
+    mask::Format format;
+  };
+  // Fills batched_ from fields_; the last step of compiling a plan.
+  void FindBatched();
+
   std::shared_ptr<const Policy> policy_;
   std::vector<FieldPlan> fields_;
+  std::vector<Batched> batched_;
   std::vector<uint32_t> unknown_relations_;
   bool passthrough_ = true;
 };
