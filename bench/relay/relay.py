@@ -57,7 +57,10 @@ def main():
     ap.add_argument("--jobs", type=int, default=2, help="pgbench -j when clients > 1")
     ap.add_argument("--modes", default="simple,prepared")
     ap.add_argument("--table", default="fetch_rows")
-    ap.add_argument("--rows", type=int, required=True)
+    ap.add_argument("--rows", type=int, help="rows of --table (required unless --no-fetch)")
+    ap.add_argument("--no-fetch", action="store_true",
+                    help="pgbench only: leave out the 1M-row fetches and the RSS checks")
+    ap.add_argument("--title", default="pgveil relay benchmark")
     ap.add_argument("--out", required=True)
     ap.add_argument("--cmdline", default="")
     ap.add_argument("--repo", default=".")
@@ -65,6 +68,8 @@ def main():
     ap.add_argument("--notes", default="")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     args = ap.parse_args()
+    if not args.no_fetch and args.rows is None:
+        ap.error("--rows is required unless --no-fetch")
     bl.stop_on_signals()
 
     targets = [bl.parse_target(t, args.user) for t in args.target]
@@ -75,8 +80,9 @@ def main():
     facts += [("targets", ", ".join(f"{t.name} (port {t.port})" for t in targets)),
               ("repetitions", f"{args.reps} per cell, median reported, order "
                               + " → ".join(t.name for t in targets)),
-              ("pgbench", f"-S, {args.duration} s per run, -j {args.jobs} above 1 client"),
-              ("fetch table", f"{args.table}, {args.rows:,} rows")]
+              ("pgbench", f"-S, {args.duration} s per run, -j {args.jobs} above 1 client")]
+    if not args.no_fetch:
+        facts.append(("fetch table", f"{args.table}, {args.rows:,} rows"))
     if args.notes:
         facts.append(("notes", args.notes))
     busy = bl.busy_warning()
@@ -87,7 +93,7 @@ def main():
     samples = {}   # case -> target -> [values]
     rss = {}       # case -> target -> [MB]
     cpu = {}       # case -> proxy target -> [µs per transaction, or ms per fetch]
-    fetches = fetch_commands(args.table)
+    fetches = {} if args.no_fetch else fetch_commands(args.table)
 
     # Byte-identity check of both fetches; doubles as the warm-up of caches.
     identical = {}
@@ -198,7 +204,7 @@ def main():
             sample_rows)),
     ]
     facts.append(("load average at end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
-    bl.write_markdown(args.out, "pgveil relay benchmark", args.cmdline, facts, sections)
+    bl.write_markdown(args.out, args.title, args.cmdline, facts, sections)
     if busy:
         print(f"WARNING: {busy}")
     print(f"markdown report: {args.out}")
@@ -344,10 +350,11 @@ def report_rows(samples, rss, identical, clients, modes, fetches, nrows):
     def same(name):
         return "n/a" if name not in identical else ("PASS" if identical[name] else "FAIL")
 
-    row = {n: ("yes" if ok else "NO") for n, ok in identical.items()}
-    row.update(case="fetch output byte-identical to direct", unit="", target="pgveil identical",
-               result=same("pgveil"), result_reuse=same(REUSE))
-    rows.append(row)
+    if fetches:
+        row = {n: ("yes" if ok else "NO") for n, ok in identical.items()}
+        row.update(case="fetch output byte-identical to direct", unit="",
+                   target="pgveil identical", result=same("pgveil"), result_reuse=same(REUSE))
+        rows.append(row)
     failures = sum(r[k] == "FAIL" for r in rows for k in ("result", "result_reuse"))
     return rows, failures
 

@@ -18,9 +18,10 @@ the same PgBouncer with server_lifetime = 0 ("PgBouncer fresh": a new backend an
 server TLS session per client, as through pgveil) and pgveil (tls + upstream_tls
 require) with the same certificate, then runs pgbench -S (simple and prepared; 1 and 16
 clients) with PGSSLMODE=require against each, alternating direct -> PgBouncer ->
-PgBouncer fresh -> pgveil in every repetition. Prints the medians and the
-pgveil/PgBouncer ratios (target >= 1.0; pgveil/PgBouncer-fresh for information) and
-writes them as markdown.
+PgBouncer fresh -> pgveil -> pgveil reuse in every repetition. Prints the medians, the
+pgveil/PgBouncer ratios (target >= 1.0; pgveil/PgBouncer-fresh for information) and each
+proxy's own CPU time per transaction (bench/relay/relay.py, as run.sh without the
+fetches), and writes the same as markdown.
 
 Options:
   --quick          1 repetition of 3 s (smoke test, not a result)
@@ -119,11 +120,11 @@ bench_log "starting PgBouncer with TLS on both legs"
 PGB_TLS=("client_tls_sslmode = require" "client_tls_cert_file = $CERTS/server.crt"
   "client_tls_key_file = $CERTS/server.key" "server_tls_sslmode = require")
 bench_start_pgbouncer "$DB" "${PGB_TLS[@]}"
-TARGETS=("direct:$PGC_PORT" "pgbouncer:$PGB_PORT")
+TARGETS=(--target "direct=$PGC_PORT" --target "pgbouncer=$PGB_PORT:$PGB_PID")
 if ((WITH_FRESH)); then
   bench_log "starting PgBouncer with TLS on both legs and server_lifetime = 0"
   bench_start_pgbouncer_fresh "$DB" "${PGB_TLS[@]}"
-  TARGETS+=("pgbouncer-fresh:$PGB_PORT")
+  TARGETS+=(--target "pgbouncer-fresh=$PGB_PORT:$PGB_PID")
 fi
 
 bench_log "starting pgveil with TLS on both legs ($PGVEIL_BIN)"
@@ -131,110 +132,29 @@ cat >"$BENCH_TMP/pgveil.json" <<JSON
 {"tls": {"cert": "$CERTS/server.crt", "key": "$CERTS/server.key"}, "upstream_tls": "require"}
 JSON
 bench_start_pgveil "$DB" -c "$BENCH_TMP/pgveil.json"
-TARGETS+=("pgveil:$PGV_PORT")
+TARGETS+=(--target "pgveil=$PGV_PORT:$PGV_PID")
 if ((WITH_REUSE)); then
   bench_log "starting a second pgveil with TLS on both legs and upstream_reuse"
   bench_start_pgveil_reuse "$DB" -c "$BENCH_TMP/pgveil.json"
-  TARGETS+=("pgveil-reuse:$PGV_PORT")
+  TARGETS+=(--target "pgveil-reuse=$PGV_PORT:$PGV_PID")
 fi
 
 # Every target must really be TLS on the client leg and on the server leg.
 for target in "${TARGETS[@]}"; do
-  port=${target#*:}
+  [[ $target == --target ]] && continue
+  name=${target%%=*} port=${target#*=} port=${port%%:*}
   info="host=127.0.0.1 port=$port user=postgres dbname=$DB"
   out=$(psql -X -At "$info sslmode=require" -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-  [[ $out == t ]] || bench_die "${target%%:*}: server leg is not TLS"
-  if [[ ${target%%:*} != direct ]] && psql -X -At "$info sslmode=disable" -c "SELECT 1" >/dev/null 2>&1; then
-    bench_die "${target%%:*}: accepted a plaintext client"
+  [[ $out == t ]] || bench_die "$name: server leg is not TLS"
+  if [[ $name != direct ]] && psql -X -At "$info sslmode=disable" -c "SELECT 1" >/dev/null 2>&1; then
+    bench_die "$name: accepted a plaintext client"
   fi
 done
 
 export PGSSLMODE=require
-tps() { # tps PORT MODE CLIENTS
-  local jobs=1 out
-  (($3 > 1)) && jobs=2
-  out=$(pgbench -n -S -M "$2" -c "$3" -j "$jobs" -T "$DURATION" -h 127.0.0.1 -p "$1" -U postgres "$DB" 2>&1) ||
-    { echo "$out" >&2 && bench_die "pgbench failed on port $1"; }
-  sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
-bench_log "warm-up"
-tps "$PGC_PORT" simple 2 >/dev/null
-IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-ROWS=()
-for mode in simple prepared; do
-  for c in "${CLIENT_LIST[@]}"; do
-    # One list of samples per target, as "name value" lines in run order.
-    samples=()
-    for ((r = 1; r <= REPS; r++)); do
-      line=""
-      for target in "${TARGETS[@]}"; do
-        t=$(tps "${target#*:}" "$mode" "$c")
-        samples+=("${target%%:*} $t")
-        line+=" ${target%%:*} $t"
-      done
-      bench_log "-M $mode -c $c rep $r/$REPS:$line"
-    done
-    declare -A med=()
-    for target in "${TARGETS[@]}"; do
-      name=${target%%:*}
-      mapfile -t vals < <(printf '%s\n' "${samples[@]}" | awk -v n="$name" '$1 == n {print $2}')
-      med[$name]=$(median "${vals[@]}")
-    done
-    rpgb=$(ratio "${med[pgveil]}" "${med[pgbouncer]}")
-    verdict=$(awk -v r="$rpgb" 'BEGIN {print (r >= 1.0) ? "pass" : "**miss**"}')
-    row="| pgbench -S -M $mode, $c client$( ((c > 1)) && echo s) (tps) | $(printf '%.0f' "${med[direct]}") | $(printf '%.0f' "${med[pgbouncer]}")"
-    ((WITH_FRESH)) && row+=" | $(printf '%.0f' "${med[pgbouncer-fresh]}")"
-    row+=" | $(printf '%.0f' "${med[pgveil]}") | $rpgb"
-    ((WITH_FRESH)) && row+=" | $(ratio "${med[pgveil]}" "${med[pgbouncer-fresh]}")"
-    row+=" | $(ratio "${med[pgveil]}" "${med[direct]}") | $verdict"
-    if ((WITH_REUSE)); then
-      rreuse=$(ratio "${med[pgveil-reuse]}" "${med[pgbouncer]}")
-      row+=" | $(printf '%.0f' "${med[pgveil-reuse]}") | $rreuse | $(awk -v r="$rreuse" 'BEGIN {print (r >= 1.0) ? "pass" : "**miss**"}')"
-    fi
-    row+=" |"
-    ROWS+=("$row")
-    unset med
-  done
-done
-
-{
-  echo "Command: \`$CMDLINE\`"
-  echo
-  echo "pgveil $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), PgBouncer $(pgbouncer --version | head -1 | awk '{print $2}'), $(date -u +%Y-%m-%dT%H:%MZ), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); pgbench -i -s $SCALE; $BENCH_PAGES; $REPS alternating repetitions of $DURATION s, median; PGSSLMODE=require; TLS 1.3 on every leg"
-  ((QUICK)) && echo && echo "QUICK MODE: smoke test only, not a result"
-  echo
-  header="| case | direct (TLS) | PgBouncer (TLS both legs)"
-  align="|---|---:|---:"
-  if ((WITH_FRESH)); then
-    header+=" | PgBouncer fresh (TLS both legs)"
-    align+="|---:"
-  fi
-  header+=" | pgveil (TLS both legs) | pgveil/PgBouncer"
-  align+="|---:|---:"
-  if ((WITH_FRESH)); then
-    header+=" | pgveil/PgBouncer-fresh"
-    align+="|---:"
-  fi
-  header+=" | pgveil/direct | target ≥ 1.0 vs PgBouncer"
-  align+="|---:|---"
-  if ((WITH_REUSE)); then
-    header+=" | pgveil reuse (TLS both legs) | pgveil-reuse/PgBouncer | target (reuse)"
-    align+="|---:|---:|---"
-  fi
-  echo "$header |"
-  echo "$align|"
-  printf '%s\n' "${ROWS[@]}"
-  if ((WITH_FRESH)); then
-    echo
-    echo "PgBouncer keeps server connections after a client leaves and hands them to the next one: its clients get warm backends over already established server TLS connections. PgBouncer fresh is the same with server_lifetime = 0: a new backend and server TLS handshake per client, as pgveil (one upstream connection per client, no pooling). pgveil/PgBouncer-fresh compares the proxies on equal terms; informative, no verdict."
-  fi
-  if ((WITH_REUSE)); then
-    echo
-    echo "pgveil reuse is pgveil with upstream_reuse (opt-in): a cleanly ended session's upstream TLS connection and warm backend, reset with DISCARD ALL, go to the next client on the same worker once the server has authenticated that client on a fresh connection (docs/protocol.md)."
-  fi
-} >"$OUT"
-cat "$OUT"
-bench_log "report written to $OUT"
+NOTES="pgbench -i -s $SCALE; pgveil workers: ${BENCH_WORKERS:-default}; $BENCH_PAGES; PGSSLMODE=require, TLS on both legs of every proxy"
+((QUICK)) && NOTES+="; QUICK MODE (1 repetition, 3 s runs): smoke test only, not a result"
+bench_log "measuring"
+bench_run python3 "$BENCH_DIR/relay.py" "${TARGETS[@]}" --db "$DB" --reps "$REPS" \
+  --duration "$DURATION" --clients "$CLIENTS" --no-fetch --out "$OUT" --cmdline "$CMDLINE" \
+  --repo "$REPO" --notes "$NOTES" --pgveil-bin "$PGVEIL_BIN" --title "pgveil TLS relay benchmark"
