@@ -31,9 +31,9 @@ int main(int argc, char** argv) {
     if (subs.size() > before) runs.emplace_back(subs.back(), std::move(run));
   }
 
-  if (argc > 1 && argv[1][0] != '-' &&
-      std::none_of(runs.begin(), runs.end(),
-                   [&](const auto& r) { return r.first->check_name(argv[1]); })) {
+  if (argc > 1 && argv[1][0] != '-' && std::none_of(runs.begin(), runs.end(), [&](const auto& r) {
+        return r.first->check_name(argv[1]);
+      })) {
     std::fprintf(stderr, "pgveil: unknown command \"%s\"\nRun `pgveil --help` for the commands.\n",
                  argv[1]);
     return 2;

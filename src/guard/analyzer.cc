@@ -139,6 +139,12 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
   if (t == "InsertStmt") return Rows(walker_.Insert(b));
   if (t == "UpdateStmt") return Rows(walker_.Update(b));
   if (t == "DeleteStmt") return Rows(walker_.Delete(b));
+  if (t == "DiscardStmt" && Str(b, "target") == "DISCARD_ALL") {
+    StatementVerdict sv;  // drops every prepared statement, as DEALLOCATE ALL
+    sv.kind = StatementVerdict::Kind::kDeallocate;
+    sv.all = true;
+    return sv;
+  }
   if (t == "TransactionStmt" || t == "DiscardStmt" || t == "ListenStmt" || t == "UnlistenStmt" ||
       t == "ClosePortalStmt" || t == "NotifyStmt") {
     return {};
@@ -212,6 +218,7 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     auto outer = std::move(walker_.params);
     walker_.params.clear();
     StatementVerdict sv = Statement(At(b, "query"));
+    walker_.CheckParamUses(stmt);
     sv.kind = StatementVerdict::Kind::kPrepare;
     sv.name = Str(b, "name");
     sv.params = std::move(walker_.params);
@@ -318,6 +325,7 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
       sv.length = raw.value("stmt_len", size_t{0});
       v->statements.push_back(std::move(sv));
     }
+    analysis.walker().CheckParamUses(tree);
   } catch (const Refusal& refusal) {
     v->unknown_relation = analysis.walker().unknown_relation;
     return refuse(refusal.sqlstate, refusal.message, refusal.hint);

@@ -214,6 +214,10 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
         Use(Expr(g, &scope, ctes, depth), "GROUPING SETS");
         continue;
       }
+      if (const Lineage* o = OutputAlias(g, out, scope)) {
+        UseEquality(*o, "GROUP BY");
+        continue;
+      }
       UseEquality(Expr(g, &scope, ctes, depth), "GROUP BY");
     }
   }
@@ -234,7 +238,8 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
     for (const auto& d : At(s, "distinctClause")) {
       if (!d.empty()) {
         plain_distinct = false;
-        UseEquality(Expr(d, &scope, ctes, depth), "DISTINCT ON");
+        const Lineage* o = OutputAlias(d, out, scope);
+        UseEquality(o != nullptr ? *o : Expr(d, &scope, ctes, depth), "DISTINCT ON");
       }
     }
     if (plain_distinct) {
@@ -310,6 +315,33 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
     }
   }
   return out;
+}
+
+const Lineage* Walker::OutputAlias(const json& node, const Output& out, const Scope& scope) {
+  // GROUP BY and DISTINCT ON take a bare name as an input column first, then as the name
+  // of a result column.
+  if (NodeType(node) != "ColumnRef") return nullptr;
+  auto f = Names(At(NodeBody(node), "fields"));
+  if (f.size() != 1) return nullptr;
+  const Lineage* result = nullptr;
+  for (size_t i = 0; i < out.names.size() && result == nullptr; ++i) {
+    if (out.names[i] == f[0]) result = &out.cols[i];
+  }
+  if (result == nullptr) return nullptr;
+  bool open = false;
+  for (const auto& e : scope.entries) {
+    open |= e.open;
+    for (const auto& c : e.colnames) {
+      if (c == f[0]) return nullptr;
+    }
+  }
+  if (open) {
+    // It may be a column of the function or system catalog, or the result column.
+    if (!result->is_protected()) return nullptr;
+    Refuse("42501", "\"" + f[0] + "\" is ambiguous for pgveil",
+           "Name the expression itself, or qualify the column with its table alias.");
+  }
+  return result;
 }
 
 void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope,
@@ -518,11 +550,11 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     Entry e;
     e.open = true;
     e.what = "a function in FROM";
-    Scope visible{b.value("lateral", false) ? scope : scope->parent, {}};
+    // A function in FROM sees the FROM items before it, LATERAL written or not.
     for (const auto& f : At(b, "functions")) {
       for (const auto& part : Arr(NodeBody(f), "items")) {
         if (part.is_null() || part.empty() || NodeType(part) == "List") continue;
-        Lineage l = Expr(part, &visible, ctes, depth);
+        Lineage l = Expr(part, scope, ctes, depth);
         if (l.is_protected()) {
           e.open_lineage = l;
           e.open_lineage.kind = Lineage::Kind::kTainted;

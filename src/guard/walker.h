@@ -103,6 +103,12 @@ class Walker {
   std::set<std::string> relations_read;  // "schema.table", for the audit log
   std::set<std::string> columns_read;    // "schema.table.column"
 
+  // Refuses when a parameter that stands for a pseudonym or a masking boundary (in
+  // `params`) is used anywhere in `tree` other than in the comparison that made it one:
+  // it would be bound to the real value there too. PREPARE's own statements are skipped
+  // unless `tree` is one.
+  void CheckParamUses(const json& tree);
+
   // The RowShape of a checked top-level output.
   static std::shared_ptr<const policy::RowShape> ShapeOf(const Output& out);
 
@@ -140,6 +146,8 @@ class Walker {
     return l;
   }
   Lineage WholeRow(const std::string& entry, const Scope* scope);
+  // `name` is no column of `e` (which has protected columns) that pgveil knows.
+  [[noreturn]] void RefuseUnknownColumn(const std::string& name, const Entry& e);
 
   // A value consumed by an operator, function, clause...: the column's filter decides.
   Lineage Use(const Lineage& l, std::string_view construct);
@@ -153,6 +161,9 @@ class Walker {
   std::string LiteralText(const json& constant);
   // `col <op> constant` for an aligned column.
   bool Aligned(const Lineage& col, std::string_view op, const json& constant);
+  // A bare name that is no column of `scope`'s FROM items but a result column's name:
+  // that column's lineage, else nullptr.
+  const Lineage* OutputAlias(const json& node, const Output& out, const Scope& scope);
   void Sort(const json& sort_clause, const Output& out, const Scope* scope, const CteScope* ctes,
             int depth);
   // A value written into `target`: a pseudonym literal or parameter, or any expression.
@@ -161,9 +172,14 @@ class Walker {
 
   [[noreturn]] void Refuse(std::string sqlstate, std::string message, std::string hint = "");
 
+  // Records the parameter under `node` (a ParamRef, possibly under casts) as consumed
+  // by a pseudonym or boundary comparison.
+  void ConsumeParam(const json& node);
+
   const policy::Policy& policy_;
   std::string_view sql_;
-  bool lenient_ = false;  // inside a view's definition
+  std::set<size_t> consumed_params_;  // locations of ParamRefs consumed as above
+  bool lenient_ = false;              // inside a view's definition
 };
 
 }  // namespace pgveil::guard

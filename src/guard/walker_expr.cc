@@ -44,6 +44,28 @@ const json* ConstantOf(const json& node) {
   return nullptr;
 }
 
+// The parser's name of a type that pseudonym columns have, or nullptr.
+const char* TypeName(uint32_t oid) {
+  switch (oid) {
+    case 20:
+      return "int8";
+    case 21:
+      return "int2";
+    case 23:
+      return "int4";
+    case 25:
+      return "text";
+    case 1043:
+      return "varchar";
+    case 1700:
+      return "numeric";
+    case 2950:
+      return "uuid";
+    default:
+      return nullptr;
+  }
+}
+
 // n for a parameter `$n`, also under a cast (`$1::int`); 0 for anything else.
 int ParamNumber(const json& node) {
   std::string_view t = NodeType(node);
@@ -153,9 +175,24 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
       }
     }
     params.push_back({n - 1, column.type_oid, column.mask->transform, column.column()});
+    ConsumeParam(node);
     return true;
   }
   if (sql_.empty()) return true;  // a literal of a view's definition: a real value
+  // A cast around the pseudonym must keep the column's type: the real value takes its
+  // place, and a narrower type (smallint, numeric(3,0)) would fail or not by its size.
+  for (const json* n = &node; NodeType(*n) == "TypeCast"; n = &At(NodeBody(*n), "arg")) {
+    const json& tn = At(NodeBody(*n), "typeName");
+    auto names = Names(Arr(tn, "names"));
+    const char* own = TypeName(column.type_oid);
+    if (own == nullptr || names.empty() || names.back() != own || Has(tn, "typmods") ||
+        Has(tn, "arrayBounds") || (names.size() > 1 && names[names.size() - 2] != "pg_catalog")) {
+      Refuse("42501",
+             "a pseudonym compared with column " + column.column() +
+                 " may be cast only to the column's own type",
+             "Write the pseudonym as a plain literal.");
+    }
+  }
   const size_t pos = c->value("location", size_t{0});
   size_t len = 0;
   bool quoted = false;
@@ -173,6 +210,52 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
   }
   rewrites.push_back({pos, len, quoted ? "'" + real + "'" : real});
   return true;
+}
+
+void Walker::ConsumeParam(const json& node) {
+  const json* n = &node;
+  while (NodeType(*n) == "TypeCast") n = &At(NodeBody(*n), "arg");
+  if (NodeType(*n) == "ParamRef")
+    consumed_params_.insert(NodeBody(*n).value("location", size_t{0}));
+}
+
+namespace {
+
+// Every ParamRef under `node` as (number, location); PREPARE's statements are skipped.
+void CollectParams(const json& node, std::vector<std::pair<int, size_t>>* out) {
+  if (node.is_object()) {
+    std::string_view t = NodeType(node);
+    if (t == "PrepareStmt") return;
+    if (t == "ParamRef") {
+      const json& p = NodeBody(node);
+      out->emplace_back(p.value("number", 0), p.value("location", size_t{0}));
+      return;
+    }
+  }
+  for (const auto& item : node) CollectParams(item, out);  // array items, object values
+}
+
+}  // namespace
+
+void Walker::CheckParamUses(const json& tree) {
+  if (params.empty()) return;
+  std::vector<std::pair<int, size_t>> uses;
+  if (NodeType(tree) == "PrepareStmt") {
+    CollectParams(At(NodeBody(tree), "query"), &uses);
+  } else {
+    CollectParams(tree, &uses);
+  }
+  for (const auto& [number, location] : uses) {
+    for (const auto& p : params) {
+      if (p.index != number - 1 || consumed_params_.count(location) != 0) continue;
+      Refuse("42501",
+             "parameter $" + std::to_string(number) + " stands for " +
+                 (p.aligned_op.empty() ? "a pseudonym of " : "a masking boundary of ") + p.column +
+                 " and is used elsewhere in the statement",
+             "Use a separate parameter for each comparison with a protected column, and none "
+             "anywhere else.");
+    }
+  }
 }
 
 std::string Walker::LiteralText(const json& c) {
@@ -201,6 +284,7 @@ bool Walker::Aligned(const Lineage& col, std::string_view op, const json& consta
       }
     }
     params.push_back({n - 1, col.type_oid, col.mask->transform, col.column(), std::string(op)});
+    ConsumeParam(constant);
     return true;
   }
   const json* c = ConstantOf(constant);
@@ -248,6 +332,18 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
         return open->open_lineage;
       }
     }
+    // Not a column of any FROM item: a whole-row reference, or a system column of one.
+    bool whole_row = false;
+    for (const Scope* s = scope; s != nullptr && !whole_row; s = s->parent) {
+      for (const auto& e : s->entries) whole_row |= e.name == col;
+    }
+    if (!whole_row) {
+      for (const Scope* s = scope; s != nullptr; s = s->parent) {
+        for (const auto& e : s->entries) {
+          if (e.has_protected) RefuseUnknownColumn(col, e);
+        }
+      }
+    }
     return WholeRow(col, scope);
   }
   const std::string& rel = f[f.size() - 2];
@@ -259,12 +355,24 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
         if (e.colnames[k] == col) return Touch(e.cols[k]);
       }
       if (e.open) return e.open_lineage;
-      return Lineage{};  // no such column: the server reports it
+      // Not a column pgveil knows: a system column (ctid, xmin, tableoid, ...) or a
+      // function in attribute notation (`m.row_to_json` is row_to_json(m)).
+      if (e.has_protected) RefuseUnknownColumn(e.name + "." + col, e);
+      return Lineage{};
     }
   }
   // `x.y` where x is a column of composite type: a field of that column.
   Lineage base = ColumnRefNames({rel}, scope);
   return Use(base, "a field selection");
+}
+
+void Walker::RefuseUnknownColumn(const std::string& name, const Entry& e) {
+  Refuse("42501",
+         "\"" + name + "\" is not a column of " + e.what +
+             " that pgveil knows, and it has protected columns",
+         "Masked sessions may not use system columns (ctid, xmin, tableoid, ...) or a "
+         "function in attribute notation (t.f for f(t)) on such relations; name the "
+         "columns you need.");
 }
 
 Lineage Walker::WholeRow(const std::string& name, const Scope* scope) {
@@ -306,9 +414,13 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
     Lineage a = sub(At(b, "arg"));
     auto names = Names(Arr(At(b, "typeName"), "names"));
     const std::string tname = names.empty() ? "" : names.back();
-    const bool textlike = tname == "text" || tname == "varchar" || tname == "bpchar";
-    if (a.kind == Lineage::Kind::kColumn && a.is_protected() && textlike &&
-        !Has(At(b, "typeName"), "arrayBounds")) {
+    // Only a whole-value cast to text: a length (varchar(5), char(n)) cuts the value
+    // before its mask would see it, and a type of another schema may be a domain.
+    const bool textlike = (tname == "text" || tname == "varchar" || tname == "bpchar") &&
+                          (names.size() == 1 || names[names.size() - 2] == "pg_catalog") &&
+                          !Has(At(b, "typeName"), "typmods") &&
+                          !Has(At(b, "typeName"), "arrayBounds");
+    if (a.kind == Lineage::Kind::kColumn && a.is_protected() && textlike) {
       a.kind = Lineage::Kind::kCastText;
       return a;
     }
@@ -413,7 +525,10 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
       Lineage l = sub(a);
       if (b.value("agg_distinct", false)) {
         UseEquality(l, "count(DISTINCT)");
-      } else if (l.kind != Lineage::Kind::kColumn && l.kind != Lineage::Kind::kCastText) {
+      } else if ((l.kind != Lineage::Kind::kColumn && l.kind != Lineage::Kind::kCastText) ||
+                 (l.is_protected() && l.mask->action != policy::Action::kTransform)) {
+        // count(col) tells how many values are not NULL: what a transformed column
+        // shows anyway, but not one masked to NULL.
         Use(l, "count()");
       }
     }

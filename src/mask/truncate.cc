@@ -15,7 +15,7 @@ using datetime::kUsPerHour;
 
 class Truncate final : public Transform {
  public:
-  explicit Truncate(TruncateUnit unit) : unit_(unit) {}
+  Truncate(TruncateUnit unit, int32_t zone_s) : unit_(unit), zone_s_(zone_s) {}
   std::string_view Name() const override { return "truncate"; }
   bool Accepts(uint32_t type_oid) const override {
     switch (FamilyOf(type_oid)) {
@@ -73,10 +73,13 @@ class Truncate final : public Transform {
     datetime::Timestamp ts;
     if (Status s = datetime::DecodeTimestamp(type_oid, format, value, &ts); !s.ok()) return s;
     if (!ts.IsInfinite()) {
-      if (unit_ == TruncateUnit::kHour) {
-        ts.us = FloorDiv(ts.us, kUsPerHour) * kUsPerHour;
+      if (type_oid == oid::kTimestampTz) {
+        // On the rule's clock: from the printed wall-clock time (binary: UTC) to the
+        // rule's zone, truncated there, and back to the clock it is printed on.
+        const int64_t shift = (static_cast<int64_t>(zone_s_) - ts.offset_s) * 1000000;
+        ts.us = TruncUs(ts.us + shift) - shift;
       } else {
-        ts.us = TruncDays(FloorDiv(ts.us, kUsPerDay)) * kUsPerDay;
+        ts.us = TruncUs(ts.us);
       }
     }
     datetime::EncodeTimestamp(type_oid, format, ts, out);
@@ -84,6 +87,11 @@ class Truncate final : public Transform {
   }
 
  private:
+  int64_t TruncUs(int64_t us) const {
+    if (unit_ == TruncateUnit::kHour) return FloorDiv(us, kUsPerHour) * kUsPerHour;
+    return TruncDays(FloorDiv(us, kUsPerDay)) * kUsPerDay;
+  }
+
   int64_t TruncDays(int64_t days) const {
     if (unit_ == TruncateUnit::kDay || unit_ == TruncateUnit::kHour) return days;
     int64_t y;
@@ -93,8 +101,9 @@ class Truncate final : public Transform {
   }
 
   // Fast path for the common text form "YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]" (AD years
-  // of four digits): the fields are truncated as text, the zone suffix kept as printed.
-  // Returns false, appending nothing, for any other shape (the full parser handles it).
+  // of four digits) printed on the rule's clock: the fields are truncated as text, the
+  // zone suffix kept. Returns false, appending nothing, for any other shape or offset
+  // (the full parser handles it).
   bool TruncateIsoText(uint32_t type_oid, std::string_view v, std::string* out) const {
     auto digit = [&](size_t i) { return i < v.size() && v[i] >= '0' && v[i] <= '9'; };
     static constexpr size_t kDigits[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
@@ -119,9 +128,13 @@ class Truncate final : public Transform {
           (zone.size() != 3 && zone.size() != 6 && zone.size() != 9)) {
         return false;
       }
-      for (size_t k = 1; k < zone.size(); ++k) {
-        if ((k % 3 == 0) ? zone[k] != ':' : !(zone[k] >= '0' && zone[k] <= '9')) return false;
+      int32_t offset = 0;
+      for (size_t k = 1; k < zone.size(); k += 3) {
+        if (!digit(i + k) || !digit(i + k + 1) || (k > 1 && zone[k - 1] != ':')) return false;
+        const int32_t part = (zone[k] - '0') * 10 + (zone[k + 1] - '0');
+        offset += part * (k == 1 ? 3600 : k == 4 ? 60 : 1);
       }
+      if ((zone[0] == '-' ? -offset : offset) != zone_s_) return false;
     }
     switch (unit_) {
       case TruncateUnit::kYear:
@@ -142,12 +155,16 @@ class Truncate final : public Transform {
   }
 
   TruncateUnit unit_;
+  int32_t zone_s_;
 };
 
 }  // namespace
 
 StatusOr<TransformPtr> MakeTruncate(const TruncateOptions& o) {
-  return TransformPtr(std::make_shared<Truncate>(o.unit));
+  if (o.zone_offset_s <= -16 * 3600 || o.zone_offset_s >= 16 * 3600) {
+    return InvalidArgument("truncate: zone offset out of range");
+  }
+  return TransformPtr(std::make_shared<Truncate>(o.unit, o.zone_offset_s));
 }
 
 }  // namespace pgveil::mask

@@ -7,6 +7,20 @@
 
 namespace pgveil::policy {
 
+namespace {
+
+// A whole-row field (attnum 0) of a relation: true when the policy passes every column.
+bool WholeRowPasses(const Policy& policy, uint32_t table_oid) {
+  const catalog::Relation* rel = policy.snapshot()->FindRelation(table_oid);
+  if (rel == nullptr) return false;
+  for (const auto& c : rel->columns) {
+    if (policy.ForField(table_oid, c.attnum).is_protected()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::shared_ptr<const RowPlan> RowPlan::Compile(const wire::RowDescription& desc,
                                                 std::shared_ptr<const Policy> policy,
                                                 const std::vector<int16_t>* formats) {
@@ -127,7 +141,9 @@ std::shared_ptr<const RowPlan> RowPlan::Compile(const wire::RowDescription& desc
           break;
         }
         case FieldLineage::Kind::kValue:
-          if (names_base && policy->ForField(f.table_oid, f.attnum).is_protected()) {
+          if (names_base &&
+              (f.attnum == 0 ? !WholeRowPasses(*policy, f.table_oid)
+                             : policy->ForField(f.table_oid, f.attnum).is_protected())) {
             return nullptr;
           }
           fp.action = Action::kPass;

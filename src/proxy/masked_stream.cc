@@ -150,10 +150,13 @@ void MaskedStream::Commit(const guard::StatementVerdict& sv) {
       prepared_[sv.name] = Prepared{sv.shape, sv.params};
       break;
     case K::kDeallocate:
+      // SQL and protocol-level prepared statements share one name space.
       if (sv.all) {
         prepared_.clear();
+        statements_.clear();
       } else {
         prepared_.erase(sv.name);
+        statements_.erase(sv.name);
       }
       break;
     default:
@@ -178,7 +181,15 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
     } else if (auto jt = prepared_.find(sv.name); jt != prepared_.end()) {
       p = &jt->second;
     }
-    if (p == nullptr) continue;  // the server reports the unknown statement
+    if (p == nullptr) {
+      if (statements_.count(sv.name) != 0) {
+        // Prepared with a Parse message: its parameters are translated at Bind only.
+        *why = "prepared statement \"" + sv.name +
+               "\" was prepared with the extended protocol; masked sessions run it with Bind";
+        return false;
+      }
+      continue;  // the server reports the unknown statement
+    }
     for (const auto& rev : p->params) {
       const size_t i = static_cast<size_t>(rev.index);
       if (i >= sv.execute_arg_spans.size()) continue;
@@ -215,6 +226,14 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
   if (!bind.ok()) return bind.status();
   portal_statement_[std::string(bind->portal)] = std::string(bind->statement);
   auto st = statements_.find(std::string(bind->statement));
+  if (st == statements_.end() && prepared_.count(std::string(bind->statement)) != 0) {
+    // SQL PREPARE: its parameters are translated in EXECUTE's arguments only.
+    Refuse(wire::fe::kBind, "0A000",
+           "prepared statement \"" + std::string(bind->statement) +
+               "\" was prepared with SQL PREPARE; masked sessions run it with EXECUTE",
+           "", to_server);
+    return Status::Ok();
+  }
   if (st == statements_.end() || !st->second.verdict || st->second.verdict->params.empty()) {
     pending_.push_back({Kind::kBind});
     wire::Writer w(to_server);
@@ -344,8 +363,15 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       if (!parse.ok()) return parse.status();
       AdoptNextPolicy();
       std::string name(parse->statement);
+      if (!name.empty() && (statements_.count(name) != 0 || prepared_.count(name) != 0)) {
+        // The server would keep the statement it has under this name: pgveil must not
+        // take the new one's parameters and plan for it.
+        Refuse(type, "42P05", "prepared statement \"" + name + "\" already exists", "", to_server);
+        return Status::Ok();
+      }
       // Even a failed Parse replaces the unnamed statement; a named one that fails
-      // leaves no statement, so no plan or translation can leak into a later Execute.
+      // leaves no statement (ForgetParse), so no plan or translation can leak into a
+      // later Execute.
       statements_.erase(name);
       if (!parser_safe_) {
         Refuse(type, "0A000", kUnsafeSettings, kUnsafeSettingsHint, to_server);
@@ -361,7 +387,10 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       st.verdict = v;
       st.param_types = parse->param_types;
       statements_[name] = std::move(st);
-      pending_.push_back({Kind::kParse});
+      Pending p{Kind::kParse};
+      p.portal = name;
+      p.verdict = v;
+      pending_.push_back(std::move(p));
       wire::Writer w(to_server);
       w.Begin(wire::fe::kParse).CString(name).CString(v->sql);
       w.Int16(static_cast<int16_t>(parse->param_types.size()));
@@ -465,8 +494,14 @@ void MaskedStream::PopUntilSync() {
         (p.kind == Kind::kRefused && !p.refusal_extended)) {
       break;
     }
+    if (p.kind == Kind::kParse) ForgetParse(p);
     pending_.pop_front();
   }
+}
+
+void MaskedStream::ForgetParse(const Pending& p) {
+  auto it = statements_.find(p.portal);
+  if (it != statements_.end() && it->second.verdict == p.verdict) statements_.erase(it);
 }
 
 Status MaskedStream::OnRowDescription(std::string_view body, std::string* to_client) {
@@ -685,7 +720,13 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       }
       Status st = policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client);
       if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);
-      if (!pending_.empty() && pending_.front().kind != Kind::kQuery) PopUntilSync();
+      if (!pending_.empty() && pending_.front().kind != Kind::kQuery) {
+        if (pending_.front().kind == Kind::kParse) {
+          ForgetParse(pending_.front());
+          pending_.pop_front();
+        }
+        PopUntilSync();
+      }
       return Status::Ok();
     }
     case wire::be::kNoticeResponse: {

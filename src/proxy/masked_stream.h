@@ -84,7 +84,7 @@ class MaskedStream {
   struct Pending {
     Kind kind;
     bool injected = false;  // a Describe pgveil added: its reply is not forwarded
-    std::string portal;     // kExecute / kDescribe of a portal
+    std::string portal;     // kExecute / kDescribe of a portal; kParse: the statement
     std::vector<guard::CopyStatement> copies;  // COPY TO statements, in order (kQuery, kExecute)
     // The guard's verdict of the statement(s) whose results arrive (kQuery, kExecute,
     // kDescribe) and, for a simple query, which of its statements is running.
@@ -127,6 +127,9 @@ class MaskedStream {
   Status OnCopyOut(std::string_view body, std::string* to_client);
   Status OnCopyData(std::string_view body, std::string* to_client);
   void PopUntilSync();
+  // A Parse the server failed or skipped: the statement it recorded is gone (unless a
+  // later Parse replaced it already).
+  void ForgetParse(const Pending& p);
 
   std::shared_ptr<const policy::Policy> policy_;
   std::shared_ptr<const policy::Policy> next_policy_;

@@ -1,6 +1,9 @@
 // Rule parameters: JSON → the option structs of include/pgveil/mask/transforms.h.
 #include "rules/params.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "pgveil/mask/redact.h"
 
 namespace pgveil::rules {
@@ -29,6 +32,30 @@ const std::vector<std::string>& TransformNames() {
 }
 
 namespace {
+
+// "UTC", "Z", "+HH", "+HH:MM" or "+HH:MM:SS" (or "-..."), below 16 hours: seconds east.
+bool ParseUtcOffset(const std::string& s, int32_t* out) {
+  if (s == "UTC" || s == "utc" || s == "Z") {
+    *out = 0;
+    return true;
+  }
+  if ((s.size() != 3 && s.size() != 6 && s.size() != 9) || (s[0] != '+' && s[0] != '-')) {
+    return false;
+  }
+  int32_t secs = 0;
+  static constexpr int32_t kUnit[] = {3600, 60, 1};
+  for (size_t k = 1, part = 0; k < s.size(); k += 3, ++part) {
+    if ((k > 1 && s[k - 1] != ':') || !std::isdigit(static_cast<unsigned char>(s[k])) ||
+        !std::isdigit(static_cast<unsigned char>(s[k + 1]))) {
+      return false;
+    }
+    const int32_t v = (s[k] - '0') * 10 + (s[k + 1] - '0');
+    if (v > (part == 0 ? 15 : 59)) return false;
+    secs += v * kUnit[part];
+  }
+  *out = s[0] == '-' ? -secs : secs;
+  return true;
+}
 
 // Reads parameters out of a rule object, reporting wrong types and unknown names.
 class Params {
@@ -312,6 +339,11 @@ StatusOr<mask::TransformPtr> BuildTransform(const std::string& name, Params& p, 
         p.Error("unit", "expected one of year, month, day, hour" + DidYouMean(*unit, kUnits));
       } else {
         o.unit = static_cast<mask::TruncateUnit>(it - kUnits.begin());
+      }
+    }
+    if (std::optional<std::string> zone = p.Str("zone", false)) {
+      if (!ParseUtcOffset(*zone, &o.zone_offset_s)) {
+        p.Error("zone", "expected a fixed UTC offset such as \"+08\", \"-03:30\" or \"UTC\"");
       }
     }
     if (!p.ok()) return InvalidArgument("");

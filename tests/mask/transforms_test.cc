@@ -213,8 +213,9 @@ TEST(Truncate, DatesAndTimestamps) {
   RunCases(*month, {
                        {oid::kDate, "2024-02-29", "2024-02-01"},
                        {oid::kTimestampTz, "2024-03-05 14:23:11.5+00", "2024-03-01 00:00:00+00"},
-                       // Text values truncate in their own zone; binary ones (UTC) in UTC.
-                       {oid::kTimestampTz, "2024-03-01 05:00:00+08", "2024-03-01 00:00:00+08",
+                       // On the rule's clock (UTC by default) in either format, printed
+                       // in the value's own zone.
+                       {oid::kTimestampTz, "2024-03-01 05:00:00+08", "2024-02-01 08:00:00+08",
                         false, false, "2024-02-01 00:00:00+00"},
                    });
   RunCases(*day, {
@@ -226,13 +227,59 @@ TEST(Truncate, DatesAndTimestamps) {
   RunCases(*hour,
            {
                {oid::kTimestamp, "1969-07-20 20:17:40.5", "1969-07-20 20:00:00"},
-               {oid::kTimestampTz, "1900-01-01 00:59:59-00:25:21", "1900-01-01 00:00:00-00:25:21",
+               {oid::kTimestampTz, "1900-01-01 00:59:59-00:25:21", "1900-01-01 00:34:39-00:25:21",
                 false, false, "1900-01-01 01:00:00+00"},
                {oid::kTimestampTz, "2024-03-05 14:23:11", nullopt, true, true},  // no zone: invalid
                {oid::kInt4, "5", nullopt, true},
            });
   EXPECT_FALSE(day->Accepts(oid::kDate));
   EXPECT_TRUE(month->Accepts(oid::kDate));
+
+  // A rule on another clock: UTC+08.
+  auto month8 = Must(MakeTruncate({.unit = TruncateUnit::kMonth, .zone_offset_s = 8 * 3600}));
+  RunCases(*month8, {
+                        {oid::kTimestampTz, "2024-03-01 05:00:00+08", "2024-03-01 00:00:00+08",
+                         false, false, "2024-02-29 16:00:00+00"},
+                        {oid::kTimestampTz, "2024-02-29 21:00:00+00", "2024-02-29 16:00:00+00"},
+                        {oid::kTimestamp, "2024-03-01 05:00:00", "2024-03-01 00:00:00"},
+                    });
+  EXPECT_FALSE(MakeTruncate({.zone_offset_s = 16 * 3600}).ok());
+}
+
+// The zone a session prints timestamptz values in must not move the unit boundaries:
+// one instant, printed at any offset, truncates to one instant.
+TEST(Truncate, TheSessionTimeZoneDoesNotMoveTheBoundaries) {
+  for (TruncateUnit unit :
+       {TruncateUnit::kYear, TruncateUnit::kMonth, TruncateUnit::kDay, TruncateUnit::kHour}) {
+    for (int32_t clock : {0, 8 * 3600, -(3 * 3600 + 30 * 60)}) {
+      auto t = Must(MakeTruncate({.unit = unit, .zone_offset_s = clock}));
+      // 2024-06-14 17:13:32.25 UTC.
+      const int64_t utc =
+          (datetime::DaysFromCivil(2024, 6, 14) * 86400 + 17 * 3600 + 13 * 60 + 32) * 1000000 +
+          250000;
+      std::string reference;
+      for (int32_t off = -(15 * 3600 + 59 * 60); off <= 15 * 3600 + 59 * 60; off += 17 * 60 + 1) {
+        datetime::Timestamp ts;
+        ts.us = utc + static_cast<int64_t>(off) * 1000000;
+        ts.offset_s = off;
+        ts.has_offset = true;
+        std::string text;
+        datetime::EncodeTimestamp(oid::kTimestampTz, Format::kText, ts, &text);
+        std::string masked;
+        bool is_null = false;
+        ASSERT_TRUE(t->Apply(oid::kTimestampTz, Format::kText, text, &masked, &is_null).ok())
+            << text;
+        datetime::Timestamp back;
+        ASSERT_TRUE(datetime::DecodeTimestamp(oid::kTimestampTz, Format::kText, masked, &back).ok())
+            << masked;
+        back.ToUtc();
+        std::string instant;
+        datetime::EncodeTimestamp(oid::kTimestampTz, Format::kText, back, &instant);
+        if (reference.empty()) reference = instant;
+        EXPECT_EQ(instant, reference) << "printed as " << text << ", masked " << masked;
+      }
+    }
+  }
 }
 
 TEST(AgeBand, RelativeToToday) {

@@ -73,6 +73,13 @@ TEST(Loader, WrongParameterTypes) {
               "/types/t/sales/bounds/1", "expected an integer");
   ExpectError(Rules("", R"("t": {"sales": {"transform": "truncate", "unit": "mont"}})", ""),
               "/types/t/sales/unit", "did you mean \"month\"");
+  for (const char* zone : {"Asia/Shanghai", "+8", "+16", "+08:60", "08:00", "+08:00:"}) {
+    ExpectError(
+        Rules("",
+              std::string(R"("t": {"sales": {"transform": "truncate", "zone": ")") + zone + "\"}}",
+              ""),
+        "/types/t/sales/zone", "expected a fixed UTC offset");
+  }
   ExpectError(Rules("", R"("t": {"sales": {"transform": "round"}})", ""), "/types/t/sales",
               "missing parameter \"multiple\"");
 }

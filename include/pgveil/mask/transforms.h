@@ -117,6 +117,10 @@ StatusOr<TransformPtr> MakeRound(const RoundOptions& options);
 enum class TruncateUnit { kYear, kMonth, kDay, kHour };
 struct TruncateOptions {
   TruncateUnit unit = TruncateUnit::kDay;
+  // timestamptz values are truncated on the clock of this fixed UTC offset (seconds
+  // east), whatever zone the session prints them in: a session choosing its TimeZone
+  // must not move the unit boundaries across a value.
+  int32_t zone_offset_s = 0;
 };
 StatusOr<TransformPtr> MakeTruncate(const TruncateOptions& options);
 
