@@ -319,6 +319,7 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
     wire::Writer w(to_server);
     w.Begin(type).Bytes(body).End();
   };
+  if (type == wire::fe::kCopyDone || type == wire::fe::kCopyFail) ++copy_ends_;
   if (in_copy_in_ &&
       (type == wire::fe::kCopyData || type == wire::fe::kCopyDone || type == wire::fe::kCopyFail)) {
     if (type != wire::fe::kCopyData) in_copy_in_ = false;
@@ -351,6 +352,7 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
         return Status::Ok();
       }
       Pending p{Kind::kQuery};
+      p.copy_ends = copy_ends_;
       p.copies = v->copies;
       p.verdict = v;
       pending_.push_back(std::move(p));
@@ -366,7 +368,17 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       if (!name.empty() && (statements_.count(name) != 0 || prepared_.count(name) != 0)) {
         // The server would keep the statement it has under this name: pgveil must not
         // take the new one's parameters and plan for it.
-        Refuse(type, "42P05", "prepared statement \"" + name + "\" already exists", "", to_server);
+        if (closing_.count(name) != 0) {
+          Refuse(type, "55000",
+                 "pgveil cannot reuse the name of prepared statement \"" + name +
+                     "\" before the server has confirmed its Close",
+                 "Wait for the CloseComplete (send Sync and read the results) before parsing "
+                 "a statement of the same name.",
+                 to_server);
+        } else {
+          Refuse(type, "42P05", "prepared statement \"" + name + "\" already exists", "",
+                 to_server);
+        }
         return Status::Ok();
       }
       // Even a failed Parse replaces the unnamed statement; a named one that fails
@@ -382,6 +394,20 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
         AuditRefusal(parse->sql, v->sqlstate, v->message);
         RefuseVerdict(type, *v, to_server);
         return Status::Ok();
+      }
+      for (const auto& sv : v->statements) {
+        if (sv.kind == guard::StatementVerdict::Kind::kExecute) {
+          // Its arguments would be translated now for whatever statement has the name
+          // when it runs.
+          AuditRefusal(parse->sql, "0A000", "EXECUTE in the extended protocol");
+          Refuse(type, "0A000",
+                 "EXECUTE of a prepared statement is available to masked sessions as a simple "
+                 "query only",
+                 "Send EXECUTE as a simple query, or prepare the statement with a Parse "
+                 "message and Bind it.",
+                 to_server);
+          return Status::Ok();
+        }
       }
       Statement st;
       st.verdict = v;
@@ -427,6 +453,7 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       d.portal = portal;
       Pending x{Kind::kExecute};
       x.portal = portal;
+      x.copy_ends = copy_ends_;
       auto ps = portal_statement_.find(portal);
       if (ps != portal_statement_.end()) {
         auto st = statements_.find(ps->second);
@@ -445,19 +472,27 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
     case wire::fe::kClose: {
       auto t = wire::ParseTarget(body);
       if (!t.ok()) return t.status();
-      if (t->kind == 'S') {
-        statements_.erase(std::string(t->name));
-      } else {
-        portal_statement_.erase(std::string(t->name));
-      }
-      pending_.push_back({Kind::kClose});
+      // Forgotten when the server confirms it: a Close skipped after an error leaves the
+      // statement on the server, and pgveil must keep translating for it.
+      Pending p{Kind::kClose};
+      p.close_kind = t->kind == 'S' ? 'S' : 'P';
+      p.portal = std::string(t->name);
+      if (p.close_kind == 'S') ++closing_[p.portal];
+      pending_.push_back(std::move(p));
       forward();
       return Status::Ok();
     }
-    case wire::fe::kSync:
-      pending_.push_back({Kind::kSync});
+    case wire::fe::kSync: {
+      // During COPY FROM STDIN the server ignores Sync (libpq sends one right after the
+      // Execute that starts the copy).
+      if (!in_copy_in_) {
+        Pending p{Kind::kSync};
+        p.copy_ends = copy_ends_;
+        pending_.push_back(std::move(p));
+      }
       forward();
       return Status::Ok();
+    }
     case wire::fe::kFunctionCall:
       // Calls a function by OID with no statement text to analyse: refused.
       AuditRefusal("", "42501", "function call protocol message");
@@ -495,8 +530,35 @@ void MaskedStream::PopUntilSync() {
       break;
     }
     if (p.kind == Kind::kParse) ForgetParse(p);
+    if (p.kind == Kind::kClose && p.close_kind == 'S' && --closing_[p.portal] <= 0) {
+      closing_.erase(p.portal);  // skipped: the statement stays
+    }
     pending_.pop_front();
   }
+}
+
+bool MaskedStream::DropSyncsDuringCopyIn() {
+  auto head = std::find_if(pending_.begin(), pending_.end(), [](const Pending& p) {
+    return p.kind == Kind::kQuery || p.kind == Kind::kExecute;
+  });
+  if (head == pending_.end()) return true;
+  const uint64_t copy = head->copy_ends;
+  pending_.erase(std::remove_if(std::next(head), pending_.end(),
+                                [copy](const Pending& p) {
+                                  return p.kind == Kind::kSync && p.copy_ends == copy;
+                                }),
+                 pending_.end());
+  return copy_ends_ == copy;
+}
+
+void MaskedStream::Closed(const Pending& p) {
+  if (p.close_kind != 'S') {
+    portal_statement_.erase(p.portal);
+    return;
+  }
+  if (--closing_[p.portal] <= 0) closing_.erase(p.portal);
+  statements_.erase(p.portal);
+  prepared_.erase(p.portal);  // one name space: a Close drops a PREPAREd statement too
 }
 
 void MaskedStream::ForgetParse(const Pending& p) {
@@ -657,7 +719,10 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       forward();
       return Status::Ok();
     case wire::be::kCloseComplete:
-      pop_if(Kind::kClose);
+      if (!pending_.empty() && pending_.front().kind == Kind::kClose) {
+        Closed(pending_.front());
+        pending_.pop_front();
+      }
       forward();
       return Status::Ok();
     case wire::be::kParameterDescription:
@@ -753,7 +818,9 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       forward();
       return Status::Ok();
     case wire::be::kCopyInResponse:
-      in_copy_in_ = true;
+      // Client messages are in copy mode unless the client has ended the copy already
+      // (it need not wait for this reply).
+      in_copy_in_ = DropSyncsDuringCopyIn();
       forward();
       return Status::Ok();
     case wire::be::kParameterStatus: {

@@ -94,6 +94,11 @@ class MaskedStream {
     std::string refusal_sqlstate;
     std::string refusal_hint;
     bool refusal_extended = false;  // replaced an extended-protocol message
+    // kQuery, kExecute, kSync: the client's CopyDone/CopyFail messages sent before this
+    // one. A COPY FROM STDIN started by a Query or Execute lasts until the next of them;
+    // the server ignores the Syncs sent meanwhile.
+    uint64_t copy_ends = 0;
+    char close_kind = 0;  // kClose: 'S' (statement `portal`) or 'P' (portal `portal`)
   };
   struct Statement {
     std::shared_ptr<const guard::Verdict> verdict;
@@ -127,9 +132,15 @@ class MaskedStream {
   Status OnCopyOut(std::string_view body, std::string* to_client);
   Status OnCopyData(std::string_view body, std::string* to_client);
   void PopUntilSync();
+  // The server entered COPY FROM STDIN: it ignores the Syncs the client sent after the
+  // Query or Execute that started it, until the client ends the copy. True when the
+  // client has not ended it yet.
+  bool DropSyncsDuringCopyIn();
   // A Parse the server failed or skipped: the statement it recorded is gone (unless a
   // later Parse replaced it already).
   void ForgetParse(const Pending& p);
+  // A Close the server confirmed: the statement (of either kind) or portal is gone.
+  void Closed(const Pending& p);
 
   std::shared_ptr<const policy::Policy> policy_;
   std::shared_ptr<const policy::Policy> next_policy_;
@@ -164,6 +175,9 @@ class MaskedStream {
   std::shared_ptr<policy::CopyPlan> copy_plan_;  // for the CopyData now arriving
   bool in_copy_out_ = false;
   bool in_copy_in_ = false;
+  uint64_t copy_ends_ = 0;  // CopyDone and CopyFail messages the client sent
+  // Statement names with a Close the server has not answered yet.
+  std::unordered_map<std::string, int> closing_;
 };
 
 }  // namespace pgveil::proxy

@@ -6,7 +6,9 @@
 #include "proxy/session.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstring>
 #include <string>
@@ -153,6 +155,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   const wire::Limits& limits() const { return shared_->options.limits; }
+  // Server messages relayed without masking are streamed, never held whole: as large as
+  // PostgreSQL sends (a DataRow is bounded by its 1 GB allocation limit).
+  wire::Limits relay_limits() const {
+    wire::Limits l = limits();
+    l.max_message_bytes = std::max(l.max_message_bytes, kLargestServerMessage);
+    return l;
+  }
+  static constexpr uint32_t kLargestServerMessage = 1u << 30;
 
   awaitable<bool> ReadStartup();
   awaitable<bool> StartClientTls(bool direct);
@@ -165,6 +175,12 @@ class Session : public std::enable_shared_from_this<Session> {
   awaitable<bool> ConnectUpstream();
   awaitable<void> ClientToServer();
   awaitable<void> ServerToClient();
+  // Notices a peer that closed its side while its data was read in the same wake-up
+  // (see WatchPeers in session.cc); never returns by itself.
+  awaitable<void> WatchPeers();
+  // Until no request is outstanding (ReadyForQuery), the server is gone, or `limit`.
+  awaitable<void> AwaitIdle(std::chrono::steady_clock::duration limit);
+  static constexpr std::chrono::seconds kClientEofGrace{2};
   awaitable<void> SendCancelUpstream();
   awaitable<void> WriteClient(std::string_view bytes);
   awaitable<asio::error_code> WriteServer(asio::const_buffer out);
@@ -203,6 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // client may send authentication messages only; anything else waits.
   bool policy_ready_ = false;
   asio::steady_timer policy_signal_{client_.get_executor()};
+  asio::steady_timer idle_signal_{client_.get_executor()};  // cancelled at ReadyForQuery
   std::unique_ptr<MaskedStream> masked_;
   uint64_t policy_generation_ = 0;
   std::string cout_;                    // masked output towards the server
@@ -239,6 +256,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // A whole ReadyForQuery; `is_last`: nothing follows it in sin_.
   void OnReadyForQuery(std::string_view body, bool is_last) {
     busy_ = false;
+    idle_signal_.cancel();
     txn_status_ = body.empty() ? 0 : body[0];
     if (!ready_seen_) {
       ready_seen_ = true;
@@ -294,7 +312,7 @@ awaitable<void> Session::Run() {
     spdlog::info("session={} event=start client={} user={} database={} tls={} upstream_tls={}", id_,
                  peer_, Printable(user_), Printable(database_), client_.Describe(),
                  server_.Describe());
-    co_await (ClientToServer() || ServerToClient());
+    co_await (ClientToServer() || ServerToClient() || WatchPeers());
     if (return_upstream_ && server_.is_open() && server_in_sync_ && sin_.len == 0) {
       // The client is done: let it go first, then reset the upstream for the next one.
       spdlog::info("session={} event=end client={} user={} terminated=true upstream=kept", id_,
@@ -346,6 +364,8 @@ awaitable<bool> Session::ReadStartup() {
     if (ec || n == 0) co_return false;
     if (first == 0x16 && !co_await StartClientTls(/*direct=*/true)) co_return false;
   }
+  // As PostgreSQL: one SSLRequest and one GSSENCRequest at most; after TLS, neither.
+  bool ssl_done = client_.tls(), gss_done = client_.tls();
   for (;;) {
     wire::StartupFrame frame;
     Status status;
@@ -357,9 +377,10 @@ awaitable<bool> Session::ReadStartup() {
       cin_.len += n;
     }
     if (p == wire::Peek::kError) {
+      // A length PostgreSQL would not take: it closes without a word (the peer may not
+      // speak its protocol at all), and so does pgveil.
       spdlog::warn("session={} event=bad_startup client={} reason=\"{}\"", id_, peer_,
                    status.message());
-      co_await SendFatal("08P01", "invalid startup packet layout: " + status.message());
       co_return false;
     }
     size_t total = frame.total();
@@ -378,6 +399,15 @@ awaitable<bool> Session::ReadStartup() {
         co_await SendFatal("08P01", "SSL or GSS negotiation requested on an encrypted connection");
         co_return false;
       }
+      const bool ssl = frame.code == wire::kSslRequestCode;
+      if (ssl ? ssl_done : gss_done) {
+        spdlog::warn("session={} event=bad_startup client={} reason=\"second {} request\"", id_,
+                     peer_, ssl ? "SSL" : "GSSENC");
+        co_await SendFatal("0A000", std::string("unsupported frontend protocol 1234.") +
+                                        (ssl ? "5679" : "5680") + ": server supports 3.0 to 3.x");
+        co_return false;
+      }
+      (ssl ? ssl_done : gss_done) = true;
       cin_.Consume(total);
       if (frame.code == wire::kSslRequestCode && tls_->client_leg) {
         co_await WriteClient("S");
@@ -519,6 +549,13 @@ awaitable<void> Session::ClientToServer() {
     if (need_read) {
       auto [ec, n] = co_await client_.ReadSome(cin_.free_space());
       if (ec) {
+        if (ec == asio::error::eof && busy_ && !client_terminated_ && server_.is_open()) {
+          // A client that shut down its sending side may still read the answer, as the
+          // server alone would give it; one that is gone cannot. Both look the same:
+          // the answer gets a short grace, then the request is cancelled (Run).
+          spdlog::debug("session={} event=client_eof_in_request", id_);
+          co_await AwaitIdle(kClientEofGrace);
+        }
         if (!client_terminated_) {
           spdlog::info("session={} event=client_gone reason=\"{}\"", id_, ec.message());
         }
@@ -619,6 +656,48 @@ awaitable<void> Session::ClientToServer() {
         if (!server_.is_open() || !client_.is_open()) co_return;
       }
       need_read = false;  // go on with the bytes already buffered
+    }
+  }
+}
+
+namespace {
+
+// True when the peer has closed its sending side and everything it sent has been read.
+bool PeerClosed(asio::ip::tcp::socket& socket) {
+  if (!socket.is_open()) return false;
+  char c;
+  return ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+}  // namespace
+
+awaitable<void> Session::WatchPeers() {
+  // A read that returns less than its buffer leaves the socket to the next epoll edge
+  // (drained_read.h). When the peer's FIN came in the same wake-up as its last bytes,
+  // no edge follows and the end of the stream would go unnoticed: a client that sends a
+  // query and shuts down its side at once would keep its session and backend forever.
+  // Once a second, a socket whose peer is done is shut down for reading here, which
+  // wakes its reader with end-of-file.
+  asio::steady_timer t(client_.get_executor());
+  for (;;) {
+    t.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await t.async_wait(kNoThrow);
+    if (ec) co_return;  // cancelled: the session is ending
+    asio::error_code ignored;
+    for (Stream* s : {&client_, &server_}) {
+      if (PeerClosed(s->socket())) s->socket().shutdown(tcp::socket::shutdown_receive, ignored);
+    }
+  }
+}
+
+awaitable<void> Session::AwaitIdle(std::chrono::steady_clock::duration limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (busy_ && server_.is_open() && std::chrono::steady_clock::now() < deadline) {
+    idle_signal_.expires_at(deadline);
+    auto [ec] = co_await idle_signal_.async_wait(kNoThrow);
+    if (ec && (co_await asio::this_coro::cancellation_state).cancelled() !=
+                  asio::cancellation_type::none) {
+      co_return;
     }
   }
 }
@@ -816,7 +895,7 @@ awaitable<void> Session::ServerToClient() {
   for (;;) {
     auto [ec, n] = co_await server_.ReadSome(sin_.free_space());
     if (ec) {
-      if (client_terminated_) co_return;
+      if (client_terminated_ || ec == asio::error::operation_aborted) co_return;
       spdlog::info("session={} event=server_gone reason=\"{}\"", id_, ec.message());
       // Tell the client why, unless the server already did or a message is half sent.
       if (!mid_message && skip == 0 && sin_.len == 0 &&
@@ -835,7 +914,7 @@ awaitable<void> Session::ServerToClient() {
       while (pos < sin_.len && !masked_) {
         wire::FrameHeader h;
         Status status;
-        auto p = wire::PeekHeader(sin_.view(pos), limits(), &h, &status);
+        auto p = wire::PeekHeader(sin_.view(pos), relay_limits(), &h, &status);
         if (p == wire::Peek::kNeedMore) break;
         if (p == wire::Peek::kError) {
           spdlog::error("session={} event=protocol_violation side=server reason=\"{}\"", id_,
@@ -912,9 +991,13 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
     if (p == wire::Peek::kError) {
       spdlog::error("session={} event=protocol_violation side=server reason=\"{}\"", id_,
                     status.message());
-      wire::AppendError(
-          &sout_,
-          {.severity = "FATAL", .sqlstate = "08P01", .message = "invalid message from server"});
+      // Masked sessions hold each server message whole, up to max_message_bytes.
+      const bool too_large = status.code() == StatusCode::kTooLarge;
+      wire::AppendError(&sout_, {.severity = "FATAL",
+                                 .sqlstate = too_large ? "54000" : "08P01",
+                                 .message = too_large ? "a message from the server is larger "
+                                                        "than pgveil's max_message_bytes"
+                                                      : "invalid message from server"});
       fatal = true;
       break;
     }

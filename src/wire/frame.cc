@@ -39,10 +39,10 @@ Peek PeekStartup(std::string_view buf, const Limits& limits, StartupFrame* frame
     *status = ProtocolError("invalid startup packet length " + std::to_string(length));
     return Peek::kError;
   }
-  if (length > limits.max_startup_bytes) {
+  if (length - 4 > limits.max_startup_bytes) {
     *status =
         TooLarge("startup packet length " + std::to_string(length) + " exceeds the limit of " +
-                 std::to_string(limits.max_startup_bytes) + " bytes");
+                 std::to_string(limits.max_startup_bytes) + " bytes after the length word");
     return Peek::kError;
   }
   if (buf.size() < length) return Peek::kNeedMore;

@@ -146,10 +146,11 @@ TEST(PeekStartup, LengthLimits) {
     std::string buf = I32(len) + I32(196608);
     EXPECT_EQ(PeekStartup(buf, SmallLimits(), &f, &st), Peek::kError) << len;
   }
-  std::string big = I32(10001) + I32(196608);
+  // As PostgreSQL: the limit is on the packet after its length word.
+  std::string big = I32(10005) + I32(196608);
   EXPECT_EQ(PeekStartup(big, SmallLimits(), &f, &st), Peek::kError);
   EXPECT_EQ(st.code(), StatusCode::kTooLarge);
-  std::string at_limit = I32(10000) + I32(196608);
+  std::string at_limit = I32(10004) + I32(196608);
   EXPECT_EQ(PeekStartup(at_limit, SmallLimits(), &f, &st), Peek::kNeedMore);
 }
 

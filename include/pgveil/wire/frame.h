@@ -20,7 +20,8 @@ namespace pgveil::wire {
 struct Limits {
   // The largest regular frame (type byte excluded), 4 bytes of length included.
   uint32_t max_message_bytes = 256u * 1024 * 1024;
-  // The largest startup frame; PostgreSQL itself refuses startup packets above 10,000.
+  // The largest startup packet after its length word, as PostgreSQL counts it (it
+  // refuses more than 10,000 bytes).
   uint32_t max_startup_bytes = 10000;
 };
 
