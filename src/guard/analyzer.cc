@@ -195,6 +195,16 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     if (Has(b, "whereClause")) {
       Refuse("0A000", "COPY ... WHERE is not available to masked sessions");
     }
+    for (const auto& o : Arr(b, "options")) {
+      const json& d = NodeBody(o);
+      if (Lower(Str(d, "defname")) != "encoding") continue;
+      const std::string enc = Lower(Str(At(At(d, "arg"), "String"), "sval"));
+      if (enc != "utf8" && enc != "utf-8" && enc != "unicode") {
+        // Masking and redaction read UTF-8; other bytes would hide what they look for.
+        Refuse("42501", "masked sessions may COPY in UTF8 only",
+               "Leave out the ENCODING option, or give UTF8.");
+      }
+    }
     if (Has(b, "query")) {
       // COPY (query) TO STDOUT: the query is checked like a SELECT; its rows are masked
       // by the lineage of its columns.

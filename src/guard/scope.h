@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,12 +50,25 @@ struct Scope {
 struct CteScope {
   const CteScope* parent = nullptr;
   std::map<std::string, Output> ctes;
+  // WITH RECURSIVE: every query of the clause sees every other one, also those not read
+  // yet; their names are here until they are.
+  std::set<std::string> pending;
   const Output* Find(const std::string& name) const {
     for (const CteScope* s = this; s != nullptr; s = s->parent) {
       auto it = s->ctes.find(name);
       if (it != s->ctes.end()) return &it->second;
+      if (s->pending.count(name) != 0) return nullptr;
     }
     return nullptr;
+  }
+  // True when `name` is a WITH query of a RECURSIVE clause that is not read yet (and no
+  // nearer WITH query has the name).
+  bool Pending(const std::string& name) const {
+    for (const CteScope* s = this; s != nullptr; s = s->parent) {
+      if (s->ctes.count(name) != 0) return false;
+      if (s->pending.count(name) != 0) return true;
+    }
+    return false;
   }
 };
 

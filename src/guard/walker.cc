@@ -124,6 +124,9 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
   storage->parent = ctes;
   const bool recursive = with.value("recursive", false);
   if (!Has(with, "ctes")) return storage;
+  if (recursive) {
+    for (const auto& c : At(with, "ctes")) storage->pending.insert(Str(NodeBody(c), "ctename"));
+  }
   for (const auto& c : At(with, "ctes")) {
     if (NodeType(c) != "CommonTableExpr") Refuse("0A000", "pgveil cannot analyse this WITH clause");
     const json& cte = NodeBody(c);
@@ -143,6 +146,7 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
           }
         }
         storage->ctes[name] = seed;
+        storage->pending.erase(name);
         // Twice, so that lineage that flows through the recursion is seen.
         for (int round = 0; round < 2; ++round) {
           Output full = SetOperation(s, outer, storage, depth + 1);
@@ -168,6 +172,7 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
       for (size_t i = 0; i < names.size() && i < out.names.size(); ++i) out.names[i] = names[i];
     }
     storage->ctes[name] = std::move(out);
+    storage->pending.erase(name);
   }
   return storage;
 }
@@ -192,7 +197,14 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
     if (Has(s, "limitOffset")) Use(Expr(At(s, "limitOffset"), &empty, ctes, depth), "OFFSET");
     return out;
   }
-  if (Has(s, "valuesLists")) return Values(At(s, "valuesLists"), outer, ctes, depth);
+  if (Has(s, "valuesLists")) {
+    Output out = Values(At(s, "valuesLists"), outer, ctes, depth);
+    Scope empty{outer, {}};
+    Sort(Arr(s, "sortClause"), out, &empty, ctes, depth);
+    if (Has(s, "limitCount")) Use(Expr(At(s, "limitCount"), &empty, ctes, depth), "LIMIT");
+    if (Has(s, "limitOffset")) Use(Expr(At(s, "limitOffset"), &empty, ctes, depth), "OFFSET");
+    return out;
+  }
 
   Scope scope{outer, {}};
   FromList(Arr(s, "fromClause"), &scope, ctes, depth);
@@ -231,6 +243,12 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
         }
       }
       if (Has(wd, "orderClause")) Sort(At(wd, "orderClause"), Output{}, &scope, ctes, depth);
+      if (Has(wd, "startOffset")) {
+        Use(Expr(At(wd, "startOffset"), &scope, ctes, depth), "a window frame");
+      }
+      if (Has(wd, "endOffset")) {
+        Use(Expr(At(wd, "endOffset"), &scope, ctes, depth), "a window frame");
+      }
     }
   }
   if (Has(s, "distinctClause")) {
@@ -238,6 +256,14 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
     for (const auto& d : At(s, "distinctClause")) {
       if (!d.empty()) {
         plain_distinct = false;
+        // DISTINCT ON <ordinal> refers to a result column, as in GROUP BY and ORDER BY.
+        if (NodeType(d) == "A_Const" && Has(NodeBody(d), "ival")) {
+          int n = At(NodeBody(d), "ival").value("ival", 0);
+          if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
+            UseEquality(out.cols[n - 1], "DISTINCT ON");
+            continue;
+          }
+        }
         const Lineage* o = OutputAlias(d, out, scope);
         UseEquality(o != nullptr ? *o : Expr(d, &scope, ctes, depth), "DISTINCT ON");
       }
@@ -390,9 +416,16 @@ Output Walker::SetOperation(const json& s, const Scope* outer, const CteScope* c
     const Lineage& a = l.cols[i];
     const Lineage& b = r.cols[i];
     if (!all || op != "SETOP_UNION") {
-      // UNION, INTERSECT and EXCEPT compare rows.
-      UseEquality(a, "a set operation");
-      UseEquality(b, "a set operation");
+      // UNION, INTERSECT and EXCEPT compare rows: a pseudonym column only with a column
+      // of its own domain (against a constant it would be compared as the real value).
+      const bool same_domain = a.kind == Lineage::Kind::kColumn &&
+                               b.kind == Lineage::Kind::kColumn && a.mask != nullptr &&
+                               b.mask != nullptr && a.mask->spec == b.mask->spec &&
+                               a.mask->filter == policy::FilterUse::kPseudonym;
+      if (!same_domain && (a.is_protected() || b.is_protected())) {
+        Use(a, "a set operation");
+        Use(b, "a set operation");
+      }
     }
     if (!a.is_protected() && !b.is_protected()) {
       out.cols[i] = Lineage{};
@@ -459,6 +492,7 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     return StarOf(scope->entries.back());
   }
   if (t == "JoinExpr") {
+    const size_t first_entry = scope->entries.size();
     std::vector<StarItem> left = FromItem(At(b, "larg"), scope, ctes, depth);
     std::vector<StarItem> right = FromItem(At(b, "rarg"), scope, ctes, depth);
     std::vector<StarItem> star;
@@ -540,6 +574,9 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
       }
     }
     const std::string alias = Str(At(b, "alias"), "aliasname");
+    // The alias hides the names inside the join (a later FROM item may reuse them).
+    scope->entries.erase(scope->entries.begin() + static_cast<std::ptrdiff_t>(first_entry),
+                         scope->entries.end());
     Entry e = EntryOf(joined, alias, "join " + alias);
     RenameColumns(At(b, "alias"), &e);
     scope->entries.push_back(std::move(e));
@@ -603,6 +640,12 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
       if (Has(rv, "alias")) RenameColumns(At(rv, "alias"), &e);
       scope->entries.push_back(std::move(e));
       return;
+    }
+    if (ctes->Pending(name)) {
+      Refuse(
+          "0A000",
+          "pgveil cannot analyse a reference to WITH query \"" + name + "\" before its definition",
+          "Define WITH queries before the ones that use them.");
     }
   }
   const catalog::Snapshot* snap = policy_.snapshot();

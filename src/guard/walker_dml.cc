@@ -68,7 +68,8 @@ Output Walker::Insert(const json& b) {
   if (Has(b, "selectStmt")) {
     const json& sel = NodeBody(At(b, "selectStmt"));
     const bool plain_values = Has(sel, "valuesLists") && !Has(sel, "withClause") &&
-                              !Has(sel, "sortClause") && !Has(sel, "limitCount");
+                              !Has(sel, "sortClause") && !Has(sel, "limitCount") &&
+                              !Has(sel, "limitOffset");
     Scope empty;
     if (plain_values) {
       for (const auto& row : At(sel, "valuesLists")) {
