@@ -239,7 +239,8 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
       const json& wd = NodeBody(w);
       if (Has(wd, "partitionClause")) {
         for (const auto& p : At(wd, "partitionClause")) {
-          UseEquality(Expr(p, &scope, ctes, depth), "PARTITION BY");
+          // Not even a pseudonym: the partitions are sorted by the real values.
+          Use(Expr(p, &scope, ctes, depth), "PARTITION BY");
         }
       }
       if (Has(wd, "orderClause")) Sort(At(wd, "orderClause"), Output{}, &scope, ctes, depth);
@@ -256,16 +257,10 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
     for (const auto& d : At(s, "distinctClause")) {
       if (!d.empty()) {
         plain_distinct = false;
-        // DISTINCT ON <ordinal> refers to a result column, as in GROUP BY and ORDER BY.
-        if (NodeType(d) == "A_Const" && Has(NodeBody(d), "ival")) {
-          int n = At(NodeBody(d), "ival").value("ival", 0);
-          if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
-            UseEquality(out.cols[n - 1], "DISTINCT ON");
-            continue;
-          }
-        }
-        const Lineage* o = OutputAlias(d, out, scope);
-        UseEquality(o != nullptr ? *o : Expr(d, &scope, ctes, depth), "DISTINCT ON");
+        // DISTINCT ON resolves like ORDER BY (a result column's position or name first)
+        // and sorts by the real values: not even a pseudonym may be used.
+        Sort(At(s, "distinctClause"), out, &scope, ctes, depth, "DISTINCT ON", /*bare=*/true);
+        break;
       }
     }
     if (plain_distinct) {
@@ -276,6 +271,160 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
   if (Has(s, "limitCount")) Use(Expr(At(s, "limitCount"), &scope, ctes, depth), "LIMIT");
   if (Has(s, "limitOffset")) Use(Expr(At(s, "limitOffset"), &scope, ctes, depth), "OFFSET");
   return out;
+}
+
+namespace {
+
+// The name of a query's first result column (a SelectStmt's fields), as PostgreSQL
+// gives it.
+std::string FirstColumnName(const json& s) {
+  if (Str(s, "op") != "" && Str(s, "op") != "SETOP_NONE") return FirstColumnName(At(s, "larg"));
+  if (Has(s, "valuesLists")) return "column1";
+  const json& targets = Arr(s, "targetList");
+  if (targets.empty()) return kUnknownColumnName;
+  const json& rt = NodeBody(targets[0]);
+  std::string name = Str(rt, "name");
+  if (!name.empty()) return name;
+  const json& val = At(rt, "val");
+  if (NodeType(val) == "ColumnRef") {
+    auto f = Names(At(NodeBody(val), "fields"));
+    if (!f.empty() && f.back() == "*") return kUnknownColumnName;  // an expanded column
+  }
+  return FigureColname(val, &name) == 0 ? "?column?" : name;
+}
+
+}  // namespace
+
+int FigureColname(const json& node, std::string* name) {
+  // PostgreSQL's FigureColnameInternal: 2 for a name of the expression's own, 1 for a
+  // type name of a cast, 0 for none ("?column?").
+  std::string_view t = NodeType(node);
+  const json& b = NodeBody(node);
+  if (t == "ColumnRef") {
+    auto f = Names(At(b, "fields"));
+    for (auto it = f.rbegin(); it != f.rend(); ++it) {
+      if (*it != "*") {
+        *name = *it;
+        return 2;
+      }
+    }
+    return 0;
+  }
+  if (t == "A_Indirection") {
+    const json& ind = Arr(b, "indirection");
+    for (size_t i = ind.size(); i-- > 0;) {
+      if (NodeType(ind[i]) == "String") {
+        *name = Str(NodeBody(ind[i]), "sval");
+        return 2;
+      }
+    }
+    return FigureColname(At(b, "arg"), name);
+  }
+  if (t == "FuncCall") {
+    auto f = Names(At(b, "funcname"));
+    if (f.empty()) return 0;
+    *name = f.back();
+    return 2;
+  }
+  if (t == "A_Expr") {
+    if (Str(b, "kind") != "AEXPR_NULLIF") return 0;
+    *name = "nullif";
+    return 2;
+  }
+  if (t == "TypeCast") {
+    int strength = FigureColname(At(b, "arg"), name);
+    if (strength <= 1) {
+      auto n = Names(Arr(At(b, "typeName"), "names"));
+      if (!n.empty()) {
+        *name = n.back();
+        return 1;
+      }
+    }
+    return strength;
+  }
+  if (t == "CollateClause") return FigureColname(At(b, "arg"), name);
+  if (t == "GroupingFunc") {
+    *name = "grouping";
+    return 2;
+  }
+  if (t == "SubLink") {
+    const std::string kind = Str(b, "subLinkType");
+    if (kind == "EXISTS_SUBLINK") *name = "exists";
+    if (kind == "ARRAY_SUBLINK") *name = "array";
+    if (kind == "EXPR_SUBLINK") {
+      const json& sub = At(b, "subselect");
+      *name = NodeType(sub) == "SelectStmt" ? FirstColumnName(NodeBody(sub)) : kUnknownColumnName;
+    }
+    return kind == "EXISTS_SUBLINK" || kind == "ARRAY_SUBLINK" || kind == "EXPR_SUBLINK" ? 2 : 0;
+  }
+  if (t == "CaseExpr") {
+    int strength = Has(b, "defresult") ? FigureColname(At(b, "defresult"), name) : 0;
+    if (strength <= 1) {
+      *name = "case";
+      return 1;
+    }
+    return strength;
+  }
+  static const std::pair<std::string_view, std::string_view> kFixed[] = {
+      {"A_ArrayExpr", "array"},
+      {"RowExpr", "row"},
+      {"CoalesceExpr", "coalesce"},
+      {"XmlSerialize", "xmlserialize"}};
+  for (const auto& [type, fixed] : kFixed) {
+    if (t == type) {
+      *name = fixed;
+      return 2;
+    }
+  }
+  if (t == "MinMaxExpr") {
+    *name = Str(b, "op") == "IS_GREATEST" ? "greatest" : "least";
+    return 2;
+  }
+  if (t == "SQLValueFunction") {
+    static const std::pair<std::string_view, std::string_view> kOps[] = {
+        {"SVFOP_CURRENT_DATE", "current_date"},
+        {"SVFOP_CURRENT_TIME", "current_time"},
+        {"SVFOP_CURRENT_TIME_N", "current_time"},
+        {"SVFOP_CURRENT_TIMESTAMP", "current_timestamp"},
+        {"SVFOP_CURRENT_TIMESTAMP_N", "current_timestamp"},
+        {"SVFOP_LOCALTIME", "localtime"},
+        {"SVFOP_LOCALTIME_N", "localtime"},
+        {"SVFOP_LOCALTIMESTAMP", "localtimestamp"},
+        {"SVFOP_LOCALTIMESTAMP_N", "localtimestamp"},
+        {"SVFOP_CURRENT_ROLE", "current_role"},
+        {"SVFOP_CURRENT_USER", "current_user"},
+        {"SVFOP_USER", "user"},
+        {"SVFOP_SESSION_USER", "session_user"},
+        {"SVFOP_CURRENT_CATALOG", "current_catalog"},
+        {"SVFOP_CURRENT_SCHEMA", "current_schema"}};
+    const std::string op = Str(b, "op");
+    for (const auto& [o, n] : kOps) {
+      if (op == o) {
+        *name = n;
+        return 2;
+      }
+    }
+    return 0;
+  }
+  if (t == "XmlExpr") {
+    static const std::pair<std::string_view, std::string_view> kOps[] = {
+        {"IS_XMLCONCAT", "xmlconcat"},
+        {"IS_XMLELEMENT", "xmlelement"},
+        {"IS_XMLFOREST", "xmlforest"},
+        {"IS_XMLPARSE", "xmlparse"},
+        {"IS_XMLPI", "xmlpi"},
+        {"IS_XMLROOT", "xmlroot"},
+        {"IS_XMLSERIALIZE", "xmlserialize"}};
+    const std::string op = Str(b, "op");
+    for (const auto& [o, n] : kOps) {
+      if (op == o) {
+        *name = n;
+        return 2;
+      }
+    }
+    return 0;
+  }
+  return 0;
 }
 
 Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* ctes, int depth) {
@@ -324,18 +473,7 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
         }
       }
       std::string name = Str(rt, "name");
-      if (name.empty()) {
-        std::string_view vt = NodeType(val);
-        if (vt == "ColumnRef") {
-          auto f = Names(At(NodeBody(val), "fields"));
-          name = f.empty() ? "?column?" : f.back();
-        } else if (vt == "FuncCall") {
-          auto f = Names(At(NodeBody(val), "funcname"));
-          name = f.empty() ? "?column?" : f.back();
-        } else {
-          name = "?column?";
-        }
-      }
+      if (name.empty() && FigureColname(val, &name) == 0) name = "?column?";
       out.names.push_back(name);
       out.cols.push_back(Expr(val, scope, ctes, depth));
     }
@@ -371,16 +509,18 @@ const Lineage* Walker::OutputAlias(const json& node, const Output& out, const Sc
 }
 
 void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope,
-                  const CteScope* ctes, int depth) {
+                  const CteScope* ctes, int depth, std::string_view construct, bool bare) {
   if (!sort_clause.is_array()) return;
   for (const auto& item : sort_clause) {
-    if (NodeType(item) != "SortBy") Refuse("0A000", "pgveil cannot analyse this ORDER BY");
-    const json& node = At(NodeBody(item), "node");
+    if (!bare && NodeType(item) != "SortBy") {
+      Refuse("0A000", "pgveil cannot analyse this ORDER BY");
+    }
+    const json& node = bare ? item : At(NodeBody(item), "node");
     std::string_view t = NodeType(node);
     if (t == "A_Const" && Has(NodeBody(node), "ival")) {
       int n = At(NodeBody(node), "ival").value("ival", 0);
       if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
-        Use(out.cols[n - 1], "ORDER BY");
+        Use(out.cols[n - 1], construct);
         continue;
       }
     }
@@ -390,7 +530,7 @@ void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope
         bool found = false;
         for (size_t i = 0; i < out.names.size(); ++i) {
           if (out.names[i] == f[0]) {
-            Use(out.cols[i], "ORDER BY");
+            Use(out.cols[i], construct);
             found = true;
             break;
           }
@@ -398,7 +538,7 @@ void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope
         if (found) continue;
       }
     }
-    Use(Expr(node, scope, ctes, depth), "ORDER BY");
+    Use(Expr(node, scope, ctes, depth), construct);
   }
 }
 
@@ -505,6 +645,14 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
             Refuse("0A000",
                    "pgveil cannot list the columns of a NATURAL JOIN over a system "
                    "catalog or function",
+                   "Name the join columns with USING or ON.");
+          }
+        }
+      }
+      for (const auto& side : {&left, &right}) {
+        for (const auto& si : *side) {
+          if (si.name == kUnknownColumnName && si.lineage.is_protected()) {
+            Refuse("0A000", "pgveil cannot list the columns of this NATURAL JOIN",
                    "Name the join columns with USING or ON.");
           }
         }

@@ -61,6 +61,14 @@ struct Output {
   bool rows = true;      // false: a statement without RETURNING
 };
 
+// The name of a result column pgveil cannot work out (the first column of `*` in a
+// scalar subquery): references that could mean it are refused.
+inline constexpr char kUnknownColumnName[] = "\x01?column?";
+
+// PostgreSQL's name for an unnamed result column (FigureColname): 2 for a name of the
+// expression's own, 1 for the type name of a cast, 0 for none ("?column?").
+int FigureColname(const json& node, std::string* name);
+
 // A literal to replace in the statement text.
 struct Rewrite {
   size_t pos = 0;
@@ -164,8 +172,11 @@ class Walker {
   // A bare name that is no column of `scope`'s FROM items but a result column's name:
   // that column's lineage, else nullptr.
   const Lineage* OutputAlias(const json& node, const Output& out, const Scope& scope);
+  // ORDER BY (or, with `bare`, a DISTINCT ON list of plain expressions): a result
+  // column's position or name first, then an expression over the FROM items; every item
+  // is a filter use of what it sorts by.
   void Sort(const json& sort_clause, const Output& out, const Scope* scope, const CteScope* ctes,
-            int depth);
+            int depth, std::string_view construct = "ORDER BY", bool bare = false);
   // A value written into `target`: a pseudonym literal or parameter, or any expression.
   void WriteValue(const json& node, const Lineage& target, const Scope* scope,
                   const CteScope* ctes);

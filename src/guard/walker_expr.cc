@@ -317,6 +317,14 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
         }
         if (e.open && open == nullptr) open = &e;
       }
+      for (const auto& e : s->entries) {
+        for (size_t k = 0; k < e.colnames.size(); ++k) {
+          if (e.colnames[k] == kUnknownColumnName && e.cols[k].is_protected()) {
+            Refuse("42501", "column reference \"" + col + "\" is ambiguous for pgveil",
+                   "Name the columns of subqueries (AS) and qualify the column.");
+          }
+        }
+      }
       if (open != nullptr) {
         // The name may be a column of the system catalog or function, or of an outer level.
         for (const Scope* o = s->parent; o != nullptr; o = o->parent) {
@@ -513,7 +521,7 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
   if (Has(b, "over")) {
     const json& w = At(b, "over");
     for (const auto& p : Arr(w, "partitionClause")) {
-      UseEquality(sub(p), "PARTITION BY");
+      Use(sub(p), "PARTITION BY");  // sorted by the real values, even for a pseudonym
     }
     if (Has(w, "orderClause")) Sort(At(w, "orderClause"), Output{}, scope, ctes, depth);
     if (Has(w, "startOffset")) Use(sub(At(w, "startOffset")), "a window frame");
