@@ -15,31 +15,10 @@ ROOT=$(cd "$HERE/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
 
-PGVEIL_BIN=${PGVEIL_BIN:-$ROOT/build/pgveil}
-IT_TMP=$(mktemp -d /tmp/pgveil-it-demo-XXXXXX)
-chmod 755 "$IT_TMP"
-export IT_TMP
-PROXY_PID=
+STACK_NAME=with_demo_stack
+# shellcheck source=stack_lib.sh
+source "$HERE/stack_lib.sh"
 
-cleanup() {
-  local rc=$?
-  if [[ -n $PROXY_PID ]] && kill -0 "$PROXY_PID" 2>/dev/null; then
-    kill -TERM "$PROXY_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PROXY_PID" 2>/dev/null || true
-  fi
-  pgc_stop
-  if ((rc != 0)); then
-    echo "---- pgveil log (tail) ----" >&2
-    tail -c 3000 "$IT_TMP/pgveil.log" 2>/dev/null >&2 || true
-  fi
-  if [[ -z ${PGVEIL_IT_KEEP:-} ]]; then rm -rf "$IT_TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[[ -x $PGVEIL_BIN ]] || { echo "with_demo_stack: no pgveil executable at $PGVEIL_BIN" >&2; exit 1; }
 pgc_start "$IT_TMP/data"
 pgc_psql -d postgres -c "CREATE DATABASE crm" >/dev/null
 pgc_psql -d crm -f "$ROOT/demo/schema.sql" >/dev/null
@@ -54,30 +33,8 @@ install -m 600 "$ROOT/demo/keys.json" "$IT_TMP/keys.json"
 
 export IT_PG_PORT=$PGC_PORT IT_DATABASE=crm IT_MASKED_USER=sales_li
 export IT_UNMASKED_USER=match_engine IT_PASSWORD=veil-demo
-for attempt in 1 2 3; do
-  IT_PROXY_PORT=$(pgc_free_port)
-  "$PGVEIL_BIN" serve --config "$ROOT/demo/pgveil.json" --listen "127.0.0.1:$IT_PROXY_PORT" \
-    --upstream "127.0.0.1:$PGC_PORT" --keys "$IT_TMP/keys.json" \
-    --catalog "host=127.0.0.1 port=$PGC_PORT dbname=crm user=pgveil_catalog password=veil-demo" \
-    2>>"$IT_TMP/pgveil.log" &
-  PROXY_PID=$!
-  for _ in $(seq 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$IT_PROXY_PORT") 2>/dev/null; then break 2; fi
-    kill -0 "$PROXY_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$PROXY_PID" 2>/dev/null || true
-  PROXY_PID=
-  ((attempt < 3)) || { echo "with_demo_stack: pgveil did not start" >&2; exit 1; }
-done
-export IT_PROXY_PORT
+stack_start_pgveil --config "$ROOT/demo/pgveil.json" --upstream "127.0.0.1:$PGC_PORT" \
+  --keys "$IT_TMP/keys.json" \
+  --catalog "host=127.0.0.1 port=$PGC_PORT dbname=crm user=pgveil_catalog password=veil-demo"
 
-set +e
-"$@"
-rc=$?
-set -e
-if [[ -n $PROXY_PID ]] && ! kill -0 "$PROXY_PID" 2>/dev/null; then
-  echo "with_demo_stack: pgveil exited during the test" >&2
-  rc=1
-fi
-exit "$rc"
+stack_run "$@"

@@ -18,43 +18,11 @@ ROOT=$(cd "$HERE/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
 
-PGVEIL_BIN=${PGVEIL_BIN:-$ROOT/build/pgveil}
-IT_TMP=$(mktemp -d /tmp/pgveil-it-sh-XXXXXX)
-chmod 755 "$IT_TMP"  # the server user must reach its data directory inside
-export IT_TMP
+STACK_NAME=with_stack
+# shellcheck source=stack_lib.sh
+source "$HERE/stack_lib.sh"
 export IT_MD5_PASSWORD='md5-Passw0rd!'
 export IT_SCRAM_PASSWORD='scram-Passw0rd!'
-PROXY_PID=
-
-cleanup() {
-  local rc=$?
-  if [[ -n $PROXY_PID ]] && kill -0 "$PROXY_PID" 2>/dev/null; then
-    kill -TERM "$PROXY_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PROXY_PID" 2>/dev/null || true
-  fi
-  pgc_stop
-  if ((rc != 0)); then
-    echo "---- pgveil log (tail) ----" >&2
-    tail -c 3000 "$IT_TMP/pgveil.log" 2>/dev/null >&2 || true
-    echo "---- PostgreSQL log (tail) ----" >&2
-    tail -c 3000 "$IT_TMP/data/server.log" 2>/dev/null >&2 || true
-  fi
-  if [[ -z ${PGVEIL_IT_KEEP:-} ]]; then rm -rf "$IT_TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_for_port() {  # PORT PID SECONDS
-  local deadline=$((SECONDS + $3))
-  while ((SECONDS < deadline)); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
 
 # initdb here (not in pgc_start) to skip its fsync, which dominates on a busy machine.
 DATA=$IT_TMP/data
@@ -97,26 +65,7 @@ if [[ ${PGVEIL_IT_DIRECT:-} == 1 ]]; then
   echo "with_stack: PGVEIL_IT_DIRECT=1: clients connect straight to PostgreSQL" >&2
   export IT_PROXY_PORT=$PGC_PORT
 else
-  [[ -x $PGVEIL_BIN ]] || { echo "with_stack: no pgveil executable at $PGVEIL_BIN" >&2; exit 1; }
-  for attempt in 1 2 3; do
-    IT_PROXY_PORT=$(pgc_free_port)
-    "$PGVEIL_BIN" serve --listen "127.0.0.1:$IT_PROXY_PORT" --upstream "127.0.0.1:$PGC_PORT" \
-      --workers 2 --log_level info 2>>"$IT_TMP/pgveil.log" &
-    PROXY_PID=$!
-    if wait_for_port "$IT_PROXY_PORT" "$PROXY_PID" 30; then break; fi
-    kill -KILL "$PROXY_PID" 2>/dev/null || true
-    PROXY_PID=
-    ((attempt < 3)) || { echo "with_stack: pgveil did not start" >&2; exit 1; }
-  done
-  export IT_PROXY_PORT
+  stack_start_pgveil --upstream "127.0.0.1:$PGC_PORT" --workers 2 --log_level info
 fi
 
-set +e
-"$@"
-rc=$?
-set -e
-if [[ -n $PROXY_PID ]] && ! kill -0 "$PROXY_PID" 2>/dev/null; then
-  echo "with_stack: pgveil exited during the test" >&2
-  rc=1
-fi
-exit "$rc"
+stack_run "$@"
