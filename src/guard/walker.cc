@@ -376,49 +376,40 @@ int FigureColname(const json& node, std::string* name) {
       return 2;
     }
   }
-  if (t == "MinMaxExpr") {
-    *name = Str(b, "op") == "IS_GREATEST" ? "greatest" : "least";
-    return 2;
-  }
-  if (t == "SQLValueFunction") {
-    static const std::pair<std::string_view, std::string_view> kOps[] = {
-        {"SVFOP_CURRENT_DATE", "current_date"},
-        {"SVFOP_CURRENT_TIME", "current_time"},
-        {"SVFOP_CURRENT_TIME_N", "current_time"},
-        {"SVFOP_CURRENT_TIMESTAMP", "current_timestamp"},
-        {"SVFOP_CURRENT_TIMESTAMP_N", "current_timestamp"},
-        {"SVFOP_LOCALTIME", "localtime"},
-        {"SVFOP_LOCALTIME_N", "localtime"},
-        {"SVFOP_LOCALTIMESTAMP", "localtimestamp"},
-        {"SVFOP_LOCALTIMESTAMP_N", "localtimestamp"},
-        {"SVFOP_CURRENT_ROLE", "current_role"},
-        {"SVFOP_CURRENT_USER", "current_user"},
-        {"SVFOP_USER", "user"},
-        {"SVFOP_SESSION_USER", "session_user"},
-        {"SVFOP_CURRENT_CATALOG", "current_catalog"},
-        {"SVFOP_CURRENT_SCHEMA", "current_schema"}};
+  // Named after their operation.
+  struct Named {
+    std::string_view type, op, name;
+  };
+  static const Named kByOp[] = {
+      {"SQLValueFunction", "SVFOP_CURRENT_DATE", "current_date"},
+      {"SQLValueFunction", "SVFOP_CURRENT_TIME", "current_time"},
+      {"SQLValueFunction", "SVFOP_CURRENT_TIME_N", "current_time"},
+      {"SQLValueFunction", "SVFOP_CURRENT_TIMESTAMP", "current_timestamp"},
+      {"SQLValueFunction", "SVFOP_CURRENT_TIMESTAMP_N", "current_timestamp"},
+      {"SQLValueFunction", "SVFOP_LOCALTIME", "localtime"},
+      {"SQLValueFunction", "SVFOP_LOCALTIME_N", "localtime"},
+      {"SQLValueFunction", "SVFOP_LOCALTIMESTAMP", "localtimestamp"},
+      {"SQLValueFunction", "SVFOP_LOCALTIMESTAMP_N", "localtimestamp"},
+      {"SQLValueFunction", "SVFOP_CURRENT_ROLE", "current_role"},
+      {"SQLValueFunction", "SVFOP_CURRENT_USER", "current_user"},
+      {"SQLValueFunction", "SVFOP_USER", "user"},
+      {"SQLValueFunction", "SVFOP_SESSION_USER", "session_user"},
+      {"SQLValueFunction", "SVFOP_CURRENT_CATALOG", "current_catalog"},
+      {"SQLValueFunction", "SVFOP_CURRENT_SCHEMA", "current_schema"},
+      {"XmlExpr", "IS_XMLCONCAT", "xmlconcat"},
+      {"XmlExpr", "IS_XMLELEMENT", "xmlelement"},
+      {"XmlExpr", "IS_XMLFOREST", "xmlforest"},
+      {"XmlExpr", "IS_XMLPARSE", "xmlparse"},
+      {"XmlExpr", "IS_XMLPI", "xmlpi"},
+      {"XmlExpr", "IS_XMLROOT", "xmlroot"},
+      {"XmlExpr", "IS_XMLSERIALIZE", "xmlserialize"},
+      {"MinMaxExpr", "IS_GREATEST", "greatest"},
+      {"MinMaxExpr", "IS_LEAST", "least"}};
+  if (t == "SQLValueFunction" || t == "XmlExpr" || t == "MinMaxExpr") {
     const std::string op = Str(b, "op");
-    for (const auto& [o, n] : kOps) {
-      if (op == o) {
-        *name = n;
-        return 2;
-      }
-    }
-    return 0;
-  }
-  if (t == "XmlExpr") {
-    static const std::pair<std::string_view, std::string_view> kOps[] = {
-        {"IS_XMLCONCAT", "xmlconcat"},
-        {"IS_XMLELEMENT", "xmlelement"},
-        {"IS_XMLFOREST", "xmlforest"},
-        {"IS_XMLPARSE", "xmlparse"},
-        {"IS_XMLPI", "xmlpi"},
-        {"IS_XMLROOT", "xmlroot"},
-        {"IS_XMLSERIALIZE", "xmlserialize"}};
-    const std::string op = Str(b, "op");
-    for (const auto& [o, n] : kOps) {
-      if (op == o) {
-        *name = n;
+    for (const auto& n : kByOp) {
+      if (t == n.type && op == n.op) {
+        *name = n.name;
         return 2;
       }
     }
