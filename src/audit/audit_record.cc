@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "pgveil/audit/statement_summary.h"
 #include "pgveil/mask/redact.h"
 
 namespace pgveil::audit {
@@ -73,7 +74,10 @@ std::string ToJson(const AuditRecord& r) {
   j["columns"] = r.columns;
   json output = json::array();
   for (const OutputColumn& c : r.output) {
-    output.push_back({{"name", c.name}, {"source", c.source}, {"transform", c.transform}});
+    // Result column names are the client's aliases: text of the statement, kept out of
+    // the log like its literals (`SELECT nickname AS "13800138000"`).
+    output.push_back(
+        {{"name", SafeName(c.name)}, {"source", c.source}, {"transform", c.transform}});
   }
   j["output"] = std::move(output);
   if (r.rows) j["rows"] = *r.rows;

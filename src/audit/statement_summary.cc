@@ -97,6 +97,11 @@ bool DetectorsFire(std::string_view text) {
 
 }  // namespace
 
+std::string SafeName(std::string_view name) {
+  if (!SafeIdentifier(name) || DetectorsFire(name)) return "?";
+  return std::string(name);
+}
+
 bool ScrubNormalized(std::string_view s, std::string* out) {
   out->clear();
   bool space = false;

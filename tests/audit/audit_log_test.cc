@@ -76,6 +76,28 @@ TEST_F(AuditLogTest, WritesOneJsonObjectPerLineWithMode0600) {
   EXPECT_EQ((*log)->records(), 3u);
 }
 
+// Result column names are aliases the client wrote: a phone number or a name written as
+// one stays out of the log, like the statement's literals.
+TEST_F(AuditLogTest, OutputNamesThatLookLikeValuesAreWithheld) {
+  auto log = AuditLog::Open({.path = path_});
+  ASSERT_TRUE(log.ok());
+  AuditRecord r = Record(0);
+  r.output = {{"nickname", "crm.members.nickname", "show"},
+              {"13800138000", "crm.members.nickname", "show"},
+              {"张伟", "", "show"},
+              {"li.na@example.com", "", "show"}};
+  ASSERT_TRUE((*log)->Append(r).ok());
+  auto lines = Lines(path_);
+  ASSERT_EQ(lines.size(), 1u);
+  json j = json::parse(lines[0]);
+  ASSERT_EQ(j["output"].size(), 4u);
+  EXPECT_EQ(j["output"][0]["name"], "nickname");
+  EXPECT_EQ(j["output"][1]["name"], "?");
+  EXPECT_EQ(j["output"][2]["name"], "?");
+  EXPECT_EQ(j["output"][3]["name"], "?");
+  EXPECT_EQ(lines[0].find("13800138000"), std::string::npos);
+}
+
 TEST_F(AuditLogTest, AppendsToAnExistingFile) {
   { std::ofstream(path_) << "{\"old\":1}\n"; }
   auto log = AuditLog::Open({.path = path_});

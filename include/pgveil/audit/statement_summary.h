@@ -33,6 +33,11 @@ struct StatementSummary {
 // Summarises one statement (or a ;-separated string of them). Never fails; see above.
 StatementSummary SummarizeStatement(std::string_view sql);
 
+// A name the client chose (a result column's alias) as the audit log may show it: itself
+// when the second pass would keep it as an identifier (plain ASCII, no run of 4 or more
+// digits) and no PII detector fires on it; "?" otherwise.
+std::string SafeName(std::string_view name);
+
 // The second pass alone, over text that pg_query_normalize produced: true and the cleaned
 // text in *out, or false if the text must be withheld. Exposed for tests.
 bool ScrubNormalized(std::string_view normalized, std::string* out);
