@@ -229,6 +229,19 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     walker_.params.clear();
     StatementVerdict sv = Statement(At(b, "query"));
     walker_.CheckParamUses(stmt);
+    // A declared type is what EXECUTE's argument is converted to before the comparison:
+    // one that changes the value (int2 for a member id: an error or not by its size)
+    // would compare with something pgveil did not check.
+    const json& types = Arr(b, "argtypes");
+    for (const auto& p : walker_.params) {
+      if (p.index < 0 || static_cast<size_t>(p.index) >= types.size()) continue;
+      if (!CastKeepsValue(p, CastTypeName(NodeBody(types[p.index])))) {
+        Refuse("42501",
+               "parameter $" + std::to_string(p.index + 1) + " is compared with " + p.column +
+                   " but declared with another type",
+               "Declare it with the column's type, or leave its type out.");
+      }
+    }
     sv.kind = StatementVerdict::Kind::kPrepare;
     sv.name = Str(b, "name");
     sv.params = std::move(walker_.params);
@@ -242,7 +255,11 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     for (const auto& p : Arr(b, "params")) {
       walker_.LooseValue(p);
       const json* c = &p;
-      if (NodeType(*c) == "TypeCast") c = &At(NodeBody(*c), "arg");
+      sv.execute_arg_casts.emplace_back();
+      if (NodeType(*c) == "TypeCast") {
+        sv.execute_arg_casts.back() = CastTypeName(At(NodeBody(*c), "typeName"));
+        c = &At(NodeBody(*c), "arg");
+      }
       if (NodeType(*c) == "A_Const") {
         sv.execute_arg_spans.push_back({NodeBody(*c).value("location", size_t{0}), 0});
       } else {

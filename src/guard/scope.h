@@ -94,6 +94,11 @@ inline bool Has(const json& obj, const char* key) {
 // (standard conforming: only '' escapes). False for anything else (E'', U&'', $$...$$).
 bool LiteralSpan(std::string_view sql, size_t pos, size_t* len, bool* quoted);
 
+// The type a cast (a TypeName node) names, as CastKeepsValue takes it: the parser's name
+// ("int8" for bigint); "\x01" for a type with a length or array bounds, or of a schema
+// other than pg_catalog.
+std::string CastTypeName(const json& type_name);
+
 // The strings of a name list ([{"String": {"sval": "x"}}, ...]); "*" for A_Star.
 std::vector<std::string> Names(const json& list);
 

@@ -66,6 +66,45 @@ const char* TypeName(uint32_t oid) {
   }
 }
 
+// True when a cast to type `t` (the parser's name, without a length) reads a constant or
+// parameter the way a column of type `column_type` does, so that a value pgveil finds on
+// a masking boundary stays that value: the column's own type, or for integers and
+// numeric another of those. Anything else may change the value before the comparison
+// sees it (`'12000'::varchar(4)::int` is 1200, `8000::bit(12)::int` is 3904).
+bool BoundaryTypeName(std::string_view t, uint32_t column_type) {
+  switch (column_type) {
+    case 20:
+    case 21:
+    case 23:
+    case 1700:
+      return t == "int2" || t == "int4" || t == "int8" || t == "numeric";
+    case 700:
+      return t == "float4";
+    case 701:
+      return t == "float8";
+    case 1082:
+      return t == "date";
+    case 1114:
+      return t == "timestamp";
+    case 1184:
+      return t == "timestamptz";
+    default:
+      return false;
+  }
+}
+
+// The name of the type of a cast (a TypeName node) as the parser has it (`bigint` is
+// "int8"); "" when the cast has a length or array bounds, or names a type of a schema
+// other than pg_catalog (a domain could be anything).
+std::string PlainTypeName(const json& type_name) {
+  auto names = Names(Arr(type_name, "names"));
+  if (names.empty() || Has(type_name, "typmods") || Has(type_name, "arrayBounds") ||
+      (names.size() > 1 && (names.size() > 2 || names[0] != "pg_catalog"))) {
+    return "";
+  }
+  return names.back();
+}
+
 // n for a parameter `$n`, also under a cast (`$1::int`); 0 for anything else.
 int ParamNumber(const json& node) {
   std::string_view t = NodeType(node);
@@ -86,6 +125,20 @@ std::string TreeConstantText(const json& c) {
 }
 
 }  // namespace
+
+std::string CastTypeName(const json& type_name) {
+  std::string t = PlainTypeName(type_name);
+  return t.empty() ? std::string(1, '\x01') : t;
+}
+
+bool CastKeepsValue(const ParamReversal& p, std::string_view type_name) {
+  if (type_name.empty()) return true;
+  if (p.aligned_op.empty()) {
+    const char* own = TypeName(p.type_oid);
+    return own != nullptr && type_name == own;
+  }
+  return BoundaryTypeName(type_name, p.type_oid);
+}
 
 bool LiteralSpan(std::string_view sql, size_t pos, size_t* len, bool* quoted) {
   if (pos >= sql.size()) return false;
@@ -274,6 +327,9 @@ std::string Walker::LiteralText(const json& c) {
 
 bool Walker::Aligned(const Lineage& col, std::string_view op, const json& constant) {
   if (col.mask->action != policy::Action::kTransform) return false;
+  for (const json* n = &constant; NodeType(*n) == "TypeCast"; n = &At(NodeBody(*n), "arg")) {
+    if (!BoundaryTypeName(PlainTypeName(At(NodeBody(*n), "typeName")), col.type_oid)) return false;
+  }
   if (int n = ParamNumber(constant); n > 0) {
     // Checked when its value is bound (Bind, or EXECUTE's arguments).
     for (const auto& p : params) {

@@ -72,7 +72,7 @@ void ScrubText(std::string_view text, const mask::Redactor* redactor, std::strin
 }
 
 Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redactor* redactor,
-                            std::string* out) {
+                            std::string* out, bool keep_position) {
   auto fields = wire::ParseNoticeFields(body);
   if (!fields.ok()) return fields.status();
   wire::Writer w(out);
@@ -80,10 +80,12 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
   std::string text;
   for (const auto& [code, value] : fields->fields) {
     switch (code) {
+      case 'P':
+        if (keep_position) w.Byte(code).CString(value);
+        break;
       case 'S':
       case 'V':
       case 'C':
-      case 'P':
       case 's':
       case 't':
       case 'c':

@@ -117,14 +117,20 @@ void MaskedStream::RefuseVerdict(char replaced_type, const guard::Verdict& v,
   Refuse(replaced_type, v.sqlstate, v.message, v.hint, to_server);
 }
 
-std::shared_ptr<const policy::RowShape> MaskedStream::ShapeOf(
-    const guard::StatementVerdict& sv) const {
+std::shared_ptr<const policy::RowShape> MaskedStream::ShapeOf(const guard::StatementVerdict& sv,
+                                                              int depth) const {
   using K = guard::StatementVerdict::Kind;
   switch (sv.kind) {
     case K::kFetch: {
+      // A cursor, or a portal made by Bind (FETCH reads either); unknown: no lineage,
+      // the rows are masked by their provenance alone.
       if (sv.is_move) return nullptr;
-      auto it = cursors_.find(sv.name);
-      return it == cursors_.end() ? nullptr : it->second;
+      auto it = portals_.find(sv.name);
+      if (it == portals_.end()) return nullptr;
+      if (it->second.shape) return it->second.shape;
+      const auto& v = it->second.verdict;
+      if (!v || v->statements.size() != 1 || depth >= 4) return nullptr;
+      return ShapeOf(v->statements[0], depth + 1);
     }
     case K::kExecute: {
       auto it = prepared_.find(sv.name);
@@ -144,7 +150,7 @@ void MaskedStream::Commit(const guard::StatementVerdict& sv) {
   using K = guard::StatementVerdict::Kind;
   switch (sv.kind) {
     case K::kDeclare:
-      cursors_[sv.name] = sv.shape;
+      portals_[sv.name] = Portal{nullptr, sv.shape};
       break;
     case K::kPrepare:
       prepared_[sv.name] = Prepared{sv.shape, sv.params};
@@ -193,6 +199,13 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
     for (const auto& rev : p->params) {
       const size_t i = static_cast<size_t>(rev.index);
       if (i >= sv.execute_arg_spans.size()) continue;
+      if (i < sv.execute_arg_casts.size() && !guard::CastKeepsValue(rev, sv.execute_arg_casts[i])) {
+        // '...'::numeric(3,0) fails or not by the size of the real id; '12000'::numeric(5,-4)
+        // is no longer on a boundary.
+        *why = "an EXECUTE argument compared with " + rev.column +
+               " may be cast only to the column's own type";
+        return false;
+      }
       if (!rev.aligned_op.empty()) {
         // Compared with an aligned column: a literal on its boundaries, passed unchanged.
         if (sv.execute_arg_spans[i].second == 0 ||
@@ -224,8 +237,11 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
 Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) {
   auto bind = wire::ParseBind(body);
   if (!bind.ok()) return bind.status();
-  portal_statement_[std::string(bind->portal)] = std::string(bind->statement);
   auto st = statements_.find(std::string(bind->statement));
+  // The portal runs the statement as it is now; recorded when the server confirms it.
+  Pending bound{Kind::kBind};
+  bound.portal = std::string(bind->portal);
+  if (st != statements_.end()) bound.verdict = st->second.verdict;
   if (st == statements_.end() && prepared_.count(std::string(bind->statement)) != 0) {
     // SQL PREPARE: its parameters are translated in EXECUTE's arguments only.
     Refuse(wire::fe::kBind, "0A000",
@@ -235,7 +251,7 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     return Status::Ok();
   }
   if (st == statements_.end() || !st->second.verdict || st->second.verdict->params.empty()) {
-    pending_.push_back({Kind::kBind});
+    pending_.push_back(std::move(bound));
     wire::Writer w(to_server);
     w.Begin(wire::fe::kBind).Bytes(body).End();
     return Status::Ok();
@@ -274,10 +290,11 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
         if (bind->params[k]) values[k] = std::string(*bind->params[k]);
       }
     }
-    guard::ParamReversal r = rev;
-    if (declared_of(i) != 0) r.type_oid = declared_of(i);
+    // Pseudonyms are a permutation of the values of the column's own type: declared as
+    // another type (int4 for a bigint id) the value would be read in another domain.
     std::string real;
-    if (!guard::ReversePseudonym(r, format_of(i), *bind->params[i], &real).ok()) {
+    if ((declared_of(i) != 0 && declared_of(i) != rev.type_oid) ||
+        !guard::ReversePseudonym(rev, format_of(i), *bind->params[i], &real).ok()) {
       AuditRefusal(st->second.verdict->original, "42501",
                    "a parameter is not a pseudonym of the domain of " + rev.column);
       Refuse(wire::fe::kBind, "42501",
@@ -289,7 +306,7 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     values[i] = std::move(real);
   }
   if (values.empty()) {  // nothing turned back: the Bind as the client sent it
-    pending_.push_back({Kind::kBind});
+    pending_.push_back(std::move(bound));
     wire::Writer w(to_server);
     w.Begin(wire::fe::kBind).Bytes(body).End();
     return Status::Ok();
@@ -310,7 +327,7 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
   w.Int16(static_cast<int16_t>(bind->result_formats.size()));
   for (int16_t f : bind->result_formats) w.Int16(f);
   w.End();
-  pending_.push_back({Kind::kBind});
+  pending_.push_back(std::move(bound));
   return Status::Ok();
 }
 
@@ -331,9 +348,9 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       auto q = wire::ParseQuery(body);
       if (!q.ok()) return q.status();
       AdoptNextPolicy();
-      // A simple query destroys the unnamed statement and portal.
+      // A simple query destroys the unnamed statement (and the unnamed portal, whose
+      // entry stays until a Bind replaces it).
       statements_.erase("");
-      portal_statement_.erase("");
       if (!parser_safe_) {
         AuditRefusal(q->sql, "0A000", kUnsafeSettings);
         Refuse(type, "0A000", kUnsafeSettings, kUnsafeSettingsHint, to_server);
@@ -352,6 +369,7 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
         return Status::Ok();
       }
       Pending p{Kind::kQuery};
+      p.rewritten = sql != q->sql;
       p.copy_ends = copy_ends_;
       p.copies = v->copies;
       p.verdict = v;
@@ -430,13 +448,10 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       auto t = wire::ParseTarget(body);
       if (!t.ok()) return t.status();
       Pending p{Kind::kDescribe};
-      std::string statement(t->name);
       if (t->kind == 'P') {
         p.portal = std::string(t->name);
-        auto ps = portal_statement_.find(p.portal);
-        statement = ps == portal_statement_.end() ? std::string("\x01") : ps->second;
-      }
-      if (auto st = statements_.find(statement); st != statements_.end()) {
+        p.of_portal = true;
+      } else if (auto st = statements_.find(std::string(t->name)); st != statements_.end()) {
         p.verdict = st->second.verdict;
       }
       pending_.push_back(std::move(p));
@@ -448,20 +463,15 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       if (!e.ok()) return e.status();
       std::string portal(e->portal);
       // Our own Describe of the portal: its RowDescription carries the real formats.
+      // What the portal runs is known when the server answers the Describe: Binds and
+      // DECLAREs sent before it may not be confirmed yet.
       Pending d{Kind::kDescribe};
       d.injected = true;
       d.portal = portal;
+      d.of_portal = true;
       Pending x{Kind::kExecute};
       x.portal = portal;
       x.copy_ends = copy_ends_;
-      auto ps = portal_statement_.find(portal);
-      if (ps != portal_statement_.end()) {
-        auto st = statements_.find(ps->second);
-        if (st != statements_.end() && st->second.verdict) {
-          x.copies = st->second.verdict->copies;
-          x.verdict = d.verdict = st->second.verdict;
-        }
-      }
       pending_.push_back(std::move(d));
       wire::Writer w(to_server);
       w.Begin(wire::fe::kDescribe).Byte('P').CString(portal).End();
@@ -551,9 +561,32 @@ bool MaskedStream::DropSyncsDuringCopyIn() {
   return copy_ends_ == copy;
 }
 
+void MaskedStream::ResolvePortal() {
+  if (pending_.empty() || pending_.front().kind != Kind::kDescribe || !pending_.front().of_portal) {
+    return;
+  }
+  Pending& head = pending_.front();
+  head.of_portal = false;
+  if (auto it = portals_.find(head.portal); it != portals_.end()) {
+    head.verdict = it->second.verdict;
+    head.cursor_shape = it->second.shape;
+  }
+  if (!head.injected || pending_.size() < 2 || pending_[1].kind != Kind::kExecute) return;
+  Pending& x = pending_[1];
+  x.verdict = head.verdict;
+  x.cursor_shape = head.cursor_shape;
+  if (x.verdict) x.copies = x.verdict->copies;
+}
+
+bool MaskedStream::PositionShown() const {
+  if (pending_.empty()) return true;
+  const Pending& head = pending_.front();
+  return !head.rewritten && !(head.verdict && head.verdict->rewritten);
+}
+
 void MaskedStream::Closed(const Pending& p) {
   if (p.close_kind != 'S') {
-    portal_statement_.erase(p.portal);
+    portals_.erase(p.portal);
     return;
   }
   if (--closing_[p.portal] <= 0) closing_.erase(p.portal);
@@ -570,12 +603,15 @@ Status MaskedStream::OnRowDescription(std::string_view body, std::string* to_cli
   auto desc = wire::ParseRowDescription(body);
   if (!desc.ok()) return Fatal("pgveil could not read a row description", to_client);
   if (pending_.empty()) return Fatal("pgveil lost track of the protocol state", to_client);
+  ResolvePortal();
   Pending& head = pending_.front();
   // The guard's lineage of these rows, if it has one.
   std::shared_ptr<const policy::RowShape> shape;
   if ((head.kind == Kind::kQuery || head.kind == Kind::kDescribe) && head.verdict &&
       head.statement < head.verdict->statements.size()) {
     shape = ShapeOf(head.verdict->statements[head.statement]);
+  } else if (head.kind == Kind::kDescribe && head.cursor_shape) {
+    shape = head.cursor_shape;
   }
   // A RowDescription answers a simple query or a Describe; its plan is cached by bytes
   // (and lineage).
@@ -715,7 +751,10 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       forward();
       return Status::Ok();
     case wire::be::kBindComplete:
-      pop_if(Kind::kBind);
+      if (!pending_.empty() && pending_.front().kind == Kind::kBind) {
+        portals_[pending_.front().portal] = Portal{pending_.front().verdict, nullptr};
+        pending_.pop_front();
+      }
       forward();
       return Status::Ok();
     case wire::be::kCloseComplete:
@@ -729,6 +768,7 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       forward();  // a NoData or RowDescription follows
       return Status::Ok();
     case wire::be::kNoData: {
+      ResolvePortal();
       if (!pending_.empty() && pending_.front().kind == Kind::kDescribe) {
         bool injected = pending_.front().injected;
         pending_.pop_front();
@@ -783,7 +823,9 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
           (pending_.front().kind == Kind::kQuery || pending_.front().kind == Kind::kExecute)) {
         AuditStatement(*pending_.front().verdict, pending_.front().statement);
       }
-      Status st = policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client);
+      ResolvePortal();
+      Status st =
+          policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
       if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);
       if (!pending_.empty() && pending_.front().kind != Kind::kQuery) {
         if (pending_.front().kind == Kind::kParse) {
@@ -795,7 +837,8 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       return Status::Ok();
     }
     case wire::be::kNoticeResponse: {
-      Status st = policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client);
+      Status st =
+          policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
       if (!st.ok()) return Fatal("pgveil could not read a notice", to_client);
       return Status::Ok();
     }

@@ -84,10 +84,17 @@ class MaskedStream {
   struct Pending {
     Kind kind;
     bool injected = false;  // a Describe pgveil added: its reply is not forwarded
-    std::string portal;     // kExecute / kDescribe of a portal; kParse: the statement
+    // kExecute / kDescribe of a portal, kBind: the portal; kParse: the statement.
+    std::string portal;
+    // kDescribe of a portal and kExecute: the portal is looked up in `portals_` when the
+    // server answers (ResolvePortal), after every Bind and DECLARE before it completed.
+    bool of_portal = false;
+    // A portal made by DECLARE: the lineage of its rows (instead of `verdict`).
+    std::shared_ptr<const policy::RowShape> cursor_shape;
     std::vector<guard::CopyStatement> copies;  // COPY TO statements, in order (kQuery, kExecute)
     // The guard's verdict of the statement(s) whose results arrive (kQuery, kExecute,
-    // kDescribe) and, for a simple query, which of its statements is running.
+    // kDescribe) or that a portal is bound to (kBind) and, for a simple query, which of
+    // its statements is running.
     std::shared_ptr<const guard::Verdict> verdict;
     size_t statement = 0;
     std::string refusal;  // kRefused: the message the client gets
@@ -99,6 +106,9 @@ class MaskedStream {
     // the server ignores the Syncs sent meanwhile.
     uint64_t copy_ends = 0;
     char close_kind = 0;  // kClose: 'S' (statement `portal`) or 'P' (portal `portal`)
+    // kQuery: the text sent differs from the client's (pseudonyms and EXECUTE arguments
+    // turned back into real values).
+    bool rewritten = false;
   };
   struct Statement {
     std::shared_ptr<const guard::Verdict> verdict;
@@ -116,8 +126,17 @@ class MaskedStream {
               std::string* to_server);
   void RefuseVerdict(char replaced_type, const guard::Verdict& v, std::string* to_server);
   // The lineage of the rows of one statement (cursors and SQL prepared statements are
-  // looked up now, when their rows arrive), or nullptr.
-  std::shared_ptr<const policy::RowShape> ShapeOf(const guard::StatementVerdict& sv) const;
+  // looked up now, when their rows arrive), or nullptr. `depth` counts FETCHes from
+  // portals bound to FETCH statements.
+  std::shared_ptr<const policy::RowShape> ShapeOf(const guard::StatementVerdict& sv,
+                                                  int depth = 0) const;
+  // The head of `pending_`, a Describe of a portal (pgveil's own before an Execute, or the
+  // client's), is being answered: what the portal runs, from `portals_`, for it and for
+  // the Execute after it.
+  void ResolvePortal();
+  // False when the request being answered runs a statement whose literals pgveil
+  // rewrote: a cursor position in it would tell the length of the real values.
+  bool PositionShown() const;
   // What a completed statement changes: cursors and SQL prepared statements.
   void Commit(const guard::StatementVerdict& sv);
   // EXECUTE arguments that are pseudonyms, turned back; false if one is not a pseudonym.
@@ -158,12 +177,23 @@ class MaskedStream {
   bool parser_safe_ = true;
   bool client_encoding_utf8_ = true;
   bool scs_on_ = true;
-  std::unordered_map<std::string, std::shared_ptr<const policy::RowShape>> cursors_;
   std::unordered_map<std::string, Prepared> prepared_;
 
   std::deque<Pending> pending_;
   std::unordered_map<std::string, Statement> statements_;
-  std::unordered_map<std::string, std::string> portal_statement_;
+  // Portals made by Bind and cursors made by DECLARE share one name space on the server
+  // (FETCH reads a portal, Execute runs a cursor). An entry is written when the server
+  // confirms the creation (BindComplete, DECLARE's CommandComplete) and holds what the
+  // portal runs: the verdict of the statement it was bound to, as it was then (a later
+  // Parse of the same name does not change the portal), or the cursor's lineage. A
+  // failed Bind or DECLARE leaves the entry of the portal that keeps the name. Entries
+  // of portals the server has dropped since stay until the name is used again, which
+  // replaces them.
+  struct Portal {
+    std::shared_ptr<const guard::Verdict> verdict;
+    std::shared_ptr<const policy::RowShape> shape;
+  };
+  std::unordered_map<std::string, Portal> portals_;
 
   std::shared_ptr<const policy::RowPlan> plan_;  // for the DataRows now arriving
   // Plans by RowDescription bytes and lineage; the entry keeps its lineage alive.

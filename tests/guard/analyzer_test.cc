@@ -45,6 +45,10 @@ struct Case {
 // Served: the CRM's everyday statements.
 const Case kServed[] = {
     {"SELECT member_id, nickname, city, phone FROM crm.members LIMIT 20", ""},
+    {"SELECT count(*) FROM crm.members WHERE monthly_income >= 8000::bigint", ""},
+    {"SELECT count(*) FROM crm.members WHERE height_cm >= pg_catalog.int2 '170'", ""},
+    {"PREPARE p(bigint) AS SELECT nickname FROM crm.members WHERE member_id = $1", ""},
+    {"PREPARE p(numeric) AS SELECT nickname FROM crm.members WHERE monthly_income >= $1", ""},
     {"SELECT * FROM crm.members", ""},
     {"SELECT m.* FROM crm.members m WHERE m.city = 'Shanghai'", ""},
     {"SELECT nickname FROM crm.members WHERE monthly_income >= 8000", ""},
@@ -166,6 +170,13 @@ const Case kServed[] = {
 // Refused, each with its SQLSTATE.
 const Case kRefused[] = {
     {"SELECT phone || '' FROM crm.members", "42501"},
+    // Casts that turn a boundary into another value, and declared types of pseudonyms.
+    {"SELECT count(*) FROM crm.members WHERE monthly_income >= '12000'::varchar(4)::int", "42501"},
+    {"SELECT count(*) FROM crm.members WHERE monthly_income >= 8000::bit(12)::int4", "42501"},
+    {"SELECT count(*) FROM crm.members WHERE monthly_income >= $1::varchar(4)::int", "42501"},
+    {"SELECT count(*) FROM crm.members WHERE height_cm < 175::numeric(3,-1)", "42501"},
+    {"PREPARE p(smallint) AS SELECT nickname FROM crm.members WHERE member_id = $1", "42501"},
+    {"PREPARE p(float4) AS SELECT nickname FROM crm.members WHERE monthly_income >= $1", "42501"},
     {"SELECT nickname FROM crm.members WHERE phone LIKE '138%'", "42501"},
     {"SELECT row_to_json(m) FROM crm.members m", "42501"},
     {"SELECT to_jsonb(m.*) FROM crm.members m", "42501"},

@@ -703,5 +703,140 @@ TEST_F(PreparedNamesTest, PseudonymLiteralCastOnlyToTheColumnType) {
   ExpectNotRealRow(Simple(sales(), base + "'" + B().real_id + "'::bigint"), B(), "real id");
 }
 
+// ---- 8. Declared parameter types ----
+
+// A Parse that declares a pseudonym parameter with another type than the column's would
+// read the value in another pseudonym domain: refused at Bind.
+TEST_F(PreparedNamesTest, PseudonymParameterDeclaredWithAnotherType) {
+  constexpr uint32_t kInt4 = 23;
+  ASSERT_TRUE(Prepare(sales(), "t1", kByIdSql, {kInt4}).ok());
+  Outcome o = ExecPrepared(sales(), "t1", {"5"});
+  ExpectRefused(o, "42501", "Bind of an int4 parameter for a bigint pseudonym");
+  ExpectUsable(sales());
+  ASSERT_TRUE(Prepare(sales(), "t2", kByIdSql, {kInt8}).ok());
+  ExpectMember(ExecPrepared(sales(), "t2", {A().pseudonym}), A(), "declared bigint");
+}
+
+// ---- 9. Portals and cursors: one name space ----
+//
+// FETCH reads a portal made by Bind, and Execute runs a cursor made by DECLARE. Rows of
+// either must be masked by what the portal actually runs: the statement as it was when
+// the portal was bound (not a later statement of the same name), the cursor's query
+// (not a statement once bound to a portal of that name), never by a Bind the server
+// refused.
+
+class PortalTest : public PreparedNamesTest {
+ protected:
+  // A value only its column's mask hides: monthly_income cast to text, of member A.
+  static std::string IncomeSql() {
+    return "SELECT monthly_income::text FROM crm.members WHERE member_id = " + A().pseudonym;
+  }
+  void SetUp() override {
+    PreparedNamesTest::SetUp();
+    Outcome masked = Simple(sales(), IncomeSql());
+    Outcome raw = Simple(matcher(),
+                         "SELECT monthly_income::text FROM crm.members WHERE "
+                         "member_id = " +
+                             A().real_id);
+    ASSERT_TRUE(masked.ok() && raw.ok()) << masked.Describe() << raw.Describe();
+    ASSERT_EQ(masked.values.size(), 1u);
+    ASSERT_EQ(raw.values.size(), 1u);
+    ASSERT_NE(masked.values, raw.values) << "the scenario proves nothing";
+    masked_ = masked.values;
+    raw_ = raw.values[0];
+  }
+  void ExpectMasked(const std::vector<it::BackendMessage>& got, const std::string& what) {
+    EXPECT_FALSE(Contains(FirstValues(got), raw_)) << what << ": the raw value came back";
+    if (Sqlstates(got).empty()) {
+      EXPECT_EQ(FirstValues(got), masked_) << what;
+    }
+  }
+
+  std::vector<std::string> masked_;
+  std::string raw_;
+};
+
+TEST_F(PortalTest, FetchOfABoundPortal) {
+  auto s = RawSession::Open();
+  ASSERT_NE(s, nullptr);
+  // A cursor of the same name once returned a harmless value.
+  s->Run(fe::Query("BEGIN; DECLARE c CURSOR FOR SELECT 1 AS x; COMMIT"));
+  s->Run(fe::Query("BEGIN"));
+  auto bound = s->Run(fe::Parse("s1", IncomeSql()) + fe::Bind("c", "s1", {}) + fe::Sync());
+  ASSERT_TRUE(Sqlstates(bound).empty()) << be::Types(bound);
+  ExpectMasked(s->Run(fe::Query("FETCH ALL FROM c")), "FETCH from a portal made by Bind");
+  s->Run(fe::Query("ROLLBACK"));
+}
+
+TEST_F(PortalTest, ExecuteOfACursor) {
+  auto s = RawSession::Open();
+  ASSERT_NE(s, nullptr);
+  // A portal of the same name was once bound to a harmless statement.
+  s->Run(fe::Parse("s0", "SELECT 'x'::text") + fe::Bind("c", "s0", {}) + fe::Execute("c", 0) +
+         fe::Sync());
+  auto declared = s->Run(fe::Query("BEGIN; DECLARE c CURSOR FOR " + IncomeSql()));
+  ASSERT_TRUE(Sqlstates(declared).empty()) << be::Types(declared);
+  ExpectMasked(s->Run(fe::Execute("c", 0) + fe::Sync()), "Execute of a cursor");
+  s->Run(fe::Query("ROLLBACK"));
+}
+
+TEST_F(PortalTest, PortalOfAStatementParsedAgain) {
+  auto s = RawSession::Open();
+  ASSERT_NE(s, nullptr);
+  s->Run(fe::Query("BEGIN"));
+  ExpectMasked(s->Run(fe::Parse("", IncomeSql()) + fe::Bind("p", "", {}) +
+                      fe::Parse("", "SELECT 'x'::text") + fe::Execute("p", 0) + fe::Sync()),
+               "Execute of a portal whose unnamed statement was parsed again");
+  s->Run(fe::Query("ROLLBACK"));
+  // The same for a COPY: the portal's COPY is masked, not the later one's.
+  s->Run(fe::Query("BEGIN"));
+  auto copy =
+      s->Run(fe::Parse("", "COPY (" + IncomeSql() + ") TO STDOUT") + fe::Bind("q", "", {}) +
+             fe::Parse("", "COPY (SELECT 'x'::text) TO STDOUT") + fe::Execute("q", 0) + fe::Sync());
+  std::string data;
+  for (const auto& m : copy) {
+    if (m.type == 'd') data += m.body;
+  }
+  EXPECT_EQ(data.find(raw_ + "\n"), std::string::npos) << "COPY of a portal: the raw value";
+  EXPECT_EQ(data, masked_.empty() ? std::string() : masked_[0] + "\n");
+  s->Run(fe::Query("ROLLBACK"));
+}
+
+TEST_F(PortalTest, FailedBindKeepsTheCursor) {
+  auto s = RawSession::Open();
+  ASSERT_NE(s, nullptr);
+  auto declared =
+      s->Run(fe::Query("BEGIN; DECLARE c SCROLL CURSOR WITH HOLD FOR " + IncomeSql() + "; COMMIT"));
+  ASSERT_TRUE(Sqlstates(declared).empty()) << be::Types(declared);
+  // The server refuses the Bind (the cursor exists) and keeps the cursor.
+  auto failed = s->Run(fe::Parse("s2", "SELECT 'x'::text") + fe::Bind("c", "s2", {}) + fe::Sync());
+  EXPECT_EQ(Sqlstates(failed), std::vector<std::string>{"42P03"}) << be::Types(failed);
+  ExpectMasked(s->Run(fe::Execute("c", 1) + fe::Sync()), "Execute of the cursor");
+  ExpectMasked(s->Run(fe::Query("FETCH FIRST FROM c")), "FETCH from the cursor");
+  s->Run(fe::Query("CLOSE c"));
+}
+
+// ---- 10. Error positions ----
+
+// The server's cursor position in a statement whose pseudonyms were turned back into real
+// ids would tell the length of the real id: it is dropped for such statements only.
+TEST_F(PreparedNamesTest, NoErrorPositionAfterATranslatedPseudonym) {
+  const std::string sql =
+      "SELECT nickname FROM crm.members WHERE member_id = " + A().pseudonym + " AND city = 1";
+  for (bool extended : {false, true}) {
+    SCOPED_TRACE(extended ? "extended" : "simple");
+    it::PgResult res(
+        extended ? PQexecParams(sales(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0)
+                 : PQexec(sales(), sql.c_str()));
+    ASSERT_EQ(PQresultStatus(res.get()), PGRES_FATAL_ERROR);
+    EXPECT_STREQ(PQresultErrorField(res.get(), PG_DIAG_SQLSTATE), "42883");
+    EXPECT_EQ(PQresultErrorField(res.get(), PG_DIAG_STATEMENT_POSITION), nullptr);
+  }
+  // Nothing translated: the position is the server's.
+  it::PgResult plain(PQexec(sales(), "SELECT nickname FROM crm.members WHERE city = 1"));
+  ASSERT_EQ(PQresultStatus(plain.get()), PGRES_FATAL_ERROR);
+  EXPECT_NE(PQresultErrorField(plain.get(), PG_DIAG_STATEMENT_POSITION), nullptr);
+}
+
 }  // namespace
 }  // namespace pgveil::masking

@@ -52,9 +52,12 @@ struct StatementVerdict {
   std::shared_ptr<const policy::RowShape> shape;
   std::vector<ParamReversal> params;  // kPrepare
   // kExecute: the byte span of each argument in the statement text, when it is a plain
-  // literal (unquoted text in `execute_arg_text`); {0, 0} when it is not.
+  // literal (unquoted text in `execute_arg_text`); {0, 0} when it is not. A literal
+  // written with a cast has the cast's type in `execute_arg_casts` (as CastKeepsValue
+  // takes it; "" for none).
   std::vector<std::pair<size_t, size_t>> execute_arg_spans;
   std::vector<std::string> execute_arg_text;
+  std::vector<std::string> execute_arg_casts;
 };
 
 struct Verdict {
@@ -100,6 +103,14 @@ class Analyzer {
   std::shared_ptr<const policy::Policy> policy_;
   std::unique_ptr<Cache> cache_;
 };
+
+// Whether a constant written with a cast to type `type_name` (the parser's name, e.g.
+// "int8"; "" for no cast) still has the value pgveil checks for `p` when the server
+// reads it: for a pseudonym, the column's own type; for a masking boundary, the
+// column's type or, for integer and numeric columns, another of those. Any other type,
+// a length or array bounds could change the value after the check (`'12000'::varchar(4)`,
+// `'...'::numeric(3,0)`, which also fails or not by the size of the real value).
+bool CastKeepsValue(const ParamReversal& p, std::string_view type_name);
 
 // Turns a pseudonym (a literal's text, or a Bind parameter in `format`) back into the
 // real value, written in the same format. An error (kInvalidArgument) when the value is
