@@ -21,6 +21,7 @@ namespace {
 
 constexpr size_t kCacheEntries = 4096;
 constexpr size_t kMaxCachedText = 16 * 1024;
+constexpr int64_t kCursorOptHold = 0x0020;  // PostgreSQL's CURSOR_OPT_HOLD
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -146,8 +147,15 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     return sv;
   }
   if (t == "TransactionStmt" || t == "DiscardStmt" || t == "ListenStmt" || t == "UnlistenStmt" ||
-      t == "ClosePortalStmt" || t == "NotifyStmt") {
+      t == "NotifyStmt") {
     return {};
+  }
+  if (t == "ClosePortalStmt") {
+    StatementVerdict sv;
+    sv.kind = StatementVerdict::Kind::kClose;
+    sv.name = Str(b, "portalname");
+    sv.all = !Has(b, "portalname");
+    return sv;
   }
   if (t == "VariableSetStmt") {
     Setting(b);
@@ -279,6 +287,7 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     StatementVerdict sv = Statement(At(b, "query"));
     sv.kind = StatementVerdict::Kind::kDeclare;
     sv.name = Str(b, "portalname");
+    sv.hold = (b.value("options", int64_t{0}) & kCursorOptHold) != 0;
     return sv;
   }
   if (t == "FetchStmt") {

@@ -139,6 +139,7 @@ std::shared_ptr<const policy::RowShape> MaskedStream::ShapeOf(const guard::State
     case K::kDeclare:
     case K::kPrepare:
     case K::kDeallocate:
+    case K::kClose:
       return nullptr;
     case K::kOther:
       break;
@@ -150,7 +151,14 @@ void MaskedStream::Commit(const guard::StatementVerdict& sv) {
   using K = guard::StatementVerdict::Kind;
   switch (sv.kind) {
     case K::kDeclare:
-      portals_[sv.name] = Portal{nullptr, sv.shape};
+      portals_[sv.name] = Portal{nullptr, sv.shape, sv.hold};
+      break;
+    case K::kClose:
+      if (sv.all) {
+        portals_.clear();
+      } else {
+        portals_.erase(sv.name);
+      }
       break;
     case K::kPrepare:
       prepared_[sv.name] = Prepared{sv.shape, sv.params};
@@ -849,6 +857,10 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
     }
     case wire::be::kReadyForQuery:
       plan_.reset();
+      if (!body.empty() && body[0] == 'I') {
+        // Out of any transaction: only WITH HOLD cursors are left on the server.
+        std::erase_if(portals_, [](const auto& e) { return !e.second.hold; });
+      }
       if (!pending_.empty()) pending_.pop_front();  // the Query, Sync or refusal it ends
       forward();
       return Status::Ok();

@@ -78,6 +78,7 @@ class MaskedStream {
 
   // Bookkeeping, for tests.
   size_t pending() const { return pending_.size(); }
+  size_t portals() const { return portals_.size(); }
 
  private:
   enum class Kind { kQuery, kParse, kBind, kDescribe, kExecute, kClose, kSync, kRefused };
@@ -189,9 +190,13 @@ class MaskedStream {
   // failed Bind or DECLARE leaves the entry of the portal that keeps the name. Entries
   // of portals the server has dropped since stay until the name is used again, which
   // replaces them.
+  // Entries of portals that end with their transaction go when the session is idle
+  // again (ReadyForQuery 'I'), and CLOSE removes its cursors, so that a client using a
+  // new cursor name per query does not grow the table.
   struct Portal {
     std::shared_ptr<const guard::Verdict> verdict;
     std::shared_ptr<const policy::RowShape> shape;
+    bool hold = false;  // a WITH HOLD cursor: outlives its transaction
   };
   std::unordered_map<std::string, Portal> portals_;
 

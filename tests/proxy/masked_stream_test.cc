@@ -181,6 +181,51 @@ TEST_F(MaskedStreamTest, ExecuteWithoutDescribeGetsAnInjectedDescribe) {
   EXPECT_EQ(stream_.pending(), 0u);
 }
 
+TEST_F(MaskedStreamTest, PortalsEndWithTheirTransactionOrClose) {
+  // A client that names every cursor anew must not grow the session's portal table.
+  for (int i = 0; i < 3; ++i) {
+    std::string c = "c" + std::to_string(i);
+    Client('Q', Z("begin; declare " + c + " cursor for select phone from crm.members"));
+    Server('C', Z("BEGIN"));
+    Server('C', Z("DECLARE CURSOR"));
+    Server('Z', "T");
+    EXPECT_EQ(stream_.portals(), 1u);
+    Client('Q', Z("commit"));
+    Server('C', Z("COMMIT"));
+    Server('Z', "I");
+    EXPECT_EQ(stream_.portals(), 0u);
+  }
+  // Protocol portals end with the implicit transaction of their Sync.
+  Client('P', Z("s1") + Z("select phone from crm.members") + I16(0));
+  Client('B', Z("p1") + Z("s1") + I16(0) + I16(0) + I16(0));
+  Client('S', "");
+  Server('1', "");
+  Server('2', "");
+  EXPECT_EQ(stream_.portals(), 1u);
+  Server('Z', "I");
+  EXPECT_EQ(stream_.portals(), 0u);
+  // WITH HOLD cursors stay until CLOSE.
+  Client('Q', Z("declare h cursor with hold for select phone from crm.members"));
+  Server('C', Z("DECLARE CURSOR"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.portals(), 1u);
+  Client('Q', Z("close h"));
+  Server('C', Z("CLOSE CURSOR"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.portals(), 0u);
+  Client('Q', Z("declare h1 cursor with hold for select phone from crm.members; "
+                "declare h2 cursor with hold for select id from crm.members"));
+  Server('C', Z("DECLARE CURSOR"));
+  Server('C', Z("DECLARE CURSOR"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.portals(), 2u);
+  Client('Q', Z("close all"));
+  Server('C', Z("CLOSE CURSOR ALL"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.portals(), 0u);
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
 TEST_F(MaskedStreamTest, RowWithoutPlanEndsTheSession) {
   std::string out;
   Status st = stream_.OnServer('D', DataRow({"13812345678"}), &out);

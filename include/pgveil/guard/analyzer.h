@@ -40,6 +40,7 @@ struct StatementVerdict {
     kPrepare,  // PREPARE `name`: `shape` and `params` are the prepared statement's
     kExecute,  // EXECUTE `name`: the prepared statement's shape; `execute_args` below
     kDeallocate,
+    kClose,  // CLOSE `name` (or CLOSE ALL: `all`)
   };
   Kind kind = Kind::kOther;
   // The statement's bytes in the query string (length 0: to the end).
@@ -47,7 +48,8 @@ struct StatementVerdict {
   size_t length = 0;
   std::string name;
   bool is_move = false;
-  bool all = false;  // DEALLOCATE ALL
+  bool all = false;   // DEALLOCATE ALL, CLOSE ALL
+  bool hold = false;  // DECLARE ... WITH HOLD: the cursor outlives its transaction
   // Rows the statement returns: one lineage per field. nullptr when it returns none.
   std::shared_ptr<const policy::RowShape> shape;
   std::vector<ParamReversal> params;  // kPrepare
