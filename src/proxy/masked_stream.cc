@@ -90,31 +90,37 @@ Status MaskedStream::Fatal(std::string_view message, std::string* to_client) {
 }
 
 void MaskedStream::Refuse(char replaced_type, std::string sqlstate, std::string message,
-                          std::string hint, std::string* to_server) {
+                          std::string hint, std::string* to_server, bool unnamed_parse) {
   Pending p{Kind::kRefused};
   p.refusal = std::move(message);
   p.refusal_sqlstate = std::move(sqlstate);
   p.refusal_hint = std::move(hint);
   p.refusal_extended =
       !(replaced_type == wire::fe::kQuery || replaced_type == wire::fe::kFunctionCall);
+  if (auto it = statements_.find("");
+      it != statements_.end() && (!p.refusal_extended || unnamed_parse)) {
+    p.unnamed_statement = it->second.id;
+  }
   wire::Writer w(to_server);
   if (replaced_type == wire::fe::kQuery || replaced_type == wire::fe::kFunctionCall) {
     // Answered by ErrorResponse + ReadyForQuery.
     w.Begin(wire::fe::kQuery).CString(kFailingSql).End();
-  } else if (replaced_type == wire::fe::kBind) {
-    // A Bind to a statement that cannot exist: fails before it touches any portal.
-    w.Begin(wire::fe::kBind).CString("").CString(kFailingSql).Int16(0).Int16(0).Int16(0).End();
-  } else {
-    // Extended protocol: the server skips to the next Sync after this error.
+  } else if (unnamed_parse) {
+    // Fails in the parser after dropping the unnamed statement, as the client's would.
     w.Begin(wire::fe::kParse).CString("").CString(kFailingSql).Int16(0).End();
+  } else {
+    // Extended protocol: a Bind to a statement that cannot exist fails before it touches
+    // any statement or portal (a failing Parse would drop the unnamed statement); the
+    // server skips to the next Sync after this error.
+    w.Begin(wire::fe::kBind).CString("").CString(kFailingSql).Int16(0).Int16(0).Int16(0).End();
   }
   pending_.push_back(std::move(p));
 }
 
 void MaskedStream::RefuseVerdict(char replaced_type, const guard::Verdict& v,
-                                 std::string* to_server) {
+                                 std::string* to_server, bool unnamed_parse) {
   if (v.unknown_relation && on_unknown_relations_) on_unknown_relations_();
-  Refuse(replaced_type, v.sqlstate, v.message, v.hint, to_server);
+  Refuse(replaced_type, v.sqlstate, v.message, v.hint, to_server, unnamed_parse);
 }
 
 std::shared_ptr<const policy::RowShape> MaskedStream::ShapeOf(const guard::StatementVerdict& sv,
@@ -244,8 +250,20 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
 
 Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) {
   auto bind = wire::ParseBind(body);
-  if (!bind.ok()) return bind.status();
+  if (!bind.ok()) {
+    // The server answers a malformed message with an error, not by ending the session.
+    Refuse(wire::fe::kBind, "08P01", bind.status().message(), "", to_server);
+    return Status::Ok();
+  }
   auto st = statements_.find(std::string(bind->statement));
+  if (st != statements_.end() && UncertainUnnamed(st->second)) {
+    Refuse(wire::fe::kBind, "0A000",
+           "pgveil cannot tell which statement this Bind runs: the Parse of the unnamed "
+           "statement, sent before a Sync, is not answered yet",
+           "Send a Parse and its Bind before the same Sync, or wait for the Parse's reply.",
+           to_server);
+    return Status::Ok();
+  }
   // The portal runs the statement as it is now; recorded when the server confirms it.
   Pending bound{Kind::kBind};
   bound.portal = std::string(bind->portal);
@@ -340,6 +358,19 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
 }
 
 Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_server) {
+  Status st = OnClientMessage(type, body, to_server);
+  if (skip_until_sync_) {
+    // The server is skipping to Sync after an error that came before this message.
+    if (type == wire::fe::kSync) {
+      skip_until_sync_ = false;
+    } else {
+      PopUntilSync();
+    }
+  }
+  return st;
+}
+
+Status MaskedStream::OnClientMessage(char type, std::string_view body, std::string* to_server) {
   auto forward = [&] {
     wire::Writer w(to_server);
     w.Begin(type).Bytes(body).End();
@@ -354,11 +385,11 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
   switch (type) {
     case wire::fe::kQuery: {
       auto q = wire::ParseQuery(body);
-      if (!q.ok()) return q.status();
+      if (!q.ok()) {
+        Refuse(type, "08P01", q.status().message(), "", to_server);
+        return Status::Ok();
+      }
       AdoptNextPolicy();
-      // A simple query destroys the unnamed statement (and the unnamed portal, whose
-      // entry stays until a Bind replaces it).
-      statements_.erase("");
       if (!parser_safe_) {
         AuditRefusal(q->sql, "0A000", kUnsafeSettings);
         Refuse(type, "0A000", kUnsafeSettings, kUnsafeSettingsHint, to_server);
@@ -381,6 +412,12 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       p.copy_ends = copy_ends_;
       p.copies = v->copies;
       p.verdict = v;
+      // A simple query the server runs destroys the unnamed statement (StartQuery); one
+      // skipped after an error leaves it. (The unnamed portal's entry stays until a Bind
+      // replaces it: an Execute of it fails on the server.)
+      if (auto it = statements_.find(""); it != statements_.end()) {
+        p.unnamed_statement = it->second.id;
+      }
       pending_.push_back(std::move(p));
       wire::Writer w(to_server);
       w.Begin(wire::fe::kQuery).CString(sql).End();
@@ -388,7 +425,10 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
     }
     case wire::fe::kParse: {
       auto parse = wire::ParseParse(body);
-      if (!parse.ok()) return parse.status();
+      if (!parse.ok()) {
+        Refuse(type, "08P01", parse.status().message(), "", to_server);
+        return Status::Ok();
+      }
       AdoptNextPolicy();
       std::string name(parse->statement);
       if (!name.empty() && (statements_.count(name) != 0 || prepared_.count(name) != 0)) {
@@ -407,18 +447,18 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
         }
         return Status::Ok();
       }
-      // Even a failed Parse replaces the unnamed statement; a named one that fails
-      // leaves no statement (ForgetParse), so no plan or translation can leak into a
-      // later Execute.
-      statements_.erase(name);
+      // Even a failed Parse replaces the unnamed statement (a refused one too, when the
+      // server runs its stand-in); a named one that fails leaves no statement
+      // (ForgetParse), so no plan or translation can leak into a later Execute.
+      const bool unnamed = name.empty();
       if (!parser_safe_) {
-        Refuse(type, "0A000", kUnsafeSettings, kUnsafeSettingsHint, to_server);
+        Refuse(type, "0A000", kUnsafeSettings, kUnsafeSettingsHint, to_server, unnamed);
         return Status::Ok();
       }
       auto v = analyzer_->Analyze(parse->sql);
       if (v->refused) {
         AuditRefusal(parse->sql, v->sqlstate, v->message);
-        RefuseVerdict(type, *v, to_server);
+        RefuseVerdict(type, *v, to_server, unnamed);
         return Status::Ok();
       }
       for (const auto& sv : v->statements) {
@@ -431,17 +471,22 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
                  "query only",
                  "Send EXECUTE as a simple query, or prepare the statement with a Parse "
                  "message and Bind it.",
-                 to_server);
+                 to_server, unnamed);
           return Status::Ok();
         }
       }
       Statement st;
       st.verdict = v;
       st.param_types = parse->param_types;
-      statements_[name] = std::move(st);
+      st.id = ++next_id_;
       Pending p{Kind::kParse};
       p.portal = name;
       p.verdict = v;
+      p.id = st.id;
+      if (auto it = statements_.find(name); it != statements_.end()) {
+        p.previous_statement = it->second;
+      }
+      statements_[name] = std::move(st);
       pending_.push_back(std::move(p));
       wire::Writer w(to_server);
       w.Begin(wire::fe::kParse).CString(name).CString(v->sql);
@@ -454,7 +499,10 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
       return ForwardBind(body, to_server);
     case wire::fe::kDescribe: {
       auto t = wire::ParseTarget(body);
-      if (!t.ok()) return t.status();
+      if (!t.ok()) {
+        Refuse(type, "08P01", t.status().message(), "", to_server);
+        return Status::Ok();
+      }
       Pending p{Kind::kDescribe};
       if (t->kind == 'P') {
         p.portal = std::string(t->name);
@@ -468,7 +516,10 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
     }
     case wire::fe::kExecute: {
       auto e = wire::ParseExecute(body);
-      if (!e.ok()) return e.status();
+      if (!e.ok()) {
+        Refuse(type, "08P01", e.status().message(), "", to_server);
+        return Status::Ok();
+      }
       std::string portal(e->portal);
       // Our own Describe of the portal: its RowDescription carries the real formats.
       // What the portal runs is known when the server answers the Describe: Binds and
@@ -489,13 +540,19 @@ Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_
     }
     case wire::fe::kClose: {
       auto t = wire::ParseTarget(body);
-      if (!t.ok()) return t.status();
+      if (!t.ok()) {
+        Refuse(type, "08P01", t.status().message(), "", to_server);
+        return Status::Ok();
+      }
       // Forgotten when the server confirms it: a Close skipped after an error leaves the
       // statement on the server, and pgveil must keep translating for it.
       Pending p{Kind::kClose};
       p.close_kind = t->kind == 'S' ? 'S' : 'P';
       p.portal = std::string(t->name);
-      if (p.close_kind == 'S') ++closing_[p.portal];
+      if (p.close_kind == 'S') {
+        ++closing_[p.portal];
+        if (auto it = statements_.find(p.portal); it != statements_.end()) p.id = it->second.id;
+      }
       pending_.push_back(std::move(p));
       forward();
       return Status::Ok();
@@ -539,20 +596,19 @@ void MaskedStream::AdoptNextPolicy() {
 }
 
 void MaskedStream::PopUntilSync() {
-  // After an error the server ignores everything up to the next Sync, refusals that
-  // replaced extended-protocol messages included.
+  // After an error the server ignores everything up to the next Sync: refusals, simple
+  // queries and function calls included.
   while (!pending_.empty()) {
     const Pending& p = pending_.front();
-    if (p.kind == Kind::kSync || p.kind == Kind::kQuery ||
-        (p.kind == Kind::kRefused && !p.refusal_extended)) {
-      break;
-    }
-    if (p.kind == Kind::kParse) ForgetParse(p);
+    if (p.kind == Kind::kSync) break;
+    if (p.kind == Kind::kParse) ForgetParse(p, /*failed=*/false);
     if (p.kind == Kind::kClose && p.close_kind == 'S' && --closing_[p.portal] <= 0) {
       closing_.erase(p.portal);  // skipped: the statement stays
     }
     pending_.pop_front();
   }
+  // No Sync sent yet: the client's next messages up to one are skipped as well.
+  skip_until_sync_ = pending_.empty();
 }
 
 bool MaskedStream::DropSyncsDuringCopyIn() {
@@ -594,17 +650,48 @@ bool MaskedStream::PositionShown() const {
 
 void MaskedStream::Closed(const Pending& p) {
   if (p.close_kind != 'S') {
-    portals_.erase(p.portal);
+    portals_.erase(p.portal);  // confirmed in the server's order, like the Binds
     return;
   }
+  // Not a statement that a later Parse of the same name made (the unnamed one).
   if (--closing_[p.portal] <= 0) closing_.erase(p.portal);
-  statements_.erase(p.portal);
+  if (auto it = statements_.find(p.portal); it != statements_.end() && it->second.id == p.id) {
+    statements_.erase(it);
+  }
   prepared_.erase(p.portal);  // one name space: a Close drops a PREPAREd statement too
 }
 
-void MaskedStream::ForgetParse(const Pending& p) {
+void MaskedStream::ForgetParse(const Pending& p, bool failed) {
   auto it = statements_.find(p.portal);
-  if (it != statements_.end() && it->second.verdict == p.verdict) statements_.erase(it);
+  if (it == statements_.end() || it->second.id != p.id) return;
+  if (!failed && p.previous_statement) {
+    it->second = *p.previous_statement;
+  } else {
+    statements_.erase(it);
+  }
+}
+
+bool MaskedStream::UncertainUnnamed(const Statement& st) const {
+  bool sync_after = false;
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (it->kind == Kind::kSync) sync_after = true;
+    if (it->kind == Kind::kParse && it->id == st.id) {
+      // Skipped after an error before that Sync, it leaves the statement it replaced,
+      // which this Bind would then run: with other parameters to turn back and other
+      // lineage for its rows.
+      return sync_after && it->portal.empty() && it->previous_statement.has_value();
+    }
+  }
+  return false;  // confirmed
+}
+
+void MaskedStream::StartQuery(Pending& p) {
+  if (p.started) return;
+  p.started = true;
+  if (auto it = statements_.find("");
+      it != statements_.end() && it->second.id == p.unnamed_statement) {
+    statements_.erase(it);
+  }
 }
 
 Status MaskedStream::OnRowDescription(std::string_view body, std::string* to_client) {
@@ -749,6 +836,12 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
   auto pop_if = [&](Kind k) {
     if (!pending_.empty() && pending_.front().kind == k) pending_.pop_front();
   };
+  if (!pending_.empty() &&
+      (pending_.front().kind == Kind::kQuery ||
+       (pending_.front().kind == Kind::kRefused && !pending_.front().refusal_extended))) {
+    // Everything before it is answered: the server runs it.
+    StartQuery(pending_.front());
+  }
   switch (type) {
     case wire::be::kRowDescription:
       return OnRowDescription(body, to_client);
@@ -817,6 +910,7 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
         // The server's error for the failing statement pgveil sent in place of the
         // refused one: the client gets pgveil's reason instead.
         Pending& r = pending_.front();
+        StartQuery(r);  // the stand-in of an unnamed Parse dropped the unnamed statement
         wire::AppendError(to_client, {.severity = "ERROR",
                                       .sqlstate = r.refusal_sqlstate,
                                       .message = r.refusal,
@@ -836,9 +930,12 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
           policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
       if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);
       if (!pending_.empty() && pending_.front().kind != Kind::kQuery) {
+        // The error is the head's; the server skips what follows until Sync.
         if (pending_.front().kind == Kind::kParse) {
-          ForgetParse(pending_.front());
+          ForgetParse(pending_.front(), /*failed=*/true);
           pending_.pop_front();
+        } else if (pending_.front().kind == Kind::kBind) {
+          pending_.pop_front();  // no portal: none was recorded
         }
         PopUntilSync();
       }

@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,6 +83,11 @@ class MaskedStream {
 
  private:
   enum class Kind { kQuery, kParse, kBind, kDescribe, kExecute, kClose, kSync, kRefused };
+  struct Statement {
+    std::shared_ptr<const guard::Verdict> verdict;
+    std::vector<uint32_t> param_types;
+    uint64_t id = 0;  // of the Parse that made it (verdicts are shared by statement text)
+  };
   struct Pending {
     Kind kind;
     bool injected = false;  // a Describe pgveil added: its reply is not forwarded
@@ -110,10 +116,15 @@ class MaskedStream {
     // kQuery: the text sent differs from the client's (pseudonyms and EXECUTE arguments
     // turned back into real values).
     bool rewritten = false;
-  };
-  struct Statement {
-    std::shared_ptr<const guard::Verdict> verdict;
-    std::vector<uint32_t> param_types;
+    // kParse: the Statement it made, and the one it replaced (back if the server skips
+    // the message). kClose of a statement: the one it closes.
+    uint64_t id = 0;
+    std::optional<Statement> previous_statement;
+    // kQuery and the stand-ins of refused queries, function calls and unnamed Parses: the
+    // unnamed statement the server drops when it runs them (StartQuery); it skips them
+    // after an extended-protocol error until Sync. 0: none.
+    uint64_t unnamed_statement = 0;
+    bool started = false;
   };
   // A statement prepared with SQL PREPARE (committed when the server completed it).
   struct Prepared {
@@ -121,11 +132,15 @@ class MaskedStream {
     std::vector<guard::ParamReversal> params;
   };
 
+  Status OnClientMessage(char type, std::string_view body, std::string* to_server);
   Status Fatal(std::string_view message, std::string* to_client);
   void AdoptNextPolicy();
+  // `unnamed_parse`: a refused Parse of the unnamed statement, which the server drops as
+  // it would for a Parse that fails.
   void Refuse(char replaced_type, std::string sqlstate, std::string message, std::string hint,
-              std::string* to_server);
-  void RefuseVerdict(char replaced_type, const guard::Verdict& v, std::string* to_server);
+              std::string* to_server, bool unnamed_parse = false);
+  void RefuseVerdict(char replaced_type, const guard::Verdict& v, std::string* to_server,
+                     bool unnamed_parse = false);
   // The lineage of the rows of one statement (cursors and SQL prepared statements are
   // looked up now, when their rows arrive), or nullptr. `depth` counts FETCHes from
   // portals bound to FETCH statements.
@@ -156,9 +171,17 @@ class MaskedStream {
   // Query or Execute that started it, until the client ends the copy. True when the
   // client has not ended it yet.
   bool DropSyncsDuringCopyIn();
-  // A Parse the server failed or skipped: the statement it recorded is gone (unless a
-  // later Parse replaced it already).
-  void ForgetParse(const Pending& p);
+  // A Parse the server failed (the statement is gone) or skipped (the one it replaced
+  // is back), unless a later Parse replaced it already. (Portals need no such care: they
+  // are recorded when the server confirms them.)
+  void ForgetParse(const Pending& p, bool failed);
+  // True when `st` is the unnamed statement made by a Parse that is not answered yet and
+  // lies before a Sync that is: the server may skip that Parse and keep the previous
+  // unnamed statement for a Bind sent now.
+  bool UncertainUnnamed(const Statement& st) const;
+  // A Query (or stand-in) the server is about to run: it ends the unnamed statement
+  // (unless a later Parse replaced it already).
+  void StartQuery(Pending& p);
   // A Close the server confirmed: the statement (of either kind) or portal is gone.
   void Closed(const Pending& p);
 
@@ -199,6 +222,7 @@ class MaskedStream {
     bool hold = false;  // a WITH HOLD cursor: outlives its transaction
   };
   std::unordered_map<std::string, Portal> portals_;
+  uint64_t next_id_ = 0;  // for Statement::id
 
   std::shared_ptr<const policy::RowPlan> plan_;  // for the DataRows now arriving
   // Plans by RowDescription bytes and lineage; the entry keeps its lineage alive.
@@ -210,6 +234,9 @@ class MaskedStream {
   std::shared_ptr<policy::CopyPlan> copy_plan_;  // for the CopyData now arriving
   bool in_copy_out_ = false;
   bool in_copy_in_ = false;
+  // The server is skipping messages after an extended-protocol error, and the client has
+  // not sent the Sync that ends it yet.
+  bool skip_until_sync_ = false;
   uint64_t copy_ends_ = 0;  // CopyDone and CopyFail messages the client sent
   // Statement names with a Close the server has not answered yet.
   std::unordered_map<std::string, int> closing_;

@@ -226,6 +226,27 @@ TEST_F(MaskedStreamTest, PortalsEndWithTheirTransactionOrClose) {
   EXPECT_EQ(stream_.pending(), 0u);
 }
 
+TEST_F(MaskedStreamTest, BindAfterAnUnansweredUnnamedParseAcrossASyncIsRefused) {
+  Client('P', Z("") + Z("select id from crm.members") + I16(0));
+  Client('S', "");
+  Server('1', "");
+  Server('Z', "I");
+  // Pipelined: if the Execute fails, the server skips the Parse, and the Bind after the
+  // Sync would run the earlier unnamed statement with what pgveil made for this one.
+  Client('E', Z("nope") + I32(0));
+  Client('P', Z("") + Z("select phone from crm.members") + I16(0));
+  Client('S', "");
+  std::string to_server = Client('B', Z("") + Z("") + I16(0) + I16(0) + I16(0));
+  auto msgs = Split(to_server);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].first, 'B');
+  EXPECT_NE(msgs[0].second.substr(0, 2), Z("") + Z(""));  // not a Bind of the unnamed statement
+  // In the same Sync group as its Parse, a Bind is certain: a skipped Parse skips it too.
+  Client('P', Z("") + Z("select phone from crm.members") + I16(0));
+  to_server = Client('B', Z("") + Z("") + I16(0) + I16(0) + I16(0));
+  EXPECT_EQ(to_server, Msg('B', Z("") + Z("") + I16(0) + I16(0) + I16(0)));
+}
+
 TEST_F(MaskedStreamTest, RowWithoutPlanEndsTheSession) {
   std::string out;
   Status st = stream_.OnServer('D', DataRow({"13812345678"}), &out);
@@ -249,6 +270,69 @@ TEST_F(MaskedStreamTest, ErrorInPipelineSkipsToSync) {
   EXPECT_NE(e.find("22P02"), std::string::npos);
   Server('Z', "I");
   EXPECT_EQ(stream_.pending(), 0u);
+}
+
+std::string Error(const std::string& sqlstate) {
+  const std::string z(1, '\0');
+  return "SERROR" + z + "C" + sqlstate + z + "Mfailed" + z + "Rroutine" + z + z;
+}
+
+TEST_F(MaskedStreamTest, QueryAndFunctionCallAfterAnExtendedErrorAreSkippedUntilSync) {
+  // PostgreSQL skips every message up to Sync after an extended-protocol error, simple
+  // queries and function calls included: the ReadyForQuery that follows is the Sync's.
+  Client('D', "S" + Z("nope"));
+  Client('Q', Z("select id from crm.members"));
+  Client('F', I32(1234) + I16(0) + I16(0) + I16(0));
+  Client('S', "");
+  Server('E', Error("26000"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+  // In step again: the next query's rows are masked by its own RowDescription.
+  Client('Q', Z("select phone from crm.members"));
+  Server('T', RowDesc({Field("phone", kMembers, 2, kText)}));
+  auto msgs = Split(Server('D', DataRow({"13812345678"})));
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].second, DataRow({"*******5678"}));
+  Server('C', Z("SELECT 1"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, MessagesSentAfterTheErrorArrivedAreSkippedUntilSync) {
+  // The error came before the client sent the rest of its pipeline: the server skips
+  // that too.
+  Client('D', "S" + Z("nope"));
+  Server('E', Error("26000"));
+  Client('Q', Z("select id from crm.members"));
+  Client('P', Z("") + Z("select id from crm.members") + I16(0));
+  Client('S', "");
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+  Client('Q', Z("select phone from crm.members"));
+  Server('T', RowDesc({Field("phone", kMembers, 2, kText)}));
+  auto msgs = Split(Server('D', DataRow({"13812345678"})));
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].second, DataRow({"*******5678"}));
+  Server('C', Z("SELECT 1"));
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
+TEST_F(MaskedStreamTest, MalformedDescribeAndCloseGetAnErrorNotTheEndOfTheSession) {
+  // PostgreSQL answers an unknown Describe or Close kind with an ERROR and skips to Sync.
+  for (char type : {'D', 'C'}) {
+    auto msgs = Split(Client(type, "X" + Z("p")));
+    ASSERT_EQ(msgs.size(), 1u);
+    EXPECT_EQ(msgs[0].first, 'B');  // the stand-in that fails at the server
+    Client('S', "");
+    auto e = Split(Server('E', Error("26000")));  // the parsed fields point into it
+    ASSERT_EQ(e.size(), 1u);
+    auto fields = wire::ParseNoticeFields(e[0].second);
+    ASSERT_TRUE(fields.ok());
+    EXPECT_EQ(fields->Get('C'), "08P01");
+    Server('Z', "I");
+    EXPECT_EQ(stream_.pending(), 0u);
+  }
 }
 
 TEST_F(MaskedStreamTest, CopyQueryToIsMaskedByLineage) {

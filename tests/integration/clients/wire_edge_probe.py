@@ -1033,6 +1033,52 @@ class MaskedFlowTest(WireTest):
         d, p = both(run)
         self.assertEqual(types(d), types(p))
 
+    def test_pseudonym_parameter_translated_after_skipped_messages(self):
+        # After an extended-protocol error the server skips everything up to Sync: a Parse
+        # (even of the same text), a simple query, a refused Parse. The unnamed statement
+        # it keeps must keep its translation of pseudonym parameters (and a Close confirmed
+        # after a new Parse of the unnamed statement must not forget the new one): the Bind
+        # at the end gets the same rows as on a fresh session.
+        sql = "SELECT member_id, city FROM crm.members WHERE member_id = $1"
+        final = B("", "", ["5"]) + E("") + S
+        prepare = (P("", sql, [20]) + S, until_z())
+        scenarios = {
+            "same text": [prepare, (D("S", "nope") + P("", sql, [20]) + S + P("", sql, [20]) + S,
+                                    until_z(2))],
+            "other text": [prepare, (D("S", "nope") + P("", "SELECT 1") + S, until_z())],
+            "simple query": [prepare, (D("S", "nope") + Q("SELECT 1") + S, until_z())],
+            "refused parse": [prepare, (D("S", "nope") + P("", "SELECT length(phone) FROM "
+                                                           "crm.members") + S, until_z())],
+            "function call": [prepare, (D("S", "nope") + F(177, [b"1", b"2"], [0]) + S,
+                                        until_z())],
+            "close": [prepare, (C("S", "") + P("", sql, [20]) + S, until_z())],
+        }
+        def run(steps):
+            c, _ = login(PROXY_PORT, MASKED_USER)
+            try:
+                for data, reader in steps:
+                    c.send(data)
+                    reader(c)
+                c.send(final)
+                return c.read_until("Z")
+            finally:
+                c.close()
+        clean = run([prepare])
+        self.assertIn("C", types(clean))
+        for name, steps in scenarios.items():
+            with self.subTest(name):
+                got = run(steps)
+                self.assertEqual(got, clean, f"\n clean: {describe(clean)}\n after: {describe(got)}")
+
+    def test_refused_named_parse_keeps_the_unnamed_statement(self):
+        # A refused Parse is an error to the client, and a named Parse that fails leaves
+        # the unnamed statement alone.
+        steps = [(P("", ALLOWED_SQL) + S, until_z()),
+                 (P("s1", "SELECT length(phone) FROM crm.members") + S, until_z()),
+                 (B("", "") + E("") + S, until_z())]
+        _, p = self.session(steps, user=MASKED_USER)
+        self.assertTrue(types(p).endswith("?EZ?2DDDDDCZ"), describe(after_login(p)))
+
     def test_terminate_in_middle_of_pipeline(self):
         def run(port):
             c, _ = login(port, MASKED_USER)
