@@ -12,6 +12,10 @@ PACKAGES=(
   postgresql postgresql-contrib pgbouncer python3 python3-psycopg
   clang libclang-rt-14-dev llvm openssl procps iproute2 util-linux
   sqlsmith nodejs
+  # Driver tests (client_asyncpg_test, client_jdbc_test, masking_drivers_test): asyncpg,
+  # and pgjdbc's jar, which the tests compile against at test time with javac and run with
+  # java, both from openjdk-17-jdk-headless (the jar's package pulls in no Java itself).
+  python3-asyncpg libpostgresql-jdbc-java openjdk-17-jdk-headless
 )
 
 missing=()
