@@ -404,6 +404,12 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 }  // namespace
 
 FunctionClass ClassifyFunction(std::string_view schema, std::string_view name) {
+  if (schema == "information_schema") {
+    // Its helper that expands an array into (element, position) rows, as unnest WITH
+    // ORDINALITY does: JDBC's DatabaseMetaData (primary keys, indexes) calls it. Only
+    // superusers can create functions in information_schema.
+    return name == "_pg_expandarray" ? FunctionClass::kAllowed : FunctionClass::kUnknown;
+  }
   if (!schema.empty() && schema != "pg_catalog") return FunctionClass::kUnknown;
   if (name == "count") return FunctionClass::kCount;
   if (name == "pg_sleep" || name == "pg_sleep_for" || name == "pg_sleep_until" ||

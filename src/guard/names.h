@@ -14,7 +14,8 @@ enum class FunctionClass {
   kUnknown,      // not a built-in pgveil knows: refused
 };
 
-// `schema` is empty when the call is unqualified; only pg_catalog functions are known.
+// `schema` is empty when the call is unqualified; only pg_catalog functions are known,
+// and information_schema._pg_expandarray when called with its schema.
 FunctionClass ClassifyFunction(std::string_view schema, std::string_view name);
 
 // Relations of pg_catalog / information_schema that masked sessions may not read

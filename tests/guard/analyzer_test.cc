@@ -87,6 +87,11 @@ const Case kServed[] = {
     {"SELECT nickname FROM members WHERE member_id = 12345", ""},
     {"SELECT * FROM crm.stores s JOIN crm.staff USING (store_id)", ""},
     {"SELECT n FROM generate_series(1, 3) AS g(n)", ""},
+    // JDBC's DatabaseMetaData.getPrimaryKeys.
+    {"SELECT a.attname, (information_schema._pg_expandarray(i.indkey)).n AS key_seq FROM "
+     "pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid WHERE "
+     "i.indisprimary",
+     ""},
     {"SELECT 1", ""},
     {"VALUES (1, 'a'), (2, 'b')", ""},
     {"SELECT now(), current_date, version()", ""},
@@ -283,6 +288,11 @@ const Case kRefused[] = {
     {"SELECT coalesce(phone, '') FROM crm.members", "42501"},
     {"SELECT ARRAY[phone] FROM crm.members", "42501"},
     {"SELECT * FROM unnest(ARRAY(SELECT phone FROM crm.members))", "42501"},
+    {"SELECT information_schema._pg_expandarray(ARRAY[phone]) FROM crm.members", "42501"},
+    {"SELECT * FROM information_schema._pg_expandarray(ARRAY(SELECT phone FROM crm.members))",
+     "42501"},
+    {"SELECT _pg_expandarray(ARRAY[1, 2])", "42501"},
+    {"SELECT information_schema._pg_truetypid(a, t) FROM pg_attribute a, pg_type t", "42501"},
     {"INSERT INTO crm.members (member_id, nickname) VALUES ($1, 'x') ON CONFLICT (member_id) "
      "DO UPDATE SET nickname = crm.members.phone",
      "42501"},
