@@ -197,7 +197,17 @@ Lineage Walker::UseEquality(const Lineage& l, std::string_view construct) {
 }
 
 void Walker::Assign(const Lineage& value, const Lineage& target) {
-  if (!value.is_protected()) return;
+  if (!value.is_protected()) {
+    // Anything but a pseudonym (a constant or parameter, translated where it is written)
+    // or a column of the same domain would be stored as a real id, and reading it back
+    // would tell the pseudonym of a real id of the session's choosing.
+    if (target.is_protected() && target.mask->filter == policy::FilterUse::kPseudonym) {
+      Refuse("42501", "only a pseudonym may be written into " + target.column(),
+             "Write it as a constant or parameter of its own (INSERT ... VALUES, UPDATE ... "
+             "SET), or copy a column of the same domain.");
+    }
+    return;
+  }
   if (value.kind == Lineage::Kind::kColumn && target.mask != nullptr &&
       value.mask->spec == target.mask->spec && value.mask->action == target.mask->action) {
     return;  // e.g. a member id into a member id: the same domain

@@ -105,6 +105,11 @@ const Case kServed[] = {
      "'call', 'no answer', 'called about the event')",
      ""},
     {"UPDATE crm.resource_claims SET staff_id = 7, status = 'contacted' WHERE member_id = $1", ""},
+    {"UPDATE crm.resource_claims SET member_id = $2 WHERE member_id = $1", ""},
+    {"UPDATE crm.resource_claims SET member_id = NULL WHERE member_id = $1", ""},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (7, 4242, 'call'), "
+     "(8, DEFAULT, 'sms')",
+     ""},
     {"UPDATE crm.members SET grade = 'B' WHERE member_id = $1 RETURNING member_id, phone", ""},
     {"DELETE FROM crm.contact_log WHERE contact_id = 5", ""},
     {"INSERT INTO crm.resource_claims (member_id, pool, status) SELECT member_id, 'city', 'open' "
@@ -289,6 +294,20 @@ const Case kRefused[] = {
     {"SELECT ARRAY[phone] FROM crm.members", "42501"},
     {"SELECT * FROM unnest(ARRAY(SELECT phone FROM crm.members))", "42501"},
     {"SELECT information_schema._pg_expandarray(ARRAY[phone]) FROM crm.members", "42501"},
+    // A value written into a pseudonym column that is not itself a pseudonym would be
+    // stored as a real id, and read back as that id's pseudonym.
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, 1, 'call'", "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, $1, 'call'", "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (7, 1 + 0, 'call')",
+     "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (7, (SELECT 1), 'call')",
+     "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (7, $1, 'call') "
+     "ORDER BY 1",
+     "42501"},
+    {"UPDATE crm.resource_claims SET member_id = 2 + 0 WHERE member_id = $1", "42501"},
+    {"UPDATE crm.resource_claims SET (member_id, pool) = (SELECT 2, 'city') WHERE member_id = $1",
+     "42501"},
     {"SELECT * FROM information_schema._pg_expandarray(ARRAY(SELECT phone FROM crm.members))",
      "42501"},
     {"SELECT _pg_expandarray(ARRAY[1, 2])", "42501"},
