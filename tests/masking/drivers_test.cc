@@ -1,9 +1,11 @@
 // Real drivers against a masked session (policy sales): psql and libpqxx (text),
 // psycopg 3 with binary cursors, libpq pipeline mode re-executing a named statement, a
 // raw client executing a named statement with binary results and no Describe at all,
-// node-postgres and postgres.js with prepared statements. Every driver reads the same
-// members query; each row must be the expected masked row computed from the raw row
-// (pseudonyms: the ones a plain libpq text query through pgveil gets).
+// node-postgres and postgres.js with prepared statements, asyncpg and pgjdbc (prepared
+// statements, cursors / fetch size, COPY, pseudonyms bound as parameters, joins, the
+// drivers' own catalog queries, refused statements). Every driver reads the same members
+// query; each row must be the expected masked row computed from the raw row (pseudonyms:
+// the ones a plain libpq text query through pgveil gets).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include <sstream>
 
 #include "harness/raw_client.h"
+#include "leak_scanner.h"
 #include "masking_env.h"
 #include "masking_util.h"
 
@@ -88,18 +91,75 @@ class DriversTest : public MaskingTest {
   // Runs a client program with the proxy's coordinates in its environment; returns its
   // output file's lines, or fails the test with the program's output.
   static std::vector<std::string> RunClient(const std::string& name,
-                                            const std::vector<std::string>& argv, seconds timeout) {
+                                            const std::vector<std::string>& argv, seconds timeout,
+                                            const std::string& login = kLogin) {
     const std::string out_dir = Env().dir() + "/" + name;
     std::filesystem::create_directories(out_dir);
     const std::string log = out_dir + "/log.txt";
     Status st = Env().Run(argv,
                           {"PGHOST=127.0.0.1", "PGPORT=" + std::to_string(Env().proxy_port()),
-                           "PGUSER=" + std::string(kLogin), "PGPASSWORD=" + std::string(kPassword),
+                           "PGUSER=" + login, "PGPASSWORD=" + std::string(kPassword),
                            "PGDATABASE=" + std::string(it::kDatabase), "PGPASSFILE=/dev/null",
                            "MASKING_SQL=" + std::string(kDriverSql), "MASKING_OUT=" + out_dir},
                           log, timeout);
     EXPECT_TRUE(st.ok()) << name << " failed: " << st.ToString() << "\n" << it::FileTail(log, 3000);
     return Lines(it::ReadFileOrEmpty(out_dir + "/rows.tsv"));
+  }
+
+  // A client that also writes lookup.tsv, checks.txt and received.txt (asyncpg_client.py,
+  // jdbc/JdbcClient.java): run as kLogin, its rows (`runs` copies) must be the expected
+  // masked rows, the rows looked up by pseudonym those of the members (rows 0, 7 and
+  // 1999) whose pseudonyms were bound, the policy's refusals 42501 with the session
+  // usable after them, pseudonyms written in a batch read back the same, every catalog
+  // read of the driver served, and no raw value in anything it received. Run as the
+  // unmasked matcher, the same client must receive raw values (else the leak scan proves
+  // nothing) and see no refusal.
+  static void ExpectMaskedClient(const std::string& name, const std::vector<std::string>& argv,
+                                 size_t runs, seconds timeout) {
+    static const LeakScanner* scanner = [] {
+      auto s = LeakScanner::Load();
+      EXPECT_TRUE(s.ok()) << s.status().ToString();
+      return s.ok() ? new LeakScanner(std::move(*s)) : nullptr;
+    }();
+    ASSERT_NE(scanner, nullptr);
+    for (const std::string& login : {std::string(kLogin), std::string("match_engine")}) {
+      SCOPED_TRACE(login);
+      const bool masked = login == kLogin;
+      const std::string run_name = name + "_" + login;
+      auto rows = RunClient(run_name, argv, timeout, login);
+      if (masked) ExpectRows(rows, name, runs);
+      const std::string out_dir = Env().dir() + "/" + run_name;
+      if (masked) {
+        const auto& e = *expected_;
+        EXPECT_EQ(Lines(it::ReadFileOrEmpty(out_dir + "/lookup.tsv")),
+                  (std::vector<std::string>{e[0], e[7], e[kMembers - 1]}))
+            << name << ": rows looked up by pseudonym";
+      }
+      std::vector<std::string> verdicts;
+      for (const std::string& line : Lines(it::ReadFileOrEmpty(out_dir + "/checks.txt"))) {
+        const size_t colon = line.find(": ");
+        if (colon == std::string::npos) {
+          verdicts.push_back(line);
+        } else {
+          EXPECT_EQ(line.substr(colon), ": ok") << name << ": a catalog read of the driver";
+        }
+      }
+      // The matcher may read crm but not write crm.contact_log.
+      const std::string verdict = masked ? "refused 42501" : "allowed";
+      const std::string batch = masked ? "batch written" : "batch refused 42501";
+      EXPECT_EQ(verdicts, (std::vector<std::string>{verdict, verdict, "usable", batch})) << name;
+      std::string all;
+      for (const char* file : {"/rows.tsv", "/lookup.tsv", "/checks.txt", "/received.txt"}) {
+        all += it::ReadFileOrEmpty(out_dir + file);
+      }
+      auto leaks = scanner->Scan(all, name);
+      if (masked) {
+        EXPECT_TRUE(leaks.empty())
+            << leaks.size() << " raw values reached " << name << ", e.g. " << leaks[0];
+      } else {
+        EXPECT_FALSE(leaks.empty()) << name << " as the matcher: no raw value seen";
+      }
+    }
   }
 
   static std::vector<std::string>* expected_;
@@ -260,6 +320,21 @@ TEST_F(DriversTest, NodePostgresAndPostgresJsPreparedStatements) {
   auto rows = RunClient("node", {"bash", MaskingEnv::SourceDir() + "/tests/masking/node/run.sh"},
                         seconds(170));
   ExpectRows(rows, "node", 6);
+}
+
+// asyncpg: binary results, a prepared statement, a cursor with prefetch, COPY, and the
+// driver's type introspection (information_schema's domains).
+TEST_F(DriversTest, AsyncpgPreparedCursorsCopyAndIntrospection) {
+  ExpectMaskedClient(
+      "asyncpg", {"/usr/bin/python3", MaskingEnv::SourceDir() + "/tests/masking/asyncpg_client.py"},
+      6, seconds(120));
+}
+
+// pgjdbc: server-side prepared statements with binary results (prepareThreshold=1) and
+// unnamed ones (0), fetch size, CopyManager, DatabaseMetaData and ResultSetMetaData.
+TEST_F(DriversTest, JdbcPreparedFetchSizeCopyAndMetadata) {
+  ExpectMaskedClient("jdbc", {"bash", MaskingEnv::SourceDir() + "/tests/masking/jdbc/run.sh"}, 8,
+                     seconds(150));
 }
 
 }  // namespace
