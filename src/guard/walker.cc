@@ -669,7 +669,17 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
             return true;
           }
         }
-        return false;
+        // Otherwise the column is one of a system catalog's or function's, which are not
+        // listed: taken from there when nothing on this side is protected.
+        const StarItem* open = nullptr;
+        for (const auto& si : *side) {
+          if (!si.open) continue;
+          if (si.lineage.is_protected()) return false;
+          open = &si;
+        }
+        if (open == nullptr) return false;
+        *out = StarItem{col, open->lineage, false};
+        return true;
       };
       for (const std::string& col : using_cols) {
         StarItem l, r;

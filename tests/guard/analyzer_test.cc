@@ -87,6 +87,15 @@ const Case kServed[] = {
     {"SELECT nickname FROM members WHERE member_id = 12345", ""},
     {"SELECT * FROM crm.stores s JOIN crm.staff USING (store_id)", ""},
     {"SELECT n FROM generate_series(1, 3) AS g(n)", ""},
+    // JDBC's type lookup (TypeInfoCache.getSQLType): USING with a column of a catalog.
+    {"SELECT typinput='pg_catalog.array_in'::regproc as is_array, typtype, typname, pg_type.oid "
+     "FROM pg_catalog.pg_type LEFT JOIN (select ns.oid as nspoid, ns.nspname, r.r from "
+     "pg_namespace as ns join ( select s.r, (current_schemas(false))[s.r] as nspname from "
+     "generate_series(1, array_upper(current_schemas(false), 1)) as s(r) ) as r using ( nspname "
+     ") ) as sp ON sp.nspoid = typnamespace WHERE pg_type.oid = $1 ORDER BY sp.r, pg_type.oid "
+     "DESC",
+     ""},
+    {"SELECT oid, c.relname, n.nspname FROM pg_class c JOIN pg_namespace n USING (oid)", ""},
     // JDBC's DatabaseMetaData.getPrimaryKeys.
     {"SELECT a.attname, (information_schema._pg_expandarray(i.indkey)).n AS key_seq FROM "
      "pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid WHERE "
@@ -311,6 +320,12 @@ const Case kRefused[] = {
     {"SELECT * FROM information_schema._pg_expandarray(ARRAY(SELECT phone FROM crm.members))",
      "42501"},
     {"SELECT _pg_expandarray(ARRAY[1, 2])", "42501"},
+    {"SELECT count(*) FROM pg_namespace JOIN (SELECT phone AS nspname FROM crm.members) m "
+     "USING (nspname)",
+     "42501"},
+    {"SELECT count(*) FROM (SELECT 1 AS x) a JOIN (SELECT monthly_income AS x FROM crm.members) "
+     "m USING (x)",
+     "42501"},
     {"SELECT information_schema._pg_truetypid(a, t) FROM pg_attribute a, pg_type t", "42501"},
     {"INSERT INTO crm.members (member_id, nickname) VALUES ($1, 'x') ON CONFLICT (member_id) "
      "DO UPDATE SET nickname = crm.members.phone",

@@ -169,6 +169,11 @@ public class JdbcClient {
       catalog("getImportedKeys", () -> collect(meta.getImportedKeys(null, "crm", "contact_log"), received));
       catalog("getIndexInfo", () -> collect(meta.getIndexInfo(null, "crm", "members", false, true), received));
       catalog("getSchemas", () -> collect(meta.getSchemas(), received));
+      // The driver's type lookup (a USING join with a catalog) for every type.
+      catalog("getTypeInfo", () -> collect(meta.getTypeInfo(), received));
+      catalog("getVersionColumns", () -> collect(meta.getVersionColumns(null, "crm", "members"), received));
+      catalog("getFunctionColumns",
+          () -> collect(meta.getFunctionColumns(null, "pg_catalog", "lower", "%"), received));
 
       refused(conn, "SELECT member_id FROM crm.members WHERE phone = ?", "13800000000");
       refused(conn, "SELECT member_id FROM crm.members WHERE phone LIKE '138%'", null);
