@@ -228,7 +228,26 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     }
     Scope scope;
     walker_.DmlTarget(At(b, "relation"), &scope);
-    if (!b.value("is_from", false)) copies_.push_back(ReadCopyStatement(b));
+    if (b.value("is_from", false)) {
+      // The rows go to the server as the client wrote them: pseudonyms would be stored
+      // untranslated, and a real id chosen by the session read back as its pseudonym.
+      const Entry& target = scope.entries.back();
+      std::vector<std::string> cols;
+      for (const auto& c : Arr(b, "attlist")) cols.push_back(Str(At(c, "String"), "sval"));
+      if (cols.empty()) cols = target.colnames;
+      for (const auto& name : cols) {
+        const Lineage l = target.Column(name);
+        if (l.is_protected() && l.mask->filter == policy::FilterUse::kPseudonym) {
+          Refuse("0A000",
+                 "COPY FROM STDIN into pseudonym column " + name +
+                     " is not available to masked sessions",
+                 "Write such rows with INSERT, giving the pseudonyms as constants or "
+                 "parameters.");
+        }
+      }
+    } else {
+      copies_.push_back(ReadCopyStatement(b));
+    }
     return {};
   }
   if (t == "PrepareStmt") {

@@ -543,8 +543,13 @@ describe('sessions of the masked login', () => {
           [pseudonyms[PICK]]);
         const back = await c.query('SELECT member_id FROM crm.contact_log WHERE contact_id = $1', [ins.rows[0].contact_id]);
         assert.deepEqual(back.rows, [{ member_id: pseudonyms[PICK] }]);
-        const bad = c.query(copyFrom('COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN'));
-        const err = await pipeline(Readable.from(['1\tx\tcall\n', '1\t2\tcall\n'.repeat(1000)]), bad)
+        // COPY FROM into a pseudonym column would store the values untranslated: refused.
+        const refused = c.query(copyFrom('COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN'));
+        const why = await pipeline(Readable.from(['1\t2\tcall\n']), refused)
+          .then(() => null, (e) => e.code);
+        assert.equal(why, '0A000');
+        const bad = c.query(copyFrom('COPY crm.contact_log (staff_id, channel) FROM STDIN'));
+        const err = await pipeline(Readable.from(['x\tcall\n', '1\tcall\n'.repeat(1000)]), bad)
           .then(() => null, (e) => e.code);
         assert.equal(err, '22P02');
         assertSame('after a failed COPY', masked.pg.byId, (await c.query(BY_ID, [pseudonyms[PICK]])).rows);
