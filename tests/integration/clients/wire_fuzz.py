@@ -247,6 +247,11 @@ class Generator:
         copy_rows = 0
         # statement name -> a Sync or Flush was sent after its Close or Parse
         closing = {}
+        # The unnamed statement's last Parse is unanswered and a Sync follows it: pgveil
+        # refuses a Bind of it now (0A000, docs/protocol.md), since the server may have
+        # skipped that Parse and kept the previous unnamed statement.
+        unnamed_parse = False
+        unnamed_uncertain = False
         out = []
         for _ in range(length):
             if copy_in and r.random() < 0.8:
@@ -302,12 +307,16 @@ class Generator:
                     out.append(("P", name, sql, types))
                 if name:
                     closing[name] = False
+                else:
+                    unnamed_parse, unnamed_uncertain = True, False
                 stmts[name] = len(types) if "$" in sql else 0
                 if r.random() < 0.5:
                     out += self.bind_execute(name, stmts, portals)
             elif x < 0.52:
                 extra = ["", "nope"] if self.masked else ["", "nope", "sq"]
-                out += self.bind_execute(r.choice(list(stmts) + extra), stmts, portals)
+                stmt = r.choice(list(stmts) + extra)
+                if not (self.masked and stmt == "" and unnamed_uncertain):
+                    out += self.bind_execute(stmt, stmts, portals)
             elif x < 0.58:
                 kind = r.choice("SSPPX") if r.random() < 0.95 else "X"
                 pool = list(stmts) if kind == "S" else list(portals)
@@ -329,15 +338,18 @@ class Generator:
                 out.append(("S",))
                 portals.discard("")
                 closing = {k: True for k in closing}
+                unnamed_uncertain = unnamed_parse
                 if r.random() < 0.4:
                     out.append(("wait",))
                     closing = {}
+                    unnamed_parse = unnamed_uncertain = False
             elif x < 0.86:
                 out.append(("H",))
                 closing = {k: True for k in closing}
                 if r.random() < 0.5:
                     out.append(("wait",))
                     closing = {}
+                    unnamed_parse = unnamed_uncertain = False
             elif x < 0.89:
                 out.append(("F", r.choice([177, 177, 1]),
                             r.choice([[b"20", b"22"], [struct.pack("!i", 1), struct.pack("!i", 2)],
@@ -346,6 +358,8 @@ class Generator:
             elif x < 0.92:
                 out.append(("wait",))
                 closing = {k: v for k, v in closing.items() if not v}
+                if not unnamed_uncertain:
+                    unnamed_parse = False
             else:
                 # Copy messages outside a copy (the server ignores them) or a stray one.
                 out.append(r.choice([("d", r.choice(self.rows)), ("c",), ("f", "stray")]))
