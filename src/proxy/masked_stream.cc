@@ -256,7 +256,7 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     return Status::Ok();
   }
   auto st = statements_.find(std::string(bind->statement));
-  if (st != statements_.end() && UncertainUnnamed(st->second)) {
+  if (st != statements_.end() && UncertainUnnamed(st->first, st->second)) {
     Refuse(wire::fe::kBind, "0A000",
            "pgveil cannot tell which statement this Bind runs: the Parse of the unnamed "
            "statement, sent before a Sync, is not answered yet",
@@ -479,12 +479,14 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
       st.verdict = v;
       st.param_types = parse->param_types;
       st.id = ++next_id_;
+      st.syncs_before = syncs_sent_;
       Pending p{Kind::kParse};
       p.portal = name;
       p.verdict = v;
       p.id = st.id;
       if (auto it = statements_.find(name); it != statements_.end()) {
         p.previous_statement = it->second;
+        st.replaced = true;
       }
       statements_[name] = std::move(st);
       pending_.push_back(std::move(p));
@@ -564,6 +566,7 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
         Pending p{Kind::kSync};
         p.copy_ends = copy_ends_;
         pending_.push_back(std::move(p));
+        ++syncs_sent_;
       }
       forward();
       return Status::Ok();
@@ -666,23 +669,18 @@ void MaskedStream::ForgetParse(const Pending& p, bool failed) {
   if (it == statements_.end() || it->second.id != p.id) return;
   if (!failed && p.previous_statement) {
     it->second = *p.previous_statement;
+    // Its Parse came before the one skipped now, so the server has answered it.
+    it->second.confirmed = true;
   } else {
     statements_.erase(it);
   }
 }
 
-bool MaskedStream::UncertainUnnamed(const Statement& st) const {
-  bool sync_after = false;
-  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
-    if (it->kind == Kind::kSync) sync_after = true;
-    if (it->kind == Kind::kParse && it->id == st.id) {
-      // Skipped after an error before that Sync, it leaves the statement it replaced,
-      // which this Bind would then run: with other parameters to turn back and other
-      // lineage for its rows.
-      return sync_after && it->portal.empty() && it->previous_statement.has_value();
-    }
-  }
-  return false;  // confirmed
+bool MaskedStream::UncertainUnnamed(const std::string& name, const Statement& st) const {
+  // Skipped after an error before that Sync, the Parse leaves the statement it replaced,
+  // which this Bind would then run: with other parameters to turn back and other lineage
+  // for its rows.
+  return name.empty() && st.replaced && !st.confirmed && syncs_sent_ > st.syncs_before;
 }
 
 void MaskedStream::StartQuery(Pending& p) {
@@ -833,9 +831,6 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
     wire::Writer w(to_client);
     w.Begin(type).Bytes(body).End();
   };
-  auto pop_if = [&](Kind k) {
-    if (!pending_.empty() && pending_.front().kind == k) pending_.pop_front();
-  };
   if (!pending_.empty() &&
       (pending_.front().kind == Kind::kQuery ||
        (pending_.front().kind == Kind::kRefused && !pending_.front().refusal_extended))) {
@@ -848,7 +843,14 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
     case wire::be::kDataRow:
       return OnDataRow(body, to_client);
     case wire::be::kParseComplete:
-      pop_if(Kind::kParse);
+      if (!pending_.empty() && pending_.front().kind == Kind::kParse) {
+        const Pending& p = pending_.front();
+        if (auto it = statements_.find(p.portal);
+            it != statements_.end() && it->second.id == p.id) {
+          it->second.confirmed = true;
+        }
+        pending_.pop_front();
+      }
       forward();
       return Status::Ok();
     case wire::be::kBindComplete:

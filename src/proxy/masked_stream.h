@@ -87,6 +87,9 @@ class MaskedStream {
     std::shared_ptr<const guard::Verdict> verdict;
     std::vector<uint32_t> param_types;
     uint64_t id = 0;  // of the Parse that made it (verdicts are shared by statement text)
+    bool confirmed = false;     // the server answered that Parse (ParseComplete)
+    bool replaced = false;      // that Parse replaced a statement of the same name
+    uint64_t syncs_before = 0;  // Syncs sent before that Parse
   };
   struct Pending {
     Kind kind;
@@ -176,9 +179,9 @@ class MaskedStream {
   // are recorded when the server confirms them.)
   void ForgetParse(const Pending& p, bool failed);
   // True when `st` is the unnamed statement made by a Parse that is not answered yet and
-  // lies before a Sync that is: the server may skip that Parse and keep the previous
+  // lies before a Sync sent since: the server may skip that Parse and keep the previous
   // unnamed statement for a Bind sent now.
-  bool UncertainUnnamed(const Statement& st) const;
+  bool UncertainUnnamed(const std::string& name, const Statement& st) const;
   // A Query (or stand-in) the server is about to run: it ends the unnamed statement
   // (unless a later Parse replaced it already).
   void StartQuery(Pending& p);
@@ -211,18 +214,18 @@ class MaskedStream {
   // portal runs: the verdict of the statement it was bound to, as it was then (a later
   // Parse of the same name does not change the portal), or the cursor's lineage. A
   // failed Bind or DECLARE leaves the entry of the portal that keeps the name. Entries
-  // of portals the server has dropped since stay until the name is used again, which
-  // replaces them.
-  // Entries of portals that end with their transaction go when the session is idle
-  // again (ReadyForQuery 'I'), and CLOSE removes its cursors, so that a client using a
-  // new cursor name per query does not grow the table.
+  // go when the session is idle again (ReadyForQuery 'I'; WITH HOLD cursors stay), at
+  // Close and at CLOSE, so that a client using a new cursor name per query does not
+  // grow the table. Other portals the server drops (a simple query drops the unnamed
+  // one) keep their entry until the name is used again: running them fails there.
   struct Portal {
     std::shared_ptr<const guard::Verdict> verdict;
     std::shared_ptr<const policy::RowShape> shape;
     bool hold = false;  // a WITH HOLD cursor: outlives its transaction
   };
   std::unordered_map<std::string, Portal> portals_;
-  uint64_t next_id_ = 0;  // for Statement::id
+  uint64_t next_id_ = 0;     // for Statement::id
+  uint64_t syncs_sent_ = 0;  // Syncs the server will answer, sent so far
 
   std::shared_ptr<const policy::RowPlan> plan_;  // for the DataRows now arriving
   // Plans by RowDescription bytes and lineage; the entry keeps its lineage alive.
