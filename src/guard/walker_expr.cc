@@ -245,11 +245,8 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
   // A cast around the pseudonym must keep the column's type: the real value takes its
   // place, and a narrower type (smallint, numeric(3,0)) would fail or not by its size.
   for (const json* n = &node; NodeType(*n) == "TypeCast"; n = &At(NodeBody(*n), "arg")) {
-    const json& tn = At(NodeBody(*n), "typeName");
-    auto names = Names(Arr(tn, "names"));
     const char* own = TypeName(column.type_oid);
-    if (own == nullptr || names.empty() || names.back() != own || Has(tn, "typmods") ||
-        Has(tn, "arrayBounds") || (names.size() > 1 && names[names.size() - 2] != "pg_catalog")) {
+    if (own == nullptr || PlainTypeName(At(NodeBody(*n), "typeName")) != own) {
       Refuse("42501",
              "a pseudonym compared with column " + column.column() +
                  " may be cast only to the column's own type",
@@ -490,10 +487,8 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
     const std::string tname = names.empty() ? "" : names.back();
     // Only a whole-value cast to text: a length (varchar(5), char(n)) cuts the value
     // before its mask would see it, and a type of another schema may be a domain.
-    const bool textlike = (tname == "text" || tname == "varchar" || tname == "bpchar") &&
-                          (names.size() == 1 || names[names.size() - 2] == "pg_catalog") &&
-                          !Has(At(b, "typeName"), "typmods") &&
-                          !Has(At(b, "typeName"), "arrayBounds");
+    const std::string plain = PlainTypeName(At(b, "typeName"));
+    const bool textlike = plain == "text" || plain == "varchar" || plain == "bpchar";
     if (a.kind == Lineage::Kind::kColumn && a.is_protected() && textlike) {
       a.kind = Lineage::Kind::kCastText;
       return a;

@@ -86,7 +86,7 @@ class MaskedStream {
   struct Statement {
     std::shared_ptr<const guard::Verdict> verdict;
     std::vector<uint32_t> param_types;
-    uint64_t id = 0;  // of the Parse that made it (verdicts are shared by statement text)
+    uint64_t id = 0;            // of the Parse that made it (verdicts are shared by statement text)
     bool confirmed = false;     // the server answered that Parse (ParseComplete)
     bool replaced = false;      // that Parse replaced a statement of the same name
     uint64_t syncs_before = 0;  // Syncs sent before that Parse
