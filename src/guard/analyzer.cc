@@ -15,6 +15,7 @@
 #include "guard/names.h"
 #include "guard/scope.h"
 #include "mask/codec.h"
+#include "pgveil/guard/startup.h"
 
 namespace pgveil::guard {
 namespace {
@@ -114,9 +115,7 @@ void StatementAnalysis::Setting(const json& b) {
     for (const auto& a : Arr(b, "args")) {
       if (NodeType(a) == "A_Const") value = Lower(Str(At(NodeBody(a), "sval"), "sval"));
     }
-    if (kind == "VAR_SET_VALUE" && (value == "utf8" || value == "utf-8" || value == "unicode")) {
-      return;
-    }
+    if (kind == "VAR_SET_VALUE" && ClientEncodingKeepsText(value)) return;
     Refuse("42501", "masked sessions must keep client_encoding UTF8",
            "pgveil reads statements as UTF-8; other encodings could be read differently by the "
            "server.");

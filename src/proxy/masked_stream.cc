@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pgveil/audit/audit_log.h"
+#include "pgveil/guard/startup.h"
 #include "pgveil/policy/scrub.h"
 #include "pgveil/wire/messages.h"
 #include "pgveil/wire/writer.h"
@@ -15,7 +16,8 @@ namespace {
 constexpr std::string_view kFailingSql = "pgveil refused this statement";
 
 constexpr char kUnsafeSettings[] =
-    "pgveil checks statements only with client_encoding UTF8 and standard_conforming_strings on";
+    "pgveil checks statements only with client_encoding UTF8 (or SQL_ASCII) and "
+    "standard_conforming_strings on";
 constexpr char kUnsafeSettingsHint[] =
     "Connect without changing client_encoding or standard_conforming_strings.";
 
@@ -980,9 +982,10 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
     case wire::be::kParameterStatus: {
       auto ps = wire::ParseParameterStatus(body);
       if (!ps.ok()) return Fatal("pgveil could not read a parameter status", to_client);
-      if (ps->name == "client_encoding") client_encoding_utf8_ = ps->value == "UTF8";
+      if (ps->name == "client_encoding")
+        client_encoding_safe_ = guard::ClientEncodingKeepsText(ps->value);
       if (ps->name == "standard_conforming_strings") scs_on_ = ps->value == "on";
-      parser_safe_ = client_encoding_utf8_ && scs_on_;
+      parser_safe_ = client_encoding_safe_ && scs_on_;
       forward();
       return Status::Ok();
     }

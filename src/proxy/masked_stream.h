@@ -202,7 +202,7 @@ class MaskedStream {
   // False when the session's settings would make the server read SQL differently from
   // pgveil's parser (client_encoding not UTF8, standard_conforming_strings off).
   bool parser_safe_ = true;
-  bool client_encoding_utf8_ = true;
+  bool client_encoding_safe_ = true;
   bool scs_on_ = true;
   std::unordered_map<std::string, Prepared> prepared_;
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "pgveil/guard/startup.h"
 #include "pgveil/mask/redact.h"
 #include "pgveil/proxy/policy_provider.h"
 #include "pgveil/wire/messages.h"
@@ -184,7 +185,8 @@ class Session : public std::enable_shared_from_this<Session> {
   awaitable<void> SendCancelUpstream();
   awaitable<void> WriteClient(std::string_view bytes);
   awaitable<asio::error_code> WriteServer(asio::const_buffer out);
-  awaitable<void> SendFatal(std::string_view sqlstate, std::string_view message);
+  awaitable<void> SendFatal(std::string_view sqlstate, std::string_view message,
+                            std::string_view hint = {});
 
   // Acts on a whole server message that pgveil needs to see. May rewrite it in place
   // (same length). Returns false to end the session.
@@ -230,7 +232,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // The login's policy, looked up on the blocking pool (ForLogin may query the catalog)
   // while this worker's other sessions go on; then applied here.
   awaitable<bool> ResolvePolicy();
-  bool policy_pending_ = false;  // authenticated: ResolvePolicy is due
+  bool policy_pending_ = false;          // authenticated: ResolvePolicy is due
+  guard::StartupParams startup_params_;  // kept when rules are configured
+  std::optional<guard::StartupRefusal> startup_refusal_;
   awaitable<void> RefreshPolicyIfChanged();
   awaitable<bool> ClientMasked();
   awaitable<void> LingerAfterTerminate();
@@ -288,9 +292,11 @@ awaitable<asio::error_code> Session::WriteServer(asio::const_buffer out) {
   co_return ec;
 }
 
-awaitable<void> Session::SendFatal(std::string_view sqlstate, std::string_view message) {
+awaitable<void> Session::SendFatal(std::string_view sqlstate, std::string_view message,
+                                   std::string_view hint) {
   std::string out;
-  wire::AppendError(&out, {.severity = "FATAL", .sqlstate = sqlstate, .message = message});
+  wire::AppendError(&out,
+                    {.severity = "FATAL", .sqlstate = sqlstate, .message = message, .hint = hint});
   co_await WriteClient(out);
 }
 
@@ -438,6 +444,11 @@ awaitable<bool> Session::ReadStartup() {
     }
     user_ = std::string(msg->Get("user"));
     database_ = std::string(msg->Get("database"));
+    if (shared_->options.policies) {
+      // Checked once the login's policy is known: a masked session may set at connection
+      // start only what it could SET.
+      for (const auto& [k, v] : msg->params) startup_params_.emplace_back(k, v);
+    }
     if (database_.empty()) database_ = user_;
     if (user_.empty()) {
       co_await SendFatal("28000", "no PostgreSQL user name specified in startup packet");
@@ -767,6 +778,12 @@ awaitable<bool> Session::ResolvePolicy() {
   spdlog::info("session={} event=policy user={} policy={} masked={}", id_, Printable(user_),
                (*policy)->name(), (*policy)->masked());
   if ((*policy)->masked()) {
+    if (auto refusal = guard::CheckStartupParameters(startup_params_)) {
+      spdlog::warn("session={} event=startup_refused user={} reason=\"{}\"", id_, Printable(user_),
+                   refusal->message);
+      startup_refusal_ = std::move(*refusal);
+      co_return false;
+    }
     masked_ = std::make_unique<MaskedStream>(*policy, provider->Scrubber(),
                                              [provider] { provider->OnUnknownRelations(); });
     if (shared_->options.audit) {
@@ -943,8 +960,12 @@ awaitable<void> Session::ServerToClient() {
           if (policy_pending_) {
             policy_pending_ = false;
             if (!co_await ResolvePolicy()) {
-              spdlog::error("session={} event=session_refused reason=policy", id_);
               if (pos > 0) co_await WriteClient({sin_.data.data(), pos});
+              if (startup_refusal_) {
+                co_await SendFatal("42501", startup_refusal_->message, startup_refusal_->hint);
+                co_return;
+              }
+              spdlog::error("session={} event=session_refused reason=policy", id_);
               co_await SendFatal("28000",
                                  "pgveil could not determine the masking policy of this login");
               co_return;

@@ -1,7 +1,8 @@
 // Which policy a login gets, through the running proxy: a login in two policies is
 // masked as the masked one, a login in none gets the default policy, SET ROLE changes
 // nothing, a table dropped and recreated under the running proxy stays masked, and a
-// login whose policy lookup waits for the catalog holds up no other session.
+// login whose policy lookup waits for the catalog holds up no other session, and a masked
+// login may set at connection start only what it could SET.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/raw_client.h"
 #include "masking_env.h"
 #include "masking_util.h"
 
@@ -95,6 +97,82 @@ TEST_F(PolicyTest, SetRoleToAnUnmaskedRoleChangesNothing) {
     if (row[0]) {
       ASSERT_EQ(row[0]->substr(0, 4), "****");
     }
+  }
+}
+
+// Parameters in the StartupMessage are SET statements the server runs before the first
+// query: a masked login gets the verdicts it would get for SET, as a FATAL error before
+// it can send anything, whether they come as `options` switches or as startup keys.
+TEST_F(PolicyTest, StartupParametersGetTheVerdictsOfSet) {
+  struct Case {
+    const char* extra;
+    const char* refused;  // nullptr: served
+  };
+  const Case cases[] = {
+      {"options='-c search_path=public'", "search_path"},
+      {"options='-csearch_path=public'", "search_path"},
+      {"options='--search-path=public'", "search_path"},
+      {"options='-c application_name=a -c search_path=public'", "search_path"},
+      {"options='-c standard_conforming_strings=off'", "standard_conforming_strings"},
+      {"options='-c backslash_quote=on'", "backslash_quote"},
+      {"options='-c role=matcher'", "role"},
+      {"options='-c log_statement=all'", "log_statement"},
+      {"options='-E'", "options"},
+      {"client_encoding=SJIS", "client_encoding"},
+      {"client_encoding=GBK", "client_encoding"},
+      {"client_encoding=UTF8", nullptr},
+      {"client_encoding=SQL_ASCII", nullptr},
+      {"options='-c standard_conforming_strings=on -c statement_timeout=5s'", nullptr},
+      {"options='-c application_name=startup\\\\ check'", nullptr},
+  };
+  for (const auto& c : cases) {
+    PGconn* conn = PQconnectdb(Env().ProxyConnInfo("sales_li", c.extra).c_str());
+    const std::string error = PQerrorMessage(conn);
+    if (c.refused == nullptr) {
+      EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << c.extra << ": " << error;
+      if (PQstatus(conn) == CONNECTION_OK) {
+        auto t = Fetch(conn, "SELECT count(*) FROM crm.members");
+        EXPECT_TRUE(t.ok()) << c.extra << ": " << t.status().ToString();
+      }
+    } else {
+      EXPECT_NE(PQstatus(conn), CONNECTION_OK) << c.extra;
+      EXPECT_NE(error.find("masked sessions"), std::string::npos) << c.extra << ": " << error;
+      EXPECT_NE(error.find(c.refused), std::string::npos) << c.extra << ": " << error;
+    }
+    PQfinish(conn);
+  }
+  {
+    // The same settings are the matcher's to make: its session is not masked.
+    auto conn = it::Connect(Env().ProxyConnInfo("match_engine", "options='-c search_path=crm'"));
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto t = Fetch(conn->get(), "SELECT count(*) FROM members");
+    EXPECT_TRUE(t.ok());
+  }
+  // Startup keys a raw client can send that libpq has no option for.
+  const std::vector<std::pair<std::string, std::string>> raw_cases[] = {
+      {{"search_path", "public"}},
+      {{"standard_conforming_strings", "off"}},
+      {{"client_encoding", "BIG5"}},
+      {{"replication", "database"}},
+  };
+  for (const auto& params : raw_cases) {
+    auto client = it::RawClient::Connect(Env().proxy_port());
+    ASSERT_TRUE(client.ok());
+    ASSERT_TRUE(
+        (*client)
+            ->Send(it::fe::Startup({{"user", kRawSales}, {"database", it::kDatabase}, params[0]}))
+            .ok());
+    std::vector<it::BackendMessage> got;
+    EXPECT_TRUE((*client)->WaitForClose(std::chrono::seconds(10), &got)) << params[0].first;
+    bool fatal = false;
+    for (const auto& m : got) {
+      EXPECT_NE(m.type, 'Z') << params[0].first << ": the session must not become ready";
+      if (m.type == 'E') {
+        auto f = it::be::Fields(m.body);
+        fatal = f['S'] == "FATAL" && (f['C'] == "42501" || f['C'] == "28000");
+      }
+    }
+    EXPECT_TRUE(fatal) << params[0].first;
   }
 }
 

@@ -1,0 +1,77 @@
+// The StartupMessage checks of masked sessions (guard/startup.h), without a server.
+#include "pgveil/guard/startup.h"
+
+#include <gtest/gtest.h>
+
+namespace pgveil::guard {
+namespace {
+
+std::string Verdict(const StartupParams& params) {
+  auto r = CheckStartupParameters(params);
+  return r ? r->message : "";
+}
+
+TEST(StartupTest, SplitsOptionsAsTheServerDoes) {
+  EXPECT_EQ(SplitBackendOptions("  -c a=1   -c\tb=2 "),
+            (std::vector<std::string>{"-c", "a=1", "-c", "b=2"}));
+  EXPECT_EQ(SplitBackendOptions(R"(-c application_name=a\ b -c x=\\y)"),
+            (std::vector<std::string>{"-c", "application_name=a b", "-c", "x=\\y"}));
+  EXPECT_EQ(SplitBackendOptions("-c a=b\\"), (std::vector<std::string>{"-c", "a=b"}));
+  EXPECT_TRUE(SplitBackendOptions("   ").empty());
+}
+
+TEST(StartupTest, ServesWhatDriversSend) {
+  EXPECT_EQ(Verdict({{"user", "sales_li"},
+                     {"database", "crm"},
+                     {"client_encoding", "UTF8"},
+                     {"DateStyle", "ISO"},
+                     {"TimeZone", "Asia/Shanghai"},
+                     {"extra_float_digits", "3"},
+                     {"application_name", "PostgreSQL JDBC Driver"},
+                     {"_pq_.protocol_managed_params", "x"}}),
+            "");
+  EXPECT_EQ(Verdict({{"client_encoding", "utf-8"}}), "");  // asyncpg
+  EXPECT_EQ(Verdict({{"client_encoding", "Unicode"}}), "");
+  EXPECT_EQ(Verdict({{"client_encoding", "SQL_ASCII"}}), "");
+  EXPECT_EQ(Verdict({{"replication", "false"}}), "");
+  EXPECT_EQ(Verdict({{"options", "-c statement_timeout=5s --work-mem=64MB -cjit=off"}}), "");
+  EXPECT_EQ(Verdict({{"options", "-c standard_conforming_strings=on"}}), "");
+  EXPECT_EQ(Verdict({{"options", ""}}), "");
+}
+
+TEST(StartupTest, RefusesWhatChangesHowSqlIsRead) {
+  for (const StartupParams& p : std::vector<StartupParams>{
+           {{"search_path", "public"}},
+           {{"SEARCH_PATH", "public"}},
+           {{"options", "-c search_path=public"}},
+           {{"options", "-csearch_path=public"}},
+           {{"options", "--search-path=public"}},
+           {{"options", "-c application_name=x -c search_path=public"}},
+           {{"options", "-c search_path\\=x=public"}},
+           {{"standard_conforming_strings", "off"}},
+           {{"options", "-c standard_conforming_strings=of"}},
+           {{"options", "-c backslash_quote=on"}},
+           {{"client_encoding", "SJIS"}},
+           {{"client_encoding", "BIG5"}},
+           {{"options", "-c client_encoding=GBK"}},
+           {{"client_encoding", "LATIN1"}},
+           {{"options", "-c role=matcher"}},
+           {{"options", "-c session_authorization=postgres"}},
+           {{"replication", "database"}},
+           {{"replication", "true"}},
+           {{"replication", "on"}},
+           {{"options", "-c log_statement=all"}},
+           {{"options", "-c myapp.secret=1"}},
+           {{"options", "-E"}},
+           {{"options", "-c"}},
+           {{"options", "-c =x"}},
+           {{"options", "-P -c application_name=x"}},
+           {{"options", "stray"}},
+           {{"lc_messages", "C"}},
+       }) {
+    EXPECT_NE(Verdict(p), "") << p[0].first << "=" << p[0].second;
+  }
+}
+
+}  // namespace
+}  // namespace pgveil::guard
