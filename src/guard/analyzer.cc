@@ -478,4 +478,183 @@ Status ReversePseudonym(const ParamReversal& p, mask::Format format, std::string
   return Status::Ok();
 }
 
+uint32_t ArrayTypeOid(uint32_t element_oid) {
+  switch (element_oid) {
+    case 20:
+      return 1016;
+    case 21:
+      return 1005;
+    case 23:
+      return 1007;
+    case 25:
+      return 1009;
+    case 1043:
+      return 1015;
+    case 1700:
+      return 1231;
+    case 2950:
+      return 2951;
+    default:
+      return 0;
+  }
+}
+
+namespace {
+
+bool IsArraySpace(char c) {
+  // array_in skips what scanner_isspace does.
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// A one-dimensional text array as array_in reads it; nullopt elements are NULLs.
+Status ReadTextArray(std::string_view v, std::vector<std::optional<std::string>>* out) {
+  size_t i = 0;
+  while (i < v.size() && IsArraySpace(v[i])) ++i;
+  if (i >= v.size() || v[i] != '{') return InvalidArgument("not a one-dimensional array");
+  ++i;
+  bool expect_element = true;
+  bool first = true;
+  for (;;) {
+    while (i < v.size() && IsArraySpace(v[i])) ++i;
+    if (i >= v.size()) return InvalidArgument("unterminated array");
+    if (v[i] == '}') {
+      if (expect_element && !first) return InvalidArgument("missing array element");
+      ++i;
+      break;
+    }
+    if (!expect_element) {
+      if (v[i] != ',') return InvalidArgument("unexpected character in array");
+      ++i;
+      expect_element = true;
+      continue;
+    }
+    if (v[i] == '{') return InvalidArgument("more than one dimension");
+    std::string elem;
+    bool quoted = false, escaped_tail = false;
+    if (v[i] == '"') {
+      quoted = true;
+      ++i;
+      for (;;) {
+        if (i >= v.size()) return InvalidArgument("unterminated quoted array element");
+        if (v[i] == '\\') {
+          if (++i >= v.size()) return InvalidArgument("unterminated quoted array element");
+          elem += v[i++];
+        } else if (v[i] == '"') {
+          ++i;
+          break;
+        } else {
+          elem += v[i++];
+        }
+      }
+    } else {
+      size_t trimmed = 0;  // length of elem up to its last character that is not blank
+      while (i < v.size() && v[i] != ',' && v[i] != '}') {
+        if (v[i] == '"' || v[i] == '{') return InvalidArgument("unexpected character in array");
+        if (v[i] == '\\') {
+          if (++i >= v.size()) return InvalidArgument("unterminated array");
+          elem += v[i++];
+          trimmed = elem.size();
+          escaped_tail = true;
+          continue;
+        }
+        elem += v[i++];
+        if (!IsArraySpace(elem.back())) trimmed = elem.size();
+      }
+      elem.resize(trimmed);
+      if (elem.empty()) return InvalidArgument("missing array element");
+    }
+    std::string lower = elem;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!quoted && !escaped_tail && lower == "null") {
+      out->emplace_back(std::nullopt);
+    } else {
+      out->emplace_back(std::move(elem));
+    }
+    expect_element = false;
+    first = false;
+  }
+  while (i < v.size() && IsArraySpace(v[i])) ++i;
+  if (i != v.size()) return InvalidArgument("junk after array");
+  return Status::Ok();
+}
+
+uint32_t ReadU32(std::string_view v, size_t at) {
+  return (static_cast<uint32_t>(static_cast<unsigned char>(v[at])) << 24) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(v[at + 1])) << 16) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(v[at + 2])) << 8) |
+         static_cast<uint32_t>(static_cast<unsigned char>(v[at + 3]));
+}
+
+void PutU32(std::string* out, uint32_t x) {
+  out->push_back(static_cast<char>(x >> 24));
+  out->push_back(static_cast<char>(x >> 16));
+  out->push_back(static_cast<char>(x >> 8));
+  out->push_back(static_cast<char>(x));
+}
+
+}  // namespace
+
+Status ReversePseudonymArray(const ParamReversal& p, mask::Format format, std::string_view value,
+                             std::string* out) {
+  if (!p.transform || !p.array) return InvalidArgument("no pseudonym array");
+  out->clear();
+  if (format == mask::Format::kText) {
+    std::vector<std::optional<std::string>> elems;
+    if (Status st = ReadTextArray(value, &elems); !st.ok()) return st;
+    *out = "{";
+    std::string real;
+    for (size_t k = 0; k < elems.size(); ++k) {
+      if (k > 0) *out += ',';
+      if (!elems[k]) {
+        *out += "NULL";
+        continue;
+      }
+      real.clear();
+      if (!ReversePseudonym(p, format, *elems[k], &real).ok()) {
+        return InvalidArgument("not a pseudonym of the column's domain");
+      }
+      *out += real;
+    }
+    *out += '}';
+    return Status::Ok();
+  }
+  // ndim, has-nulls flag, element type; then (size, lower bound) per dimension; then
+  // each element as a length (-1: NULL) and its bytes.
+  if (value.size() < 12) return InvalidArgument("short binary array");
+  const uint32_t ndim = ReadU32(value, 0);
+  const uint32_t flags = ReadU32(value, 4);
+  if (ndim > 1 || flags > 1 || ReadU32(value, 8) != p.type_oid) {
+    return InvalidArgument("not a one-dimensional array of the column's type");
+  }
+  size_t at = 12;
+  uint32_t count = 0;
+  if (ndim == 1) {
+    if (value.size() < 20) return InvalidArgument("short binary array");
+    count = ReadU32(value, 12);
+    if (count > value.size()) return InvalidArgument("bad array size");
+    at = 20;
+  }
+  out->assign(value.substr(0, at));
+  std::string real;
+  for (uint32_t k = 0; k < count; ++k) {
+    if (value.size() - at < 4) return InvalidArgument("short binary array");
+    const uint32_t len = ReadU32(value, at);
+    at += 4;
+    if (len == 0xFFFFFFFFu) {
+      PutU32(out, len);
+      continue;
+    }
+    if (len > value.size() - at) return InvalidArgument("short binary array");
+    real.clear();
+    if (!ReversePseudonym(p, format, value.substr(at, len), &real).ok()) {
+      return InvalidArgument("not a pseudonym of the column's domain");
+    }
+    at += len;
+    PutU32(out, static_cast<uint32_t>(real.size()));
+    *out += real;
+  }
+  if (at != value.size()) return InvalidArgument("junk after array");
+  return Status::Ok();
+}
+
 }  // namespace pgveil::guard

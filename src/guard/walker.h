@@ -165,6 +165,9 @@ class Walker {
   void Assign(const Lineage& value, const Lineage& target);
   // A constant or parameter compared with (or written into) a pseudonym column.
   bool TranslatePseudonym(const json& node, const Lineage& column);
+  // The same for an array of pseudonyms (`= ANY($1)`, `= ANY('{...}')`).
+  bool TranslatePseudonymArray(const json& node, const Lineage& column);
+  bool TranslatePseudonymValue(const json& node, const Lineage& column, bool array);
   // A constant's text as written (a plain literal), else as the parse tree has it.
   std::string LiteralText(const json& constant);
   // `col <op> constant` for an aligned column.

@@ -93,16 +93,29 @@ bool BoundaryTypeName(std::string_view t, uint32_t column_type) {
   }
 }
 
+// The type's name when it is one of pg_catalog's, lengths and bounds aside.
+std::string BuiltinTypeName(const json& type_name) {
+  auto names = Names(Arr(type_name, "names"));
+  if (names.empty() || (names.size() > 1 && (names.size() > 2 || names[0] != "pg_catalog"))) {
+    return "";
+  }
+  return names.back();
+}
+
 // The name of the type of a cast (a TypeName node) as the parser has it (`bigint` is
 // "int8"); "" when the cast has a length or array bounds, or names a type of a schema
 // other than pg_catalog (a domain could be anything).
 std::string PlainTypeName(const json& type_name) {
-  auto names = Names(Arr(type_name, "names"));
-  if (names.empty() || Has(type_name, "typmods") || Has(type_name, "arrayBounds") ||
-      (names.size() > 1 && (names.size() > 2 || names[0] != "pg_catalog"))) {
-    return "";
-  }
-  return names.back();
+  if (Has(type_name, "typmods") || Has(type_name, "arrayBounds")) return "";
+  return BuiltinTypeName(type_name);
+}
+
+// "int8[]" for a cast to a one-dimensional array of a plain type (`bigint[]`,
+// `int8[3]`: the server ignores the bound), "" otherwise.
+std::string ArrayCastName(const json& type_name) {
+  if (Arr(type_name, "arrayBounds").size() != 1 || Has(type_name, "typmods")) return "";
+  std::string t = BuiltinTypeName(type_name);
+  return t.empty() ? "" : t + "[]";
 }
 
 // n for a parameter `$n`, also under a cast (`$1::int`); 0 for anything else.
@@ -128,6 +141,7 @@ std::string TreeConstantText(const json& c) {
 
 std::string CastTypeName(const json& type_name) {
   std::string t = PlainTypeName(type_name);
+  if (t.empty()) t = ArrayCastName(type_name);
   return t.empty() ? std::string(1, '\x01') : t;
 }
 
@@ -135,7 +149,7 @@ bool CastKeepsValue(const ParamReversal& p, std::string_view type_name) {
   if (type_name.empty()) return true;
   if (p.aligned_op.empty()) {
     const char* own = TypeName(p.type_oid);
-    return own != nullptr && type_name == own;
+    return own != nullptr && type_name == (p.array ? std::string(own) + "[]" : std::string(own));
   }
   return BoundaryTypeName(type_name, p.type_oid);
 }
@@ -219,7 +233,32 @@ void Walker::Assign(const Lineage& value, const Lineage& target) {
 }
 
 bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
-  std::string_view t = NodeType(node);
+  return TranslatePseudonymValue(node, column, /*array=*/false);
+}
+
+bool Walker::TranslatePseudonymArray(const json& node, const Lineage& column) {
+  return TranslatePseudonymValue(node, column, /*array=*/true);
+}
+
+bool Walker::TranslatePseudonymValue(const json& node, const Lineage& column, bool array) {
+  // A cast around the pseudonym must keep the column's type (or, for an array, its array
+  // type): the real value takes its place, and a narrower type (smallint, numeric(3,0))
+  // would fail or not by its size.
+  const char* own = TypeName(column.type_oid);
+  const std::string own_name = own == nullptr ? "" : array ? std::string(own) + "[]" : own;
+  const json* inner = &node;
+  for (; NodeType(*inner) == "TypeCast"; inner = &At(NodeBody(*inner), "arg")) {
+    const json& type_name = At(NodeBody(*inner), "typeName");
+    const std::string cast = array ? ArrayCastName(type_name) : PlainTypeName(type_name);
+    if (own_name.empty() || cast != own_name) {
+      Refuse("42501",
+             "a pseudonym compared with column " + column.column() +
+                 " may be cast only to the column's own type",
+             array ? "Write the array without a cast, or cast it to the column's array type."
+                   : "Write the pseudonym as a plain literal.");
+    }
+  }
+  std::string_view t = NodeType(*inner);
   const bool param = t == "ParamRef";
   const json* c = param ? nullptr : ConstantOf(node);
   if (!param && c == nullptr) return false;
@@ -229,30 +268,23 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
            "Compare it with another column of the same domain instead.");
   }
   if (param) {
-    int n = NodeBody(node).value("number", 0);
+    if (array && ArrayTypeOid(column.type_oid) == 0) {
+      Refuse("42501", "column " + column.column() + " may not be compared with an array");
+    }
+    int n = NodeBody(*inner).value("number", 0);
     if (n < 1) Refuse("0A000", "pgveil cannot analyse this parameter");
     for (const auto& p : params) {
-      if (p.index == n - 1 && (p.transform != column.mask->transform || !p.aligned_op.empty())) {
+      if (p.index == n - 1 && (p.transform != column.mask->transform || !p.aligned_op.empty() ||
+                               p.array != array || p.type_oid != column.type_oid)) {
         Refuse("42501", "parameter $" + std::to_string(n) +
                             " is compared with columns of different pseudonym domains");
       }
     }
-    params.push_back({n - 1, column.type_oid, column.mask->transform, column.column()});
+    params.push_back({n - 1, column.type_oid, column.mask->transform, column.column(), "", array});
     ConsumeParam(node);
     return true;
   }
   if (sql_.empty()) return true;  // a literal of a view's definition: a real value
-  // A cast around the pseudonym must keep the column's type: the real value takes its
-  // place, and a narrower type (smallint, numeric(3,0)) would fail or not by its size.
-  for (const json* n = &node; NodeType(*n) == "TypeCast"; n = &At(NodeBody(*n), "arg")) {
-    const char* own = TypeName(column.type_oid);
-    if (own == nullptr || PlainTypeName(At(NodeBody(*n), "typeName")) != own) {
-      Refuse("42501",
-             "a pseudonym compared with column " + column.column() +
-                 " may be cast only to the column's own type",
-             "Write the pseudonym as a plain literal.");
-    }
-  }
   const size_t pos = c->value("location", size_t{0});
   size_t len = 0;
   bool quoted = false;
@@ -261,8 +293,15 @@ bool Walker::TranslatePseudonym(const json& node, const Lineage& column) {
                         " must be a plain literal or a parameter");
   }
   std::string real;
-  Status st =
-      column.mask->transform->Reverse(column.type_oid, mask::Format::kText, LiteralText(*c), &real);
+  Status st;
+  if (array) {
+    ParamReversal rev{0, column.type_oid, column.mask->transform, column.column(), "", true};
+    st = quoted ? ReversePseudonymArray(rev, mask::Format::kText, LiteralText(*c), &real)
+                : InvalidArgument("not an array");
+  } else {
+    st = column.mask->transform->Reverse(column.type_oid, mask::Format::kText, LiteralText(*c),
+                                         &real);
+  }
   if (!st.ok()) {
     Refuse("42501",
            "a value compared with column " + column.column() + " is not a pseudonym of its domain",
@@ -710,16 +749,34 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
     }
     return r;
   }
-  if (kind == "AEXPR_OP_ANY" && op == "=" && has_l && has_r) {
+  if (((kind == "AEXPR_OP_ANY" && op == "=") || (kind == "AEXPR_OP_ALL" && op == "<>")) && has_l &&
+      has_r) {
+    // `id = ANY(ARRAY[...])`, `id = ANY($1)`, `id = ANY('{...}')` and the `<> ALL` forms:
+    // every element turned back like a pseudonym compared on its own.
     Lineage l = sub(At(b, "lexpr"));
     const json& arr = At(b, "rexpr");
-    if (l.kind == Lineage::Kind::kColumn && l.is_protected() &&
-        l.mask->filter == policy::FilterUse::kPseudonym && NodeType(arr) == "A_ArrayExpr") {
-      for (const auto& item : Arr(NodeBody(arr), "elements")) {
-        if (!TranslatePseudonym(item, l)) {
-          Refuse("42501", "protected column " + l.column() + " may not be compared this way",
-                 HintFor(l.mask->filter));
+    if (l.kind == Lineage::Kind::kColumn && l.is_protected() && !lenient_ &&
+        l.mask->filter == policy::FilterUse::kPseudonym) {
+      const json* bare = &arr;
+      while (NodeType(*bare) == "TypeCast") bare = &At(NodeBody(*bare), "arg");
+      bool ok = true;
+      if (NodeType(arr) == "A_ArrayExpr") {
+        for (const auto& item : Arr(NodeBody(arr), "elements")) {
+          Lineage il = sub(item);
+          if (il.is_protected()) {
+            if (il.kind == Lineage::Kind::kColumn && il.mask->spec == l.mask->spec) continue;
+            Use(il, "ANY");
+          }
+          ok = ok && TranslatePseudonym(item, l);
         }
+      } else if (NodeType(*bare) == "ParamRef" || NodeType(*bare) == "A_Const") {
+        ok = TranslatePseudonymArray(arr, l);
+      } else {
+        ok = false;
+      }
+      if (!ok) {
+        Refuse("42501", "protected column " + l.column() + " may not be compared this way",
+               HintFor(l.mask->filter));
       }
       return Lineage{};
     }

@@ -237,7 +237,11 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
         return false;
       }
       std::string real;
-      if (!guard::ReversePseudonym(rev, mask::Format::kText, sv.execute_arg_text[i], &real).ok()) {
+      if (!(rev.array
+                ? guard::ReversePseudonymArray(rev, mask::Format::kText, sv.execute_arg_text[i],
+                                               &real)
+                : guard::ReversePseudonym(rev, mask::Format::kText, sv.execute_arg_text[i], &real))
+               .ok()) {
         *why = "an EXECUTE argument is not a pseudonym of the domain of " + rev.column;
         return false;
       }
@@ -321,8 +325,11 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     // Pseudonyms are a permutation of the values of the column's own type: declared as
     // another type (int4 for a bigint id) the value would be read in another domain.
     std::string real;
-    if ((declared_of(i) != 0 && declared_of(i) != rev.type_oid) ||
-        !guard::ReversePseudonym(rev, format_of(i), *bind->params[i], &real).ok()) {
+    const uint32_t own_type = rev.array ? guard::ArrayTypeOid(rev.type_oid) : rev.type_oid;
+    if ((declared_of(i) != 0 && declared_of(i) != own_type) ||
+        !(rev.array ? guard::ReversePseudonymArray(rev, format_of(i), *bind->params[i], &real)
+                    : guard::ReversePseudonym(rev, format_of(i), *bind->params[i], &real))
+             .ok()) {
       AuditRefusal(st->second.verdict->original, "42501",
                    "a parameter is not a pseudonym of the domain of " + rev.column);
       Refuse(wire::fe::kBind, "42501",

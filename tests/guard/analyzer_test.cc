@@ -354,7 +354,23 @@ const Case kRefused[] = {
     {"SELECT x FROM (crm.members m JOIN crm.resource_claims c USING (member_id)) AS j(a, b, x) "
      "WHERE x LIKE '138%'",
      "42501"},
-    {"SELECT nickname FROM crm.members WHERE member_id = ANY($1)", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY($1::int4[])", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY($1::text[]::int8[])", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY($1::int8[][])", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id > ANY($1)", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ALL($1)", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY(string_to_array($1, ',')::int8[])",
+     "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY('{1,2}'::int4[])", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY('{{1},{2}}')", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY('[1:2]={1,2}')", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY('{-1}')", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = $1::int4", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = $1::text", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = $1::numeric(3,0)", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY($1) AND member_id = $1", "42501"},
+    {"SELECT nickname FROM crm.members WHERE member_id = ANY($1) AND monthly_income >= $1",
+     "42501"},
     {"SELECT nickname FROM crm.members m WHERE (m.member_id, 1) IN (SELECT member_id, 1 FROM "
      "crm.contact_log)",
      "0A000"},
@@ -505,6 +521,72 @@ TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
   ASSERT_TRUE(ReversePseudonym(v->params[0], mask::Format::kText, Pseudonym(1000001), &real).ok());
   EXPECT_EQ(real, "1000001");
   EXPECT_FALSE(ReversePseudonym(v->params[0], mask::Format::kText, "abc", &real).ok());
+}
+
+TEST_F(GuardTest, ArraysOfPseudonymsAreTurnedBackElementByElement) {
+  for (const char* sql : {"SELECT nickname FROM crm.members WHERE member_id = ANY($1)",
+                          "SELECT nickname FROM crm.members WHERE member_id = ANY($1::bigint[])",
+                          "SELECT nickname FROM crm.members WHERE member_id <> ALL($1::int8[])"}) {
+    auto v = Check(sql);
+    ASSERT_FALSE(v->refused) << sql << ": " << v->message;
+    ASSERT_EQ(v->params.size(), 1u) << sql;
+    EXPECT_TRUE(v->params[0].array) << sql;
+    EXPECT_EQ(v->params[0].type_oid, 20u);
+    EXPECT_EQ(ArrayTypeOid(v->params[0].type_oid), 1016u);
+  }
+  auto v = Check("SELECT nickname FROM crm.members WHERE member_id = ANY($1)");
+  const auto& rev = v->params[0];
+  std::string real;
+  const std::string text = " { " + Pseudonym(1000001) + " ,\"" + Pseudonym(7) + "\", null } ";
+  ASSERT_TRUE(ReversePseudonymArray(rev, mask::Format::kText, text, &real).ok());
+  EXPECT_EQ(real, "{1000001,7,NULL}");
+  ASSERT_TRUE(ReversePseudonymArray(rev, mask::Format::kText, "{}", &real).ok());
+  EXPECT_EQ(real, "{}");
+  // A quoted "NULL" is a string, not a pseudonym; so are other dimensions and bounds.
+  for (const std::string& bad :
+       std::vector<std::string>{"{\"NULL\"}", "{" + Pseudonym(1) + "", "{" + Pseudonym(1) + ",}",
+                                "{{" + Pseudonym(1) + "}}", "[1:1]={" + Pseudonym(1) + "}", "{-1}",
+                                "{abc}", "{" + Pseudonym(1) + "} x", Pseudonym(1), "{,}",
+                                "{" + Pseudonym(1) + " " + Pseudonym(2) + "}"}) {
+    EXPECT_FALSE(ReversePseudonymArray(rev, mask::Format::kText, bad, &real).ok()) << bad;
+  }
+  // Binary: ndim 1, a NULL, element type int8.
+  auto be32 = [](uint32_t x) {
+    return std::string{static_cast<char>(x >> 24), static_cast<char>(x >> 16),
+                       static_cast<char>(x >> 8), static_cast<char>(x)};
+  };
+  auto be64 = [&](uint64_t x) {
+    return be32(static_cast<uint32_t>(x >> 32)) + be32(static_cast<uint32_t>(x));
+  };
+  const uint64_t pseudo = std::stoull(Pseudonym(1000001));
+  std::string bin =
+      be32(1) + be32(1) + be32(20) + be32(2) + be32(1) + be32(8) + be64(pseudo) + be32(0xFFFFFFFFu);
+  ASSERT_TRUE(ReversePseudonymArray(rev, mask::Format::kBinary, bin, &real).ok());
+  EXPECT_EQ(real, be32(1) + be32(1) + be32(20) + be32(2) + be32(1) + be32(8) + be64(1000001) +
+                      be32(0xFFFFFFFFu));
+  std::string wrong_type = be32(1) + be32(0) + be32(23) + be32(1) + be32(1) + be32(4) + be32(5);
+  EXPECT_FALSE(ReversePseudonymArray(rev, mask::Format::kBinary, wrong_type, &real).ok());
+  std::string two_dims =
+      be32(2) + be32(0) + be32(20) + be32(1) + be32(1) + be32(1) + be32(1) + be32(8) + be64(pseudo);
+  EXPECT_FALSE(ReversePseudonymArray(rev, mask::Format::kBinary, two_dims, &real).ok());
+  EXPECT_FALSE(ReversePseudonymArray(rev, mask::Format::kBinary, bin + "x", &real).ok());
+  EXPECT_FALSE(
+      ReversePseudonymArray(rev, mask::Format::kBinary, bin.substr(0, bin.size() - 1), &real).ok());
+
+  // Literal arrays and casts of single parameters.
+  auto lit = Check("SELECT nickname FROM crm.members WHERE member_id = ANY('{" +
+                   Pseudonym(1000042) + ", " + Pseudonym(7) + "}'::bigint[])");
+  ASSERT_FALSE(lit->refused) << lit->message;
+  EXPECT_EQ(lit->sql,
+            "SELECT nickname FROM crm.members WHERE member_id = ANY('{1000042,7}'::bigint[])");
+  auto cast = Check("SELECT nickname FROM crm.members WHERE member_id = $1::bigint");
+  ASSERT_FALSE(cast->refused) << cast->message;
+  ASSERT_EQ(cast->params.size(), 1u);
+  EXPECT_FALSE(cast->params[0].array);
+  auto arr = Check("SELECT nickname FROM crm.members WHERE member_id = ANY(ARRAY[$1::int8, " +
+                   Pseudonym(7) + "])");
+  ASSERT_FALSE(arr->refused) << arr->message;
+  EXPECT_EQ(arr->params.size(), 1u);
 }
 
 TEST_F(GuardTest, ParametersComparedWithAlignedColumnsAreCheckedAtBind) {

@@ -53,6 +53,18 @@ async def main():
         found = []
         for i in (0, 7, 1999):
             found.extend(await lookup.fetch(runs[0][i]["member_id"]))
+        # The same members at once, with an array of their ids (binary int8[]), and
+        # everyone else with <> ALL.
+        three = [runs[0][i]["member_id"] for i in (0, 7, 1999)]
+        try:
+            got = await conn.fetch(sql + " WHERE member_id = ANY($1::bigint[])", three)
+            others = await conn.fetchval(
+                "SELECT count(*) FROM crm.members WHERE member_id <> ALL($1)", three)
+            same = sorted(line(r) for r in got) == sorted(line(r) for r in found)
+            checks.append("lookup with = ANY($1): " + (
+                "ok" if same and others == len(runs[0]) - 3 else "other rows"))
+        except asyncpg.PostgresError as e:
+            checks.append(f"lookup with = ANY($1): refused {e.sqlstate}")
 
         # Joins with ORDER BY and LIMIT; pseudonyms joined across tables.
         received.append(await conn.fetch(

@@ -29,6 +29,7 @@ struct ParamReversal {
   std::shared_ptr<const mask::Transform> transform;
   std::string column;      // for messages, e.g. "crm.members.member_id"
   std::string aligned_op;  // ">=", ">", "<", "<=" as the column sees it; empty: a pseudonym
+  bool array = false;      // an array of pseudonyms (`= ANY($1)`, `<> ALL($1)`)
 };
 
 // What one statement of a query string does, as far as the session must know.
@@ -119,6 +120,17 @@ bool CastKeepsValue(const ParamReversal& p, std::string_view type_name);
 // not a pseudonym of the column's domain.
 Status ReversePseudonym(const ParamReversal& p, mask::Format format, std::string_view value,
                         std::string* out);
+
+// The same for an array of pseudonyms (`p.array`): a one-dimensional array of the
+// column's type, as text (`{1,"2",NULL}`) or in the binary array format; every element is
+// turned back and the array written again in the same format (text without quotes).
+// kInvalidArgument for anything else: more dimensions, explicit bounds, another element
+// type, an element that is not a pseudonym.
+Status ReversePseudonymArray(const ParamReversal& p, mask::Format format, std::string_view value,
+                             std::string* out);
+
+// The OID of the array type of `element_oid` for the types pseudonym columns have, else 0.
+uint32_t ArrayTypeOid(uint32_t element_oid);
 
 // For a parameter with aligned_op: OK when `value` (of type `value_type`, 0 for the
 // column's own type, in `format`) lies on the column's masking boundaries for that

@@ -230,6 +230,14 @@ describe('node-postgres as the masked login', () => {
       assertNoLeak('by pseudonym', byId.rows);
       const literal = await c.query(BY_ID.replace('$1', `'${pseudonym}'`));
       assertSame('pseudonym literal vs parameter', byId.rows, literal.rows);
+      // An array of pseudonyms: node-postgres sends it as a text array of unknown type.
+      const byArray = await c.query(BY_ID.replace('= $1', '= ANY($1)'), [[pseudonym, members.rows[0].member_id]]);
+      assert.equal(byArray.rows.length, 2);
+      assertSame('pseudonym in = ANY($1)', byId.rows,
+        byArray.rows.filter((r) => r.member_id === pseudonym));
+      const others = await c.query('SELECT count(*)::int AS n FROM crm.members WHERE member_id <> ALL($1)', [[pseudonym]]);
+      const total = (await c.query('SELECT count(*)::int AS n FROM crm.members')).rows[0].n;
+      assert.equal(others.rows[0].n, total - 1);
       const chatsOf = await c.query(CHATS_OF, [pseudonym]);
       assertSameRows('chats of pseudonym', chatsOf.rows, raw.chatsOf, ['message_id']);
       assertNoLeak('chats of pseudonym', chatsOf.rows);

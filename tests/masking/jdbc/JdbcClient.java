@@ -127,6 +127,30 @@ public class JdbcClient {
           collect(ps.executeQuery(), lookup);
         }
       }
+      // The same members looked up at once, with an array of their ids (text format,
+      // declared int8[]), and everyone else with <> ALL.
+      catalog("lookup with = ANY(?)", () -> {
+        Long[] three = {Long.parseLong(ids.get(0)), Long.parseLong(ids.get(7)),
+                        Long.parseLong(ids.get(1999))};
+        try (PreparedStatement ps = conn.prepareStatement(
+                 sql + " WHERE member_id = ANY(?)")) {
+          ps.setArray(1, conn.createArrayOf("bigint", three));
+          List<String> got = new ArrayList<>();
+          collect(ps.executeQuery(), got);
+          List<String> want = new ArrayList<>(lookup);
+          got.sort(null);
+          want.sort(null);
+          if (!got.equals(want)) throw new IllegalStateException("= ANY(?) found other rows");
+        }
+        try (PreparedStatement ps = conn.prepareStatement(
+                 "SELECT count(*) FROM crm.members WHERE member_id <> ALL(?)")) {
+          ps.setArray(1, conn.createArrayOf("bigint", three));
+          ResultSet rs = ps.executeQuery();
+          rs.next();
+          if (rs.getLong(1) != ids.size() - 3) throw new IllegalStateException("<> ALL(?) count");
+          rs.close();
+        }
+      });
 
       // Joins with ORDER BY and LIMIT; pseudonyms joined across tables and bound.
       try (PreparedStatement ps = conn.prepareStatement(
