@@ -311,7 +311,7 @@ TEST_F(DriversTest, PsycopgBinaryCursors) {
   auto rows = RunClient(
       "psycopg", {"/usr/bin/python3", MaskingEnv::SourceDir() + "/tests/masking/psycopg_client.py"},
       seconds(120));
-  ExpectRows(rows, "psycopg", 5);
+  ExpectRows(rows, "psycopg", 6);
 }
 
 TEST_F(DriversTest, NodePostgresAndPostgresJsPreparedStatements) {

@@ -7,6 +7,8 @@ $MASKING_OUT/rows.tsv:
   1. a client-side cursor with binary results
   2-4. the same, as a prepared statement (prepare=True) executed three times
   5. a named (server-side) binary cursor: DECLARE ... BINARY, then FETCH in batches
+  6. every row again, looked up with `WHERE member_id = ANY(%s)` and a Python list of the
+     member ids of run 1 (an array parameter; pseudonyms when masked), in run 1's order
 The C++ test compares the rows with the expected masked values.
 """
 import os
@@ -38,6 +40,11 @@ def main():
                 cur.itersize = 300
                 cur.execute(sql)
                 runs.append(list(cur))
+        with conn.cursor(binary=True) as cur:
+            ids = [row[0] for row in runs[0]]
+            cur.execute(sql + " WHERE member_id = ANY(%s)", [ids])
+            by_id = {row[0]: row for row in cur.fetchall()}
+            runs.append([by_id.get(i, ()) for i in ids])
     with open(out_path, "w", encoding="utf-8") as out:
         for rows in runs:
             for row in rows:
