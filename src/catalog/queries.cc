@@ -40,7 +40,8 @@ constexpr char kColumnsSql[] =
     " SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,"
     "        pg_catalog.format_type(a.atttypid, a.atttypmod),"
     "        COALESCE(b.base, a.atttypid),"
-    "        CASE WHEN b.oid IS NULL THEN a.atttypmod ELSE b.basemod END"
+    "        CASE WHEN b.oid IS NULL THEN a.atttypmod ELSE b.basemod END,"
+    "        a.attgenerated <> ''"
     "   FROM pg_catalog.pg_attribute a"
     "   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
     "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
@@ -100,6 +101,7 @@ StatusOr<std::vector<Relation>> ReadRelations(SideConnection::Session& session) 
     col.type_name = cols->Text(r, 5);
     col.base_type_oid = cols->Oid(r, 6, &bad);
     col.base_typmod = cols->Int32(r, 7, &bad);
+    col.generated = cols->Text(r, 8) == "t";
     out[it->second].columns.push_back(std::move(col));
   }
   if (!bad.ok()) return bad;

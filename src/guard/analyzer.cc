@@ -8,6 +8,7 @@
 #include <cctype>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -83,6 +84,7 @@ class StatementAnalysis {
   StatementVerdict Statement(const json& stmt);
   Walker& walker() { return walker_; }
   std::vector<CopyStatement>& copies() { return copies_; }
+  std::vector<CopyIn>& copy_ins() { return copy_ins_; }
 
  private:
   StatementVerdict Rows(const Output& out) {
@@ -95,10 +97,28 @@ class StatementAnalysis {
     throw Refusal{std::move(sqlstate), std::move(message), std::move(hint)};
   }
   void Setting(const json& b);
+  // The options of a COPY FROM whose rows pgveil reads: only those it reads as the server
+  // does, so that it finds the same fields.
+  void CheckCopyInOptions(const json& b);
 
   Walker walker_;
   std::vector<CopyStatement> copies_;  // COPY ... TO STDOUT, in statement order
+  std::vector<CopyIn> copy_ins_;       // COPY ... FROM STDIN, in statement order
 };
+
+void StatementAnalysis::CheckCopyInOptions(const json& b) {
+  static const std::set<std::string> kRead = {"format", "delimiter", "null",     "header",
+                                              "quote",  "escape",    "encoding", "freeze"};
+  for (const auto& o : Arr(b, "options")) {
+    const std::string name = Lower(Str(NodeBody(o), "defname"));
+    if (kRead.count(name) == 0) {
+      Refuse("0A000",
+             "COPY FROM STDIN into a pseudonym column with option " + name +
+                 " is not available to masked sessions",
+             "Leave the option out, or write such rows with INSERT.");
+    }
+  }
+}
 
 void StatementAnalysis::Setting(const json& b) {
   const std::string kind = Str(b, "kind");
@@ -228,22 +248,40 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     Scope scope;
     walker_.DmlTarget(At(b, "relation"), &scope);
     if (b.value("is_from", false)) {
-      // The rows go to the server as the client wrote them: pseudonyms would be stored
-      // untranslated, and a real id chosen by the session read back as its pseudonym.
+      // Pseudonyms in the rows are turned back into real values on their way to the
+      // server (proxy/copy_in.h), as a Bind's parameters are: stored as written, a real id
+      // chosen by the session would read back as its pseudonym.
       const Entry& target = scope.entries.back();
       std::vector<std::string> cols;
       for (const auto& c : Arr(b, "attlist")) cols.push_back(Str(At(c, "String"), "sval"));
-      if (cols.empty()) cols = target.colnames;
-      for (const auto& name : cols) {
-        const Lineage l = target.Column(name);
-        if (l.is_protected() && l.mask->filter == policy::FilterUse::kPseudonym) {
-          Refuse("0A000",
-                 "COPY FROM STDIN into pseudonym column " + name +
-                     " is not available to masked sessions",
-                 "Write such rows with INSERT, giving the pseudonyms as constants or "
-                 "parameters.");
+      if (cols.empty()) {
+        for (size_t k = 0; k < target.colnames.size(); ++k) {
+          const catalog::Column* col = target.cols[k].col;
+          if (col == nullptr || !col->generated) cols.push_back(target.colnames[k]);
         }
       }
+      CopyIn in;
+      in.copy = ReadCopyStatement(b);
+      for (size_t k = 0; k < cols.size(); ++k) {
+        const Lineage l = target.Column(cols[k]);
+        ParamReversal field;
+        field.index = static_cast<int>(k);
+        if (l.is_protected() && l.mask->filter == policy::FilterUse::kPseudonym) {
+          if (l.mask->action != policy::Action::kTransform || !l.mask->transform->Reversible()) {
+            Refuse("0A000",
+                   "COPY FROM STDIN into column " + cols[k] +
+                       " is not available to masked sessions: it holds one-way pseudonyms",
+                   "Write such rows with INSERT.");
+          }
+          field.type_oid = l.type_oid;
+          field.transform = l.mask->transform;
+          field.column = l.column();
+          in.translates = true;
+        }
+        in.fields.push_back(std::move(field));
+      }
+      if (in.translates) CheckCopyInOptions(b);
+      copy_ins_.push_back(std::move(in));
     } else {
       copies_.push_back(ReadCopyStatement(b));
     }
@@ -434,6 +472,7 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
     }
   }
   v->copies = std::move(analysis.copies());
+  v->copy_ins = std::move(analysis.copy_ins());
   return v;
 }
 

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "pgveil/policy/copy_text.h"
 #include "pgveil/wire/frame.h"
 
 namespace pgveil::policy {
@@ -10,8 +11,9 @@ namespace {
 
 constexpr char kBinarySignature[] = "PGCOPY\n\377\r\n";  // + '\0': 11 bytes
 
-// Text format: decodes backslash escapes (COPY's text format) into *out.
-void UnescapeText(std::string_view in, std::string* out) {
+}  // namespace
+
+void UnescapeCopyText(std::string_view in, std::string* out) {
   out->clear();
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
@@ -65,7 +67,7 @@ void UnescapeText(std::string_view in, std::string* out) {
   }
 }
 
-void EscapeText(std::string_view in, char delimiter, std::string* out) {
+void EscapeCopyText(std::string_view in, char delimiter, std::string* out) {
   for (char c : in) {
     switch (c) {
       case '\\':
@@ -98,7 +100,7 @@ void EscapeText(std::string_view in, char delimiter, std::string* out) {
   }
 }
 
-void QuoteCsv(std::string_view in, const guard::CopyStatement& s, std::string* out) {
+void QuoteCopyCsv(std::string_view in, const guard::CopyStatement& s, std::string* out) {
   bool needs = in.empty() || in == s.null_string;
   for (char c : in) {
     if (c == s.delimiter || c == s.quote || c == '\n' || c == '\r' || c == s.escape) needs = true;
@@ -114,8 +116,6 @@ void QuoteCsv(std::string_view in, const guard::CopyStatement& s, std::string* o
   }
   out->push_back(s.quote);
 }
-
-}  // namespace
 
 StatusOr<std::shared_ptr<CopyPlan>> CopyPlan::CreateForQuery(const guard::CopyStatement& copy,
                                                              std::shared_ptr<const Policy> policy) {
@@ -254,7 +254,7 @@ Status CopyPlan::MaskTextRow(std::string_view row, std::string* out) {
         row.substr(pos, end == std::string_view::npos ? row.size() - pos : end - pos);
     if (field >= columns_.size()) return ProtocolError("COPY row has more fields than columns");
     bool in_null = raw == copy_.null_string;
-    if (!in_null) UnescapeText(raw, &scratch_);
+    if (!in_null) UnescapeCopyText(raw, &scratch_);
     bool is_null = false;
     Status st =
         MaskValue(columns_[field], in_null, scratch_, mask::Format::kText, &value, &is_null);
@@ -263,7 +263,7 @@ Status CopyPlan::MaskTextRow(std::string_view row, std::string* out) {
     if (is_null) {
       out->append(copy_.null_string);
     } else {
-      EscapeText(value, copy_.delimiter, out);
+      EscapeCopyText(value, copy_.delimiter, out);
     }
     ++field;
     if (end == std::string_view::npos) break;
@@ -321,7 +321,7 @@ Status CopyPlan::MaskCsvRecords(std::string_view p, std::string* out) {
       header_pending_ = false;
       for (size_t f = 0; f < fields.size(); ++f) {
         if (f > 0) out->push_back(copy_.delimiter);
-        QuoteCsv(fields[f].second, copy_, out);
+        QuoteCopyCsv(fields[f].second, copy_, out);
       }
       out->push_back('\n');
       continue;
@@ -339,7 +339,7 @@ Status CopyPlan::MaskCsvRecords(std::string_view p, std::string* out) {
       if (is_null) {
         out->append(copy_.null_string);
       } else {
-        QuoteCsv(value, copy_, out);
+        QuoteCopyCsv(value, copy_, out);
       }
     }
     out->push_back('\n');

@@ -274,6 +274,13 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
   Pending bound{Kind::kBind};
   bound.portal = std::string(bind->portal);
   if (st != statements_.end()) bound.verdict = st->second.verdict;
+  // What an Execute of the portal copies in: the client's rows follow that Execute. (A
+  // Bind the server skips leaves an Execute it skips too.)
+  if (bound.verdict && !bound.verdict->copy_ins.empty()) {
+    copy_in_portals_[bound.portal] = bound.verdict;
+  } else {
+    copy_in_portals_.erase(bound.portal);
+  }
   if (st == statements_.end() && prepared_.count(std::string(bind->statement)) != 0) {
     // SQL PREPARE: its parameters are translated in EXECUTE's arguments only.
     Refuse(wire::fe::kBind, "0A000",
@@ -384,15 +391,12 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
     wire::Writer w(to_server);
     w.Begin(type).Bytes(body).End();
   };
-  if (type == wire::fe::kCopyDone || type == wire::fe::kCopyFail) ++copy_ends_;
-  if (in_copy_in_ &&
-      (type == wire::fe::kCopyData || type == wire::fe::kCopyDone || type == wire::fe::kCopyFail)) {
-    if (type != wire::fe::kCopyData) in_copy_in_ = false;
-    forward();
-    return Status::Ok();
+  if (type == wire::fe::kCopyData || type == wire::fe::kCopyDone || type == wire::fe::kCopyFail) {
+    return OnClientCopy(type, body, to_server);
   }
   switch (type) {
     case wire::fe::kQuery: {
+      NextCopyIns(nullptr);
       auto q = wire::ParseQuery(body);
       if (!q.ok()) {
         Refuse(type, "08P01", q.status().message(), "", to_server);
@@ -420,6 +424,7 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
       p.rewritten = sql != q->sql;
       p.copy_ends = copy_ends_;
       p.copies = v->copies;
+      NextCopyIns(v);
       p.verdict = v;
       // A simple query the server runs destroys the unnamed statement (StartQuery); one
       // skipped after an error leaves it. (The unnamed portal's entry stays until a Bind
@@ -532,6 +537,8 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
         return Status::Ok();
       }
       std::string portal(e->portal);
+      auto copying = copy_in_portals_.find(portal);
+      NextCopyIns(copying != copy_in_portals_.end() ? copying->second : nullptr);
       // Our own Describe of the portal: its RowDescription carries the real formats.
       // What the portal runs is known when the server answers the Describe: Binds and
       // DECLAREs sent before it may not be confirmed yet.
@@ -589,15 +596,84 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
       return Status::Ok();
     case wire::fe::kFlush:
     case wire::fe::kTerminate:
-    case wire::fe::kCopyData:
-    case wire::fe::kCopyDone:
-    case wire::fe::kCopyFail:
     case wire::fe::kPassword:
       forward();
       return Status::Ok();
     default:
       return ProtocolError("unknown message type from client");
   }
+}
+
+void MaskedStream::NextCopyIns(std::shared_ptr<const guard::Verdict> v) {
+  copy_in_verdict_ = v && !v->copy_ins.empty() ? std::move(v) : nullptr;
+  copy_in_next_ = 0;
+  // A statement sent while a copy is open ends it on the server (with an error).
+  copy_in_open_ = false;
+  copy_in_failed_ = false;
+  translator_.reset();
+}
+
+Status MaskedStream::OnClientCopy(char type, std::string_view body, std::string* to_server) {
+  // The client's COPY data, in its order: each run of CopyData up to a CopyDone or
+  // CopyFail belongs to the next COPY FROM STDIN of the statement sent before it. (The
+  // server takes data only while such a COPY runs, and ignores it otherwise.)
+  const bool end = type != wire::fe::kCopyData;
+  if (!copy_in_open_) {
+    copy_in_open_ = true;
+    copy_in_failed_ = false;
+    translator_.reset();
+    if (copy_in_verdict_ && copy_in_next_ < copy_in_verdict_->copy_ins.size()) {
+      const guard::CopyIn* in = &copy_in_verdict_->copy_ins[copy_in_next_++];
+      if (in->translates) translator_ = std::make_unique<CopyInTranslator>(copy_in_verdict_, in);
+    }
+  }
+  auto finish = [&] {
+    copy_in_open_ = false;
+    translator_.reset();
+  };
+  if (copy_in_failed_) {  // pgveil ended this copy with CopyFail: the rest is dropped
+    if (end) finish();
+    return Status::Ok();
+  }
+  auto copy_ended = [&] {
+    ++copy_ends_;
+    in_copy_in_ = false;
+  };
+  if (!translator_ || type == wire::fe::kCopyFail) {
+    if (end) {
+      copy_ended();
+      finish();
+    }
+    wire::Writer w(to_server);
+    w.Begin(type).Bytes(body).End();
+    return Status::Ok();
+  }
+  std::string payload;
+  Status st = type == wire::fe::kCopyData ? translator_->Feed(body, &payload)
+                                          : translator_->Finish(&payload);
+  if (!st.ok()) {
+    // The server ends the copy with an error that quotes this message.
+    AuditRefusal(copy_in_verdict_ ? copy_in_verdict_->original : "", "22P02", st.message());
+    wire::Writer w(to_server);
+    w.Begin(wire::fe::kCopyFail).CString("pgveil: " + std::string(st.message())).End();
+    copy_ended();
+    if (end) {
+      finish();
+    } else {
+      copy_in_failed_ = true;
+    }
+    return Status::Ok();
+  }
+  wire::Writer w(to_server);
+  if (!payload.empty()) {
+    w.Begin(wire::fe::kCopyData).Bytes(payload).End();
+  }
+  if (end) {
+    w.Begin(type).Bytes(body).End();
+    copy_ended();
+    finish();
+  }
+  return Status::Ok();
 }
 
 void MaskedStream::AdoptNextPolicy() {

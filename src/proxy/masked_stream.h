@@ -36,6 +36,7 @@
 #include "pgveil/policy/policy.h"
 #include "pgveil/policy/row_plan.h"
 #include "pgveil/status.h"
+#include "proxy/copy_in.h"
 
 namespace pgveil::audit {
 class AuditLog;
@@ -241,6 +242,17 @@ class MaskedStream {
   // not sent the Sync that ends it yet.
   bool skip_until_sync_ = false;
   uint64_t copy_ends_ = 0;  // CopyDone and CopyFail messages the client sent
+  // COPY FROM STDIN, on the client's side (OnClientCopy): the COPY statements of the
+  // last Query or Execute, the next one to take data, and the run of data now open.
+  Status OnClientCopy(char type, std::string_view body, std::string* to_server);
+  void NextCopyIns(std::shared_ptr<const guard::Verdict> v);
+  std::shared_ptr<const guard::Verdict> copy_in_verdict_;
+  size_t copy_in_next_ = 0;
+  bool copy_in_open_ = false;
+  bool copy_in_failed_ = false;
+  std::unique_ptr<CopyInTranslator> translator_;
+  // Portals whose statement copies in, by the client's last Bind of them.
+  std::unordered_map<std::string, std::shared_ptr<const guard::Verdict>> copy_in_portals_;
   // Statement names with a Close the server has not answered yet.
   std::unordered_map<std::string, int> closing_;
 };

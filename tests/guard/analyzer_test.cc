@@ -146,6 +146,8 @@ const Case kServed[] = {
      "TO STDOUT (FORMAT csv)",
      ""},
     {"COPY crm.contact_log (staff_id, channel, outcome) FROM STDIN", ""},
+    {"COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN", ""},
+    {"COPY crm.resource_claims FROM STDIN (FORMAT csv, HEADER, DELIMITER ';')", ""},
     {"SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relnamespace = 'crm'::regnamespace", ""},
     {"SELECT n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class "
      "c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE "
@@ -272,8 +274,10 @@ const Case kRefused[] = {
     {"COPY crm.members TO PROGRAM 'cat'", "42501"},
     {"COPY (SELECT phone || '' FROM crm.members) TO STDOUT", "42501"},
     {"COPY (SELECT * FROM pg_class) TO STDOUT", "0A000"},
-    {"COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN", "0A000"},
-    {"COPY crm.resource_claims FROM STDIN", "0A000"},
+    {"COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN (FORMAT csv, FORCE_NULL "
+     "(member_id))",
+     "0A000"},
+    {"COPY crm.resource_claims FROM STDIN WITH (DEFAULT 'x')", "0A000"},
     {"EXPLAIN ANALYZE SELECT * FROM crm.members", "42501"},
     {"EXPLAIN (ANALYZE) SELECT * FROM crm.members", "42501"},
     {"EXPLAIN SELECT nickname FROM crm.members WHERE phone = '1'", "42501"},

@@ -27,6 +27,7 @@ struct Column {
   // the modifier of the innermost domain (as getBaseTypeAndTypmod() computes it), else
   // `typmod`. E.g. a domain over varchar(20): typmod -1, base_typmod 24.
   int32_t base_typmod = -1;
+  bool generated = false;  // GENERATED ALWAYS AS (...) STORED: not in COPY's default list
 };
 
 struct Relation {

@@ -32,6 +32,15 @@ struct ParamReversal {
   bool array = false;      // an array of pseudonyms (`= ANY($1)`, `<> ALL($1)`)
 };
 
+// One `COPY table [(columns)] FROM STDIN` of a statement, in the client's order: its
+// format and, per field of a row, how the field is turned back before the server stores
+// it (`fields[k].transform` set for a pseudonym column; null: passed as written).
+struct CopyIn {
+  CopyStatement copy;
+  std::vector<ParamReversal> fields;
+  bool translates = false;  // some field is a pseudonym column
+};
+
 // What one statement of a query string does, as far as the session must know.
 struct StatementVerdict {
   enum class Kind : uint8_t {
@@ -75,6 +84,7 @@ struct Verdict {
   std::vector<StatementVerdict> statements;
   std::vector<ParamReversal> params;  // for the extended protocol's Bind
   std::vector<CopyStatement> copies;  // COPY ... TO STDOUT of a table, in order
+  std::vector<CopyIn> copy_ins;       // COPY ... FROM STDIN, in order
   bool touches_protected = false;     // reads a relation with protected columns
   bool unknown_relation = false;      // refused: names a relation the snapshot lacks
   // For the audit log: the text as the client sent it, and what the statement reads.

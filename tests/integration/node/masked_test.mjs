@@ -531,7 +531,7 @@ describe('sessions of the masked login', () => {
     }
   });
 
-  test('pg.Pool of 20 connections; INSERT with a pseudonym parameter; COPY FROM STDIN that fails', async () => {
+  test('pg.Pool of 20 connections; INSERT with a pseudonym parameter; COPY FROM STDIN with pseudonyms, and one that fails', async () => {
     const pool = new pg.Pool({
       host: '127.0.0.1', port: PROXY.port, database: DATABASE, user: MASKED, password: PASSWORD, max: 20,
     });
@@ -551,11 +551,18 @@ describe('sessions of the masked login', () => {
           [pseudonyms[PICK]]);
         const back = await c.query('SELECT member_id FROM crm.contact_log WHERE contact_id = $1', [ins.rows[0].contact_id]);
         assert.deepEqual(back.rows, [{ member_id: pseudonyms[PICK] }]);
-        // COPY FROM into a pseudonym column would store the values untranslated: refused.
+        // COPY FROM into a pseudonym column: the pseudonyms in the rows are turned back,
+        // so they read back the same; a value that is not a pseudonym fails the copy.
+        const staff = (await c.query('SELECT min(staff_id) AS s FROM crm.staff')).rows[0].s;
+        const rows = pseudonyms.slice(0, 3).map((p) => `${staff}\t${p}\tcall\tnode copy\n`).join('');
+        const copied = c.query(copyFrom('COPY crm.contact_log (staff_id, member_id, channel, outcome) FROM STDIN'));
+        await pipeline(Readable.from([rows.slice(0, 7), rows.slice(7)]), copied);
+        const readBack = await c.query("SELECT member_id FROM crm.contact_log WHERE outcome = 'node copy' ORDER BY contact_id");
+        assert.deepEqual(readBack.rows.map((r) => r.member_id), pseudonyms.slice(0, 3));
         const refused = c.query(copyFrom('COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN'));
-        const why = await pipeline(Readable.from(['1\t2\tcall\n']), refused)
+        const why = await pipeline(Readable.from([`${staff}\t-2\tcall\n`]), refused)
           .then(() => null, (e) => e.code);
-        assert.equal(why, '0A000');
+        assert.equal(why, '57014');
         const bad = c.query(copyFrom('COPY crm.contact_log (staff_id, channel) FROM STDIN'));
         const err = await pipeline(Readable.from(['x\tcall\n', '1\tcall\n'.repeat(1000)]), bad)
           .then(() => null, (e) => e.code);
