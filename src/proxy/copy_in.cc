@@ -10,6 +10,8 @@ namespace {
 
 constexpr char kBinarySignature[] = "PGCOPY\n\377\r\n";  // + '\0': 11 bytes
 constexpr size_t kBinaryHeader = 19;                     // signature, flags, extension length
+// The longest row kept while it has not ended: the proxy's memory is the limit here.
+constexpr size_t kMaxOpenRow = 64u << 20;
 
 }  // namespace
 
@@ -51,6 +53,9 @@ Status CopyInTranslator::Take(bool at_end, std::string* out) {
   }
   if (at_end && !ended_ && pos_ < buf_.size()) {
     return InvalidArgument("COPY data ends inside a row");
+  }
+  if (buf_.size() - pos_ > kMaxOpenRow) {
+    return InvalidArgument("a COPY row into a pseudonym column is longer than 64 MB");
   }
   // Keep the unfinished row only.
   if (pos_ > 0 && (pos_ >= buf_.size() || pos_ > 65536)) {

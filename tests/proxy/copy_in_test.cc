@@ -149,6 +149,17 @@ TEST_F(CopyInTest, BinaryRowsInAnyPieces) {
   EXPECT_FALSE(Translate(sql, "PGCOPY\n").ok());
 }
 
+TEST_F(CopyInTest, ARowThatNeverEndsIsNotKeptForever) {
+  auto v = Copy(kText);
+  CopyInTranslator t(v, &v->copy_ins[0]);
+  std::string out;
+  const std::string piece(1 << 20, 'a');
+  Status st = Status::Ok();
+  for (int i = 0; i < 70 && st.ok(); ++i) st = t.Feed(piece, &out);
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(out.empty());
+}
+
 TEST_F(CopyInTest, ColumnsLeftOutAreTheTablesOwn) {
   auto v = Copy("COPY crm.contact_log FROM STDIN");
   ASSERT_EQ(v->copy_ins[0].fields.size(), 7u);
