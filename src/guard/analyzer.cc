@@ -438,6 +438,13 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
   auto rewrites = w.rewrites;
   std::sort(rewrites.begin(), rewrites.end(),
             [](const Rewrite& a, const Rewrite& b) { return a.pos > b.pos; });
+  for (size_t i = 1; i < rewrites.size(); ++i) {
+    // Back to front: each span must end before the one already replaced after it.
+    if (rewrites[i].pos + rewrites[i].len > rewrites[i - 1].pos) {
+      return refuse("0A000", "pgveil cannot translate the pseudonyms of this statement",
+                    "Compare each pseudonym once.");
+    }
+  }
   for (const auto& rw : rewrites) {
     v->sql.replace(rw.pos, rw.len, rw.text);
     v->rewritten = true;

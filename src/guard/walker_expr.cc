@@ -273,14 +273,21 @@ bool Walker::TranslatePseudonymValue(const json& node, const Lineage& column, bo
     }
     int n = NodeBody(*inner).value("number", 0);
     if (n < 1) Refuse("0A000", "pgveil cannot analyse this parameter");
+    bool known = false;
     for (const auto& p : params) {
-      if (p.index == n - 1 && (p.transform != column.mask->transform || !p.aligned_op.empty() ||
-                               p.array != array || p.type_oid != column.type_oid)) {
+      if (p.index != n - 1) continue;
+      if (p.transform != column.mask->transform || !p.aligned_op.empty() || p.array != array ||
+          p.type_oid != column.type_oid) {
         Refuse("42501", "parameter $" + std::to_string(n) +
-                            " is compared with columns of different pseudonym domains");
+                            " is compared with columns of different pseudonym domains or types");
       }
+      known = true;
     }
-    params.push_back({n - 1, column.type_oid, column.mask->transform, column.column(), "", array});
+    // Once per parameter: each entry becomes one edit of an EXECUTE argument, and two
+    // edits of one argument would cut the statement text after it.
+    if (!known) {
+      params.push_back({n - 1, column.type_oid, column.mask->transform, column.column(), "", array});
+    }
     ConsumeParam(node);
     return true;
   }
@@ -307,7 +314,19 @@ bool Walker::TranslatePseudonymValue(const json& node, const Lineage& column, bo
            "a value compared with column " + column.column() + " is not a pseudonym of its domain",
            "Use the identifiers pgveil shows to this login.");
   }
-  rewrites.push_back({pos, len, quoted ? "'" + real + "'" : real});
+  std::string text = quoted ? "'" + real + "'" : real;
+  // A literal walked more than once (the arms of a recursive WITH query are) is
+  // rewritten once: a second replacement of the same span would cut the text after it.
+  for (const auto& rw : rewrites) {
+    if (rw.pos != pos) continue;
+    if (rw.len != len || rw.text != text) {
+      Refuse("0A000",
+             "pgveil cannot translate a pseudonym compared with columns of different "
+             "domains");
+    }
+    return true;
+  }
+  rewrites.push_back({pos, len, std::move(text)});
   return true;
 }
 
@@ -385,7 +404,14 @@ bool Walker::Aligned(const Lineage& col, std::string_view op, const json& consta
                             col.column());
       }
     }
-    params.push_back({n - 1, col.type_oid, col.mask->transform, col.column(), std::string(op)});
+    bool known = false;
+    for (const auto& p : params) {
+      known |= p.index == n - 1 && p.transform == col.mask->transform &&
+               p.type_oid == col.type_oid && p.aligned_op == op;
+    }
+    if (!known) {
+      params.push_back({n - 1, col.type_oid, col.mask->transform, col.column(), std::string(op)});
+    }
     ConsumeParam(constant);
     return true;
   }

@@ -250,6 +250,13 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
   }
   std::sort(edits.begin(), edits.end(),
             [](const auto& a, const auto& b) { return a.first.first > b.first.first; });
+  for (size_t k = 1; k < edits.size(); ++k) {
+    // Two edits of one span would cut the statement text after it.
+    if (edits[k].first.first + edits[k].first.second > edits[k - 1].first.first) {
+      *why = "pgveil cannot translate an EXECUTE argument used for more than one parameter";
+      return false;
+    }
+  }
   for (const auto& [span, text] : edits) sql->replace(span.first, span.second, text);
   return true;
 }

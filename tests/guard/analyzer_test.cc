@@ -515,6 +515,31 @@ TEST_F(GuardTest, PseudonymLiteralsBecomeRealIds) {
             "member_id = 7");
 }
 
+TEST_F(GuardTest, ALiteralWalkedTwiceIsRewrittenOnce) {
+  // The arms of a recursive WITH query are walked more than once; a second replacement
+  // of the same span would cut the text after it (what follows the literal, here a
+  // comment, would reach the server unchecked).
+  const std::string p = Pseudonym(7);
+  const std::string tail = " /*xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx UNION ALL SELECT 1) SELECT 2 */";
+  auto v =
+      Check("WITH RECURSIVE t(id) AS (SELECT member_id FROM crm.members WHERE member_id = " + p +
+            tail + " UNION ALL SELECT id FROM t WHERE false) SELECT count(*) FROM t");
+  ASSERT_FALSE(v->refused) << v->message;
+  EXPECT_EQ(v->sql,
+            "WITH RECURSIVE t(id) AS (SELECT member_id FROM crm.members WHERE member_id = 7" +
+                tail + " UNION ALL SELECT id FROM t WHERE false) SELECT count(*) FROM t");
+  // A parameter is listed once however often it is compared (each entry becomes one edit
+  // of an EXECUTE argument).
+  auto twice = Check("SELECT nickname FROM crm.members WHERE member_id = $1 OR member_id = $1");
+  ASSERT_FALSE(twice->refused) << twice->message;
+  EXPECT_EQ(twice->params.size(), 1u);
+  auto rec = Check(
+      "WITH RECURSIVE t(id) AS (SELECT member_id FROM crm.members WHERE member_id = $1 UNION "
+      "ALL SELECT id FROM t WHERE false) SELECT count(*) FROM t");
+  ASSERT_FALSE(rec->refused) << rec->message;
+  EXPECT_EQ(rec->params.size(), 1u);
+}
+
 TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
   auto v = Check("SELECT body FROM crm.chat_messages WHERE sender_id = $2 AND message_id > $1");
   ASSERT_FALSE(v->refused) << v->message;
