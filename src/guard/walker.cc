@@ -155,15 +155,18 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
           }
           storage->ctes[name] = full;
         }
+        SearchCycle(cte, &storage->ctes[name], outer, storage, depth);
         continue;
       }
       out = Query(q, outer, storage, depth + 1);
     } else if (qt == "InsertStmt") {
-      out = Insert(NodeBody(q));
+      // A data-modifying WITH query sees the clause's other queries as a SELECT does:
+      // a name there is theirs before any table's.
+      out = Insert(NodeBody(q), storage);
     } else if (qt == "UpdateStmt") {
-      out = Update(NodeBody(q));
+      out = Update(NodeBody(q), storage);
     } else if (qt == "DeleteStmt") {
-      out = Delete(NodeBody(q));
+      out = Delete(NodeBody(q), storage);
     } else {
       Refuse("0A000", "pgveil cannot analyse this WITH query");
     }
@@ -171,10 +174,52 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
       auto names = Names(At(cte, "aliascolnames"));
       for (size_t i = 0; i < names.size() && i < out.names.size(); ++i) out.names[i] = names[i];
     }
+    SearchCycle(cte, &out, outer, storage, depth);
     storage->ctes[name] = std::move(out);
     storage->pending.erase(name);
   }
   return storage;
+}
+
+void Walker::SearchCycle(const json& cte, Output* out, const Scope* outer, const CteScope* ctes,
+                         int depth) {
+  // SEARCH ... SET seq and CYCLE ... SET mark USING path add columns built from the
+  // listed ones (the path is an array of their values, unmasked), and CYCLE compares
+  // them: every listed column is a filter use, and the new columns carry what they carry.
+  auto listed = [&](const json& cols, std::string_view construct) {
+    Lineage r;
+    for (const auto& col : Names(cols)) {
+      for (size_t i = 0; i < out->names.size(); ++i) {
+        if (out->names[i] != col) continue;
+        Lineage l = Use(out->cols[i], construct);
+        if (l.kind == Lineage::Kind::kTainted) r = l;
+        break;
+      }
+    }
+    if (out->open) {
+      Lineage l = Use(out->open_lineage, construct);
+      if (l.kind == Lineage::Kind::kTainted) r = l;
+    }
+    return r;
+  };
+  if (Has(cte, "search_clause")) {
+    const json& sc = At(cte, "search_clause");
+    Lineage l = listed(Arr(sc, "search_col_list"), "SEARCH");
+    out->names.push_back(Str(sc, "search_seq_column"));
+    out->cols.push_back(l);
+  }
+  if (Has(cte, "cycle_clause")) {
+    const json& cc = At(cte, "cycle_clause");
+    Lineage l = listed(Arr(cc, "cycle_col_list"), "CYCLE");
+    Scope empty{outer, {}};
+    for (const char* v : {"cycle_mark_value", "cycle_mark_default"}) {
+      if (Has(cc, v)) Use(Expr(At(cc, v), &empty, ctes, depth + 1), "CYCLE");
+    }
+    out->names.push_back(Str(cc, "cycle_mark_column"));
+    out->cols.push_back(l);
+    out->names.push_back(Str(cc, "cycle_path_column"));
+    out->cols.push_back(l);
+  }
 }
 
 Output Walker::Query(const json& node, const Scope* outer, const CteScope* ctes, int depth) {
@@ -216,8 +261,7 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
       // GROUP BY <ordinal> refers to a result column.
       if (NodeType(g) == "A_Const" && Has(NodeBody(g), "ival")) {
         int n = At(NodeBody(g), "ival").value("ival", 0);
-        if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
-          UseEquality(out.cols[n - 1], "GROUP BY");
+        if (n >= 1 && ForOrdinal(out, n, [&](const Lineage& l) { UseEquality(l, "GROUP BY"); })) {
           continue;
         }
       }
@@ -510,10 +554,7 @@ void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope
     std::string_view t = NodeType(node);
     if (t == "A_Const" && Has(NodeBody(node), "ival")) {
       int n = At(NodeBody(node), "ival").value("ival", 0);
-      if (n >= 1 && static_cast<size_t>(n) <= out.cols.size()) {
-        Use(out.cols[n - 1], construct);
-        continue;
-      }
+      if (n >= 1 && ForOrdinal(out, n, [&](const Lineage& l) { Use(l, construct); })) continue;
     }
     if (t == "ColumnRef") {
       auto f = Names(At(NodeBody(node), "fields"));
@@ -531,6 +572,20 @@ void Walker::Sort(const json& sort_clause, const Output& out, const Scope* scope
     }
     Use(Expr(node, scope, ctes, depth), construct);
   }
+}
+
+bool Walker::ForOrdinal(const Output& out, int n, const std::function<void(const Lineage&)>& use) {
+  const auto k = static_cast<size_t>(n - 1);
+  if (out.open && k >= out.open_at) {
+    // Past a `*` over a system catalog or function, whose number of columns pgveil does
+    // not know: the position may mean any later column, or one of the `*`.
+    for (size_t i = out.open_at; i < out.cols.size(); ++i) use(out.cols[i]);
+    use(out.open_lineage);
+    return true;
+  }
+  if (k >= out.cols.size()) return false;
+  use(out.cols[k]);
+  return true;
 }
 
 Output Walker::SetOperation(const json& s, const Scope* outer, const CteScope* ctes, int depth) {

@@ -87,9 +87,11 @@ class Walker {
 
   // A whole SELECT (or VALUES), top level: its result columns, checked as outputs.
   Output TopSelect(const json& select);
-  Output Insert(const json& insert);
-  Output Update(const json& update);
-  Output Delete(const json& del);
+  // `ctes`: the WITH queries visible to a data-modifying statement inside a WITH clause
+  // (those of the clause itself), nullptr for a statement of its own.
+  Output Insert(const json& insert, const CteScope* ctes = nullptr);
+  Output Update(const json& update, const CteScope* ctes = nullptr);
+  Output Delete(const json& del, const CteScope* ctes = nullptr);
   // The written relation, added to `scope` (last entry); refused unless a table.
   void DmlTarget(const json& rv, Scope* scope);
   // An expression outside any query (an EXECUTE argument): checked as a value.
@@ -131,10 +133,15 @@ class Walker {
   void CheckOutputs(const Output& out);
   const CteScope* With(const json& with, const Scope* outer, const CteScope* ctes, int depth,
                        CteScope* storage);
+  // The SEARCH and CYCLE clauses of WITH query `cte`: their uses of its columns, and
+  // the columns they add to its result `out`.
+  void SearchCycle(const json& cte, Output* out, const Scope* outer, const CteScope* ctes,
+                   int depth);
   // Adds FROM (or USING) items to `scope`, their columns to its `*` list.
   void FromList(const json& items, Scope* scope, const CteScope* ctes, int depth);
-  // A data-modifying statement's WITH queries (nullptr if none), kept in *storage.
-  const CteScope* DmlWith(const json& stmt, CteScope* storage);
+  // A data-modifying statement's WITH queries, kept in *storage, over `outer` (the WITH
+  // queries around it); `outer` if it has none.
+  const CteScope* DmlWith(const json& stmt, const CteScope* outer, CteScope* storage);
   // A data-modifying statement's RETURNING list, checked as a result (or no rows).
   Output Returning(const json& stmt, const Scope* scope, const CteScope* ctes);
   // Adds the FROM item's entries to `scope`; returns its columns in `*` order.
@@ -157,6 +164,10 @@ class Walker {
   // `name` is no column of `e` (which has protected columns) that pgveil knows.
   [[noreturn]] void RefuseUnknownColumn(const std::string& name, const Entry& e);
 
+  // Calls `use` with the lineage of result column `n` (1-based, ORDER BY 2) of `out`, or
+  // with every lineage it could be when a `*` of unknown width comes before it; false if
+  // `out` has no such column.
+  bool ForOrdinal(const Output& out, int n, const std::function<void(const Lineage&)>& use);
   // A value consumed by an operator, function, clause...: the column's filter decides.
   Lineage Use(const Lineage& l, std::string_view construct);
   // Compared for equality only (GROUP BY, DISTINCT, PARTITION BY, UNION).

@@ -15,9 +15,9 @@ const json* ConstOrParam(const json& node) {
 
 }  // namespace
 
-const CteScope* Walker::DmlWith(const json& stmt, CteScope* storage) {
-  if (!Has(stmt, "withClause")) return nullptr;
-  return With(At(stmt, "withClause"), nullptr, nullptr, 0, storage);
+const CteScope* Walker::DmlWith(const json& stmt, const CteScope* outer, CteScope* storage) {
+  if (!Has(stmt, "withClause")) return outer;
+  return With(At(stmt, "withClause"), nullptr, outer, 0, storage);
 }
 
 Output Walker::Returning(const json& b, const Scope* scope, const CteScope* ctes) {
@@ -49,9 +49,9 @@ void Walker::WriteValue(const json& node, const Lineage& target, const Scope* sc
   Assign(Expr(node, scope, ctes, 0), target);
 }
 
-Output Walker::Insert(const json& b) {
+Output Walker::Insert(const json& b, const CteScope* outer_ctes) {
   CteScope storage;
-  const CteScope* ctes = DmlWith(b, &storage);
+  const CteScope* ctes = DmlWith(b, outer_ctes, &storage);
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
@@ -116,9 +116,9 @@ Output Walker::Insert(const json& b) {
   return Returning(b, &scope, ctes);
 }
 
-Output Walker::Update(const json& b) {
+Output Walker::Update(const json& b, const CteScope* outer_ctes) {
   CteScope storage;
-  const CteScope* ctes = DmlWith(b, &storage);
+  const CteScope* ctes = DmlWith(b, outer_ctes, &storage);
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   const Entry target = scope.entries.back();
@@ -169,9 +169,9 @@ void Walker::SetList(const json& targets, const Entry& target, const Scope* scop
   }
 }
 
-Output Walker::Delete(const json& b) {
+Output Walker::Delete(const json& b, const CteScope* outer_ctes) {
   CteScope storage;
-  const CteScope* ctes = DmlWith(b, &storage);
+  const CteScope* ctes = DmlWith(b, outer_ctes, &storage);
   Scope scope;
   DmlTarget(At(b, "relation"), &scope);
   FromList(Arr(b, "usingClause"), &scope, ctes, 0);

@@ -540,6 +540,52 @@ TEST_F(GuardTest, ALiteralWalkedTwiceIsRewrittenOnce) {
   EXPECT_EQ(rec->params.size(), 1u);
 }
 
+TEST_F(GuardTest, OrdinalsPastAStarOfUnknownWidthMayMeanAnyLaterColumn) {
+  // generate_series(...) g has as many columns as PostgreSQL says: ORDER BY 2 may be
+  // monthly_income.
+  EXPECT_TRUE(Check("SELECT g.*, m.monthly_income, m.nickname FROM crm.members m, "
+                    "generate_series(1, 1) g ORDER BY 2")
+                  ->refused);
+  EXPECT_TRUE(Check("SELECT g.*, m.monthly_income, count(*) FROM crm.members m, "
+                    "generate_series(1, 1) g GROUP BY 1, 2")
+                  ->refused);
+  EXPECT_TRUE(Check("SELECT DISTINCT ON (3) c.*, m.phone FROM crm.members m, pg_catalog.pg_class c")
+                  ->refused);
+  auto ok =
+      Check("SELECT m.nickname, g.* FROM crm.members m, generate_series(1, 2) g ORDER BY 1, 2");
+  EXPECT_FALSE(ok->refused) << ok->message;
+}
+
+TEST_F(GuardTest, SearchAndCycleColumnsCarryTheirSources) {
+  EXPECT_TRUE(Check("WITH RECURSIVE t(id, ph) AS (SELECT member_id, phone FROM crm.members UNION "
+                    "ALL SELECT id, ph FROM t WHERE false) CYCLE ph SET c USING p SELECT * FROM t")
+                  ->refused);
+  EXPECT_TRUE(Check("WITH RECURSIVE t(id, i) AS (SELECT member_id, monthly_income FROM "
+                    "crm.members UNION ALL SELECT id, i FROM t WHERE false) SEARCH DEPTH FIRST BY "
+                    "i SET o SELECT id FROM t ORDER BY o")
+                  ->refused);
+  auto ok = Check(
+      "WITH RECURSIVE t(n, c) AS (SELECT 1, city FROM crm.members UNION ALL SELECT n + 1, c FROM "
+      "t WHERE n < 3) SEARCH BREADTH FIRST BY c SET o CYCLE c SET y USING p SELECT * FROM t");
+  ASSERT_FALSE(ok->refused) << ok->message;
+  ASSERT_TRUE(ok->statements[0].shape);
+  EXPECT_EQ(ok->statements[0].shape->fields.size(), 5u);  // n, c, o, y, p
+}
+
+TEST_F(GuardTest, DataModifyingWithQueriesSeeTheClausesOtherQueries) {
+  // `stores` is the WITH query, not crm.stores, inside the INSERT too.
+  EXPECT_TRUE(Check("WITH stores AS (SELECT phone AS name FROM crm.members), x AS (INSERT INTO "
+                    "crm.contact_log (staff_id, member_id, channel, outcome) SELECT 1, "
+                    "m.member_id, 'call', s.name FROM crm.members m, stores s RETURNING outcome) "
+                    "SELECT * FROM x")
+                  ->refused);
+  auto ok = Check(
+      "WITH c AS (SELECT member_id FROM crm.members), x AS (INSERT INTO crm.contact_log "
+      "(staff_id, member_id, channel) SELECT 1, c.member_id, 'call' FROM c RETURNING member_id) "
+      "SELECT * FROM x");
+  EXPECT_FALSE(ok->refused) << ok->message;
+}
+
 TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
   auto v = Check("SELECT body FROM crm.chat_messages WHERE sender_id = $2 AND message_id > $1");
   ASSERT_FALSE(v->refused) << v->message;
