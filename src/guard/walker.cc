@@ -33,6 +33,21 @@ Entry EntryOf(const Output& out, std::string name, std::string what) {
   return e;
 }
 
+bool SameLineage(const Lineage& a, const Lineage& b) {
+  return a.kind == b.kind && a.oid == b.oid && a.attnum == b.attnum && a.mask == b.mask;
+}
+
+bool SameLineage(const Output& a, const Output& b) {
+  if (a.cols.size() != b.cols.size() || a.open != b.open ||
+      !SameLineage(a.open_lineage, b.open_lineage)) {
+    return false;
+  }
+  for (size_t i = 0; i < a.cols.size(); ++i) {
+    if (!SameLineage(a.cols[i], b.cols[i])) return false;
+  }
+  return true;
+}
+
 std::vector<StarItem> StarOf(const Entry& e) {
   std::vector<StarItem> items;
   for (size_t i = 0; i < e.cols.size(); ++i) items.push_back({e.colnames[i], e.cols[i], false});
@@ -147,13 +162,20 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
         }
         storage->ctes[name] = seed;
         storage->pending.erase(name);
-        // Twice, so that lineage that flows through the recursion is seen.
-        for (int round = 0; round < 2; ++round) {
+        // Until the lineage settles: a value moves one column further in each round of
+        // the recursion (t(a, b, c) ... SELECT '', a, b FROM t takes a's value to c in
+        // the second), and a column changes at most twice (value, column, tainted).
+        bool settled = false;
+        for (size_t round = 0; round < 2 * seed.cols.size() + 3 && !settled; ++round) {
           Output full = SetOperation(s, outer, storage, depth + 1);
           for (size_t i = 0; i < full.names.size() && i < seed.names.size(); ++i) {
             full.names[i] = seed.names[i];
           }
-          storage->ctes[name] = full;
+          settled = SameLineage(full, storage->ctes[name]);
+          storage->ctes[name] = std::move(full);
+        }
+        if (!settled) {
+          Refuse("0A000", "pgveil cannot follow the lineage of recursive WITH query " + name);
         }
         SearchCycle(cte, &storage->ctes[name], outer, storage, depth);
         continue;
