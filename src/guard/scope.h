@@ -91,7 +91,8 @@ inline bool Has(const json& obj, const char* key) {
   return v != nullptr && !v->is_null();
 }
 // The byte span of a plain literal at `pos` of `sql`: a number, or a '...' string
-// (standard conforming: only '' escapes). False for anything else (E'', U&'', $$...$$).
+// (standard conforming: only '' escapes) that does not continue in another '...' on a
+// later line. False for anything else (E'', U&'', $$...$$).
 bool LiteralSpan(std::string_view sql, size_t pos, size_t* len, bool* quoted);
 
 // The type a cast (a TypeName node) names, as CastKeepsValue takes it: the parser's name

@@ -137,6 +137,28 @@ std::string TreeConstantText(const json& c) {
   return "";
 }
 
+// True when a string constant that ends before `pos` goes on in another '...' after
+// whitespace with a newline (`'80'<newline>'00'` is '8000' to PostgreSQL's lexer): the
+// literal's text is then not the constant's value.
+bool ContinuesOnNextLine(std::string_view sql, size_t pos) {
+  bool newline = false;
+  size_t i = pos;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (c == '\n' || c == '\r') {
+      newline = true;
+      ++i;
+    } else if (c == ' ' || c == '\t' || c == '\f' || c == '\v') {
+      ++i;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      while (i < sql.size() && sql[i] != '\n' && sql[i] != '\r') ++i;
+    } else {
+      break;
+    }
+  }
+  return newline && i < sql.size() && sql[i] == '\'';
+}
+
 }  // namespace
 
 std::string CastTypeName(const json& type_name) {
@@ -165,6 +187,7 @@ bool LiteralSpan(std::string_view sql, size_t pos, size_t* len, bool* quoted) {
           i += 2;
           continue;
         }
+        if (ContinuesOnNextLine(sql, i + 1)) return false;
         *len = i + 1 - pos;
         *quoted = true;
         return true;

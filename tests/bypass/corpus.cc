@@ -151,9 +151,10 @@ StatusOr<std::string> Anchors::Expand(const std::string& text, bool for_sales) c
   size_t pos = 0;
   for (;;) {
     size_t open = text.find('{', pos);
-    // '{' also starts array literals ('{1,2}'): only {P:…}, {EDGE:…}, {V:…} are ours.
+    // '{' also starts array literals ('{1,2}'): only {P:…}, {EDGE:…}, {V:…}, {NL} are ours.
     while (open != std::string::npos && text.compare(open, 3, "{P:") != 0 &&
-           text.compare(open, 6, "{EDGE:") != 0 && text.compare(open, 3, "{V:") != 0) {
+           text.compare(open, 6, "{EDGE:") != 0 && text.compare(open, 3, "{V:") != 0 &&
+           text.compare(open, 4, "{NL}") != 0) {
       open = text.find('{', open + 1);
     }
     if (open == std::string::npos) {
@@ -166,7 +167,9 @@ StatusOr<std::string> Anchors::Expand(const std::string& text, bool for_sales) c
     const std::string body = text.substr(open + 1, close - open - 1);
     const size_t colon = body.find(':');
     const std::string kind = body.substr(0, colon), name = body.substr(colon + 1);
-    if (kind == "P") {
+    if (kind == "NL") {
+      out += '\n';
+    } else if (kind == "P") {
       const auto& m = for_sales ? pseudonyms_ : real_ids_;
       auto it = m.find(name);
       if (it == m.end()) return InvalidArgument("unknown member anchor " + name);

@@ -21,6 +21,7 @@
 //                      reference (anchors: see Anchors::Load)
 //          {EDGE:n}    the birth date at which an age of n years begins today (UTC)
 //          {V:name}    a data value, the same for both (city, …)
+//          {NL}        a newline (a line of the file cannot hold one)
 // params   parameter sets separated by '|', parameters by ',' (placeholders allowed).
 #pragma once
 

@@ -598,6 +598,21 @@ TEST_F(GuardTest, LineageFollowsARecursiveQueryUntilItSettles) {
   EXPECT_FALSE(ok->refused) << ok->message;
 }
 
+TEST_F(GuardTest, AStringThatContinuesOnTheNextLineIsNotAPlainLiteral) {
+  // '8000' <newline> '1' is the constant '80001' to PostgreSQL.
+  EXPECT_TRUE(
+      Check("SELECT count(*) FROM crm.members WHERE monthly_income >= '8000'\n'1'")->refused);
+  EXPECT_TRUE(
+      Check("SELECT nickname FROM crm.members WHERE member_id = '" + Pseudonym(7) + "'\r\n  '5'")
+          ->refused);
+  auto whole = Check("SELECT count(*) FROM crm.members WHERE monthly_income >= '80'\n'00'");
+  EXPECT_FALSE(whole->refused) << whole->message;
+  auto apart = Check(
+      "SELECT count(*) FROM crm.members WHERE monthly_income >= '8000' AND "
+      "city <> 'x'\n");
+  EXPECT_FALSE(apart->refused) << apart->message;
+}
+
 TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
   auto v = Check("SELECT body FROM crm.chat_messages WHERE sender_id = $2 AND message_id > $1");
   ASSERT_FALSE(v->refused) << v->message;
