@@ -232,6 +232,18 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
                "Leave out the ENCODING option, or give UTF8.");
       }
     }
+    if (!b.value("is_from", false)) {
+      const CopyStatement copy = ReadCopyStatement(b);
+      if (copy.format == CopyFormat::kText && copy.null_string != "\\N") {
+        // Text format writes a value equal to the NULL string as that string, unescaped:
+        // pgveil would take it for a NULL and pass it unmasked, which tells the session
+        // which rows hold exactly the value it wrote there.
+        Refuse("0A000",
+               "COPY ... TO STDOUT in text format with a NULL string of its own is not "
+               "available to masked sessions",
+               "Leave out the NULL option, or use FORMAT csv (which quotes such values).");
+      }
+    }
     if (Has(b, "query")) {
       // COPY (query) TO STDOUT: the query is checked like a SELECT; its rows are masked
       // by the lineage of its columns.
