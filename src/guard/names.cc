@@ -1,6 +1,7 @@
 #include "guard/names.h"
 
 #include <array>
+#include <cctype>
 #include <string>
 #include <unordered_set>
 
@@ -458,6 +459,12 @@ bool IsSideChannelRelation(std::string_view name) {
 
 bool IsSystemSchema(std::string_view schema) {
   return schema == "pg_catalog" || schema == "information_schema";
+}
+
+bool ClientMessagesLevelAllowed(std::string_view value) {
+  std::string v(value);
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "notice" || v == "warning" || v == "error";
 }
 
 SettingClass ClassifySetting(std::string_view name) {

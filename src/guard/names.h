@@ -29,4 +29,9 @@ enum class SettingClass { kAllowed, kRefused };
 // Settings a masked session may SET / RESET / SHOW. `name` is lower case.
 SettingClass ClassifySetting(std::string_view name);
 
+// True for a value of client_min_messages that masked sessions may set (notice, warning,
+// error, any case): LOG and DEBUG messages quote the statement as the server received
+// it, with pseudonyms turned back into real values, and the parameters of Bind.
+bool ClientMessagesLevelAllowed(std::string_view value);
+
 }  // namespace pgveil::guard

@@ -32,6 +32,11 @@ std::optional<StartupRefusal> CheckSetting(const std::string& name, std::string_
     return StartupRefusal{"masked sessions must use client_encoding UTF8",
                           "Connect with client_encoding=UTF8; pgveil reads statements as UTF-8."};
   }
+  if (name == "client_min_messages" && !ClientMessagesLevelAllowed(value)) {
+    return StartupRefusal{"masked sessions may not set client_min_messages below notice " + where,
+                          "Messages below notice quote statements with the real values behind "
+                          "pseudonyms. Use notice, warning or error."};
+  }
   if (name == "standard_conforming_strings" && ParseBool(value) == true) return std::nullopt;
   if (name == "role" || name == "session_authorization" || name == "search_path" ||
       name == "standard_conforming_strings" || name == "backslash_quote") {

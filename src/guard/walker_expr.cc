@@ -650,6 +650,14 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
       Refuse("42501", "set_config is available to masked sessions only for session settings",
              "Name the setting with a constant, e.g. set_config('application_name', ...).");
     }
+    if (setting == "client_min_messages") {
+      const json* v = a.size() > 1 ? ConstantOf(a[1]) : nullptr;
+      if (v == nullptr || !ClientMessagesLevelAllowed(LiteralText(*v))) {
+        Refuse("42501", "masked sessions may not set client_min_messages below notice",
+               "Messages below notice quote statements with the real values behind "
+               "pseudonyms. Use notice, warning or error, as a constant.");
+      }
+    }
   } else
     switch (ClassifyFunction(schema, name)) {
       case FunctionClass::kUnknown:

@@ -75,6 +75,14 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
                             std::string* out, bool keep_position) {
   auto fields = wire::ParseNoticeFields(body);
   if (!fields.ok()) return fields.status();
+  if (type == wire::be::kNoticeResponse) {
+    // LOG and DEBUG messages (client_min_messages below notice, set by the DBA or the
+    // session) quote statements as the server received them, with pseudonyms turned back
+    // into real values, and the values of Bind parameters: not passed on.
+    for (const auto& [code, value] : fields->fields) {
+      if (code == 'V' && (value == "LOG" || value.rfind("DEBUG", 0) == 0)) return Status::Ok();
+    }
+  }
   wire::Writer w(out);
   w.Begin(type);
   std::string text;

@@ -613,6 +613,23 @@ TEST_F(GuardTest, AStringThatContinuesOnTheNextLineIsNotAPlainLiteral) {
   EXPECT_FALSE(apart->refused) << apart->message;
 }
 
+TEST_F(GuardTest, ClientMinMessagesStaysAtNoticeOrAbove) {
+  // LOG and DEBUG messages quote the statement as the server received it: with the real
+  // ids behind pseudonyms ("parse <unnamed>: ... member_id = 7").
+  for (const char* sql : {"SET client_min_messages = debug2", "SET client_min_messages TO 'log'",
+                          "SET LOCAL client_min_messages = DEBUG5",
+                          "SELECT set_config('client_min_messages', 'debug1', false)",
+                          "SELECT set_config('client_min_messages', lower('LOG'), true)"}) {
+    EXPECT_TRUE(Check(sql)->refused) << sql;
+  }
+  for (const char* sql : {"SET client_min_messages = warning", "RESET client_min_messages",
+                          "SET client_min_messages TO DEFAULT",
+                          "SELECT set_config('client_min_messages', 'notice', false)"}) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
 TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
   auto v = Check("SELECT body FROM crm.chat_messages WHERE sender_id = $2 AND message_id > $1");
   ASSERT_FALSE(v->refused) << v->message;

@@ -37,6 +37,7 @@ TEST(StartupTest, ServesWhatDriversSend) {
   EXPECT_EQ(Verdict({{"options", "-c statement_timeout=5s --work-mem=64MB -cjit=off"}}), "");
   EXPECT_EQ(Verdict({{"options", "-c standard_conforming_strings=on"}}), "");
   EXPECT_EQ(Verdict({{"options", ""}}), "");
+  EXPECT_EQ(Verdict({{"options", "-c client_min_messages=WARNING"}}), "");
 }
 
 TEST(StartupTest, RefusesWhatChangesHowSqlIsRead) {
@@ -61,6 +62,8 @@ TEST(StartupTest, RefusesWhatChangesHowSqlIsRead) {
            {{"replication", "true"}},
            {{"replication", "on"}},
            {{"options", "-c log_statement=all"}},
+           {{"options", "-c client_min_messages=debug2"}},
+           {{"client_min_messages", "LOG"}},
            {{"options", "-c myapp.secret=1"}},
            {{"options", "-E"}},
            {{"options", "-c"}},
