@@ -17,7 +17,8 @@ struct Entry {
   std::string schema;
   std::vector<std::string> colnames;
   std::vector<Lineage> cols;
-  bool open = false;  // system catalog or function: columns not listed carry open_lineage
+  bool open = false;   // system catalog or function: columns not listed carry open_lineage
+  size_t open_at = 0;  // where those columns are: before cols[open_at] (after all if size())
   Lineage open_lineage;
   bool has_protected = false;
   char relkind = 0;  // pg_class.relkind for relations of the snapshot

@@ -2,6 +2,7 @@
 // data-modifying statements. Expressions are in walker_expr.cc.
 #include <pg_query.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "guard/names.h"
@@ -14,10 +15,22 @@ constexpr int kMaxDepth = 32;
 
 std::string Qualified(const catalog::Relation& rel) { return rel.schema + "." + rel.name; }
 
-void RenameColumns(const json& alias, Entry* e) {
-  if (!Has(alias, "colnames")) return;
+// Renames the columns of `e` by position (`AS s(a, b)`). False when a name falls at or
+// after columns of unknown number (a `*` over a system catalog or function) and one of
+// the columns it could name is protected.
+bool RenameColumns(const json& alias, Entry* e) {
+  if (!Has(alias, "colnames")) return true;
   auto names = Names(At(alias, "colnames"));
-  for (size_t i = 0; i < names.size() && i < e->colnames.size(); ++i) e->colnames[i] = names[i];
+  const size_t known = e->open ? std::min(e->open_at, e->colnames.size()) : e->colnames.size();
+  for (size_t i = 0; i < names.size() && i < known; ++i) e->colnames[i] = names[i];
+  if (!e->open || names.size() <= known) return true;
+  // A later name may be any column from open_at on: unknown names resolve to the open
+  // columns' lineage, which is right only when none of those columns is protected.
+  if (e->open_lineage.is_protected()) return false;
+  for (size_t i = known; i < e->cols.size(); ++i) {
+    if (e->cols[i].is_protected()) return false;
+  }
+  return true;
 }
 
 Entry EntryOf(const Output& out, std::string name, std::string what) {
@@ -26,6 +39,7 @@ Entry EntryOf(const Output& out, std::string name, std::string what) {
   e.colnames = out.names;
   e.cols = out.cols;
   e.open = out.open;
+  e.open_at = out.open_at;
   e.open_lineage = out.open_lineage;
   e.what = std::move(what);
   for (const auto& c : e.cols) e.has_protected |= c.is_protected();
@@ -48,10 +62,15 @@ bool SameLineage(const Output& a, const Output& b) {
   return true;
 }
 
+// The columns of `e` in PostgreSQL's order: the open ones (of unknown number) where
+// they are, not after the listed ones.
 std::vector<StarItem> StarOf(const Entry& e) {
   std::vector<StarItem> items;
-  for (size_t i = 0; i < e.cols.size(); ++i) items.push_back({e.colnames[i], e.cols[i], false});
-  if (e.open) items.push_back({"", e.open_lineage, true});
+  for (size_t i = 0; i < e.cols.size(); ++i) {
+    if (e.open && i == e.open_at) items.push_back({"", e.open_lineage, true});
+    items.push_back({e.colnames[i], e.cols[i], false});
+  }
+  if (e.open && e.open_at >= e.cols.size()) items.push_back({"", e.open_lineage, true});
   return items;
 }
 
@@ -695,7 +714,7 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
                          : Query(At(b, "subquery"), scope->parent, ctes, depth + 1);
     std::string alias = Has(b, "alias") ? Str(At(b, "alias"), "aliasname") : "";
     Entry e = EntryOf(out, alias, "subquery " + alias);
-    if (Has(b, "alias")) RenameColumns(At(b, "alias"), &e);
+    if (Has(b, "alias") && !RenameColumns(At(b, "alias"), &e)) RefuseRename(e);
     scope->entries.push_back(std::move(e));
     return StarOf(scope->entries.back());
   }
@@ -790,10 +809,13 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     if (!Has(b, "alias")) return star;
     // (a JOIN b ...) AS j: the join's columns under the name j.
     Output joined;
+    size_t opens = 0;
     for (const auto& si : star) {
       if (si.open) {
         if (!joined.open || si.lineage.is_protected()) joined.open_lineage = si.lineage;
+        if (!joined.open) joined.open_at = joined.cols.size();
         joined.open = true;
+        ++opens;
       } else {
         joined.names.push_back(si.name);
         joined.cols.push_back(si.lineage);
@@ -803,8 +825,21 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     // The alias hides the names inside the join (a later FROM item may reuse them).
     scope->entries.erase(scope->entries.begin() + static_cast<std::ptrdiff_t>(first_entry),
                          scope->entries.end());
+    if (opens > 1) {
+      // Columns between two open ones are at positions pgveil cannot tell.
+      bool any_protected = joined.open_lineage.is_protected();
+      for (size_t i = joined.open_at; i < joined.cols.size(); ++i) {
+        any_protected |= joined.cols[i].is_protected();
+      }
+      if (any_protected) {
+        Refuse("0A000",
+               "pgveil cannot list the columns of join " + Str(At(b, "alias"), "aliasname") +
+                   " over more than one system catalog or function",
+               "Name the columns you need, or leave out the join's alias.");
+      }
+    }
     Entry e = EntryOf(joined, alias, "join " + alias);
-    RenameColumns(At(b, "alias"), &e);
+    if (!RenameColumns(At(b, "alias"), &e)) RefuseRename(e);
     scope->entries.push_back(std::move(e));
     return StarOf(scope->entries.back());
   }
@@ -831,6 +866,7 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
         e.colnames.push_back(n);
         e.cols.push_back(e.open_lineage);
       }
+      e.open_at = e.cols.size();  // the named columns are the first ones
     } else {
       // Unaliased: named after the function.
       const json& fn0 = Arr(b, "functions").empty() ? At(b, "functions") : Arr(b, "functions")[0];
@@ -863,7 +899,7 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
   if (schema.empty() && ctes != nullptr) {
     if (const Output* cte = ctes->Find(name)) {
       Entry e = EntryOf(*cte, alias.empty() ? name : alias, "WITH query " + name);
-      if (Has(rv, "alias")) RenameColumns(At(rv, "alias"), &e);
+      if (Has(rv, "alias") && !RenameColumns(At(rv, "alias"), &e)) RefuseRename(e);
       scope->entries.push_back(std::move(e));
       return;
     }
@@ -951,8 +987,15 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
   }
   touches_protected |= e.has_protected;
   relations_read.insert(Qualified(*rel));
-  if (Has(rv, "alias")) RenameColumns(At(rv, "alias"), &e);
+  if (Has(rv, "alias") && !RenameColumns(At(rv, "alias"), &e)) RefuseRename(e);
   scope->entries.push_back(std::move(e));
+}
+
+void Walker::RefuseRename(const Entry& e) {
+  Refuse("0A000",
+         "pgveil cannot tell which columns of " + e.what +
+             " the alias names: they follow a * over a system catalog or function",
+         "Name the columns inside the subquery (AS) instead.");
 }
 
 Output Walker::View(const catalog::Relation& rel, int depth) {

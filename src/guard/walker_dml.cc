@@ -85,9 +85,12 @@ Output Walker::Insert(const json& b, const CteScope* outer_ctes) {
       }
     } else {
       Output src = Query(At(b, "selectStmt"), nullptr, ctes, 1);
-      for (size_t i = 0; i < src.cols.size(); ++i) {
-        Assign(src.cols[i], i < targets.size() ? targets[i] : Lineage{});
+      // Each target gets the source column at its position; after a `*` over a system
+      // catalog or function (of unknown width) any of the later ones or the open ones.
+      for (size_t i = 0; i < targets.size(); ++i) {
+        ForOrdinal(src, static_cast<int>(i + 1), [&](const Lineage& l) { Assign(l, targets[i]); });
       }
+      for (size_t i = targets.size(); i < src.cols.size(); ++i) Assign(src.cols[i], Lineage{});
       if (src.open && src.open_lineage.is_protected()) Assign(src.open_lineage, Lineage{});
     }
   }
@@ -155,12 +158,9 @@ void Walker::SetList(const json& targets, const Entry& target, const Scope* scop
     } else if (NodeType(source) == "SubLink" && (Str(sb, "subLinkType") == "EXPR_SUBLINK" ||
                                                  Str(sb, "subLinkType") == "MULTIEXPR_SUBLINK")) {
       if (colno == 1) multi = Query(At(sb, "subselect"), scope, ctes, 1);
-      if (colno >= 1 && static_cast<size_t>(colno) <= multi.cols.size()) {
-        Assign(multi.cols[colno - 1], column);
-      } else if (colno >= 1 && multi.open) {
+      if (colno < 1 || !ForOrdinal(multi, colno, [&](const Lineage& l) { Assign(l, column); })) {
+        if (!multi.open) Refuse("0A000", "pgveil cannot analyse this SET (columns) = (...)");
         Assign(multi.open_lineage, column);
-      } else {
-        Refuse("0A000", "pgveil cannot analyse this SET (columns) = (...)");
       }
     } else {
       Refuse("0A000", "pgveil cannot analyse this SET (columns) = (...)",

@@ -864,6 +864,7 @@ Lineage Walker::SubLink(const json& b, const Scope* scope, const CteScope* ctes,
   const std::string type = Str(b, "subLinkType");
   Output sub = Query(At(b, "subselect"), scope, ctes, depth + 1);
   auto col0 = [&]() -> Lineage {
+    if (sub.open && sub.open_at == 0) return sub.open_lineage;
     if (!sub.cols.empty()) return sub.cols[0];
     return sub.open ? sub.open_lineage : Lineage{};
   };

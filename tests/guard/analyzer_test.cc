@@ -630,6 +630,30 @@ TEST_F(GuardTest, ClientMinMessagesStaysAtNoticeOrAbove) {
   }
 }
 
+TEST_F(GuardTest, OpenColumnsKeepTheirPlace) {
+  // generate_series(...) g.* comes first: its column is s.a, phone is s.b, and s.* lists
+  // g's column before phone.
+  EXPECT_TRUE(Check("SELECT s.b FROM (SELECT g.*, m.phone::varchar FROM generate_series(1, 1) g, "
+                    "crm.members m) AS s(a, b)")
+                  ->refused);
+  auto star = Check(
+      "SELECT s.* FROM (SELECT g.*, m.phone::varchar FROM generate_series(1, 1) g, crm.members "
+      "m) AS s");
+  ASSERT_FALSE(star->refused) << star->message;
+  ASSERT_TRUE(star->statements[0].shape);
+  EXPECT_TRUE(star->statements[0].shape->open);
+  EXPECT_EQ(star->statements[0].shape->open_at, 0u);
+  // INSERT ... SELECT *: the function's columns go into member_id.
+  EXPECT_TRUE(Check("INSERT INTO crm.resource_claims (member_id, pool, status) SELECT * FROM ROWS "
+                    "FROM (generate_series(1::bigint, 3::bigint), unnest(ARRAY['store']), "
+                    "unnest(ARRAY['open']))")
+                  ->refused);
+  auto ok = Check(
+      "SELECT s.a, s.b FROM (SELECT g.*, m.city FROM generate_series(1, 1) g, crm.members m) AS "
+      "s(a, b)");
+  EXPECT_FALSE(ok->refused) << ok->message;
+}
+
 TEST_F(GuardTest, ParametersComparedWithPseudonymsAreListed) {
   auto v = Check("SELECT body FROM crm.chat_messages WHERE sender_id = $2 AND message_id > $1");
   ASSERT_FALSE(v->refused) << v->message;
