@@ -18,19 +18,32 @@ std::string Qualified(const catalog::Relation& rel) { return rel.schema + "." + 
 // Renames the columns of `e` by position (`AS s(a, b)`). False when a name falls at or
 // after columns of unknown number (a `*` over a system catalog or function) and one of
 // the columns it could name is protected.
-bool RenameColumns(const json& alias, Entry* e) {
-  if (!Has(alias, "colnames")) return true;
-  auto names = Names(At(alias, "colnames"));
-  const size_t known = e->open ? std::min(e->open_at, e->colnames.size()) : e->colnames.size();
-  for (size_t i = 0; i < names.size() && i < known; ++i) e->colnames[i] = names[i];
-  if (!e->open || names.size() <= known) return true;
+bool RenameByPosition(const std::vector<std::string>& names, std::vector<std::string>* colnames,
+                      const std::vector<Lineage>& cols, bool open, size_t open_at,
+                      const Lineage& open_lineage) {
+  const size_t known = open ? std::min(open_at, colnames->size()) : colnames->size();
+  for (size_t i = 0; i < names.size() && i < known; ++i) (*colnames)[i] = names[i];
+  if (!open || names.size() <= known) return true;
   // A later name may be any column from open_at on: unknown names resolve to the open
   // columns' lineage, which is right only when none of those columns is protected.
-  if (e->open_lineage.is_protected()) return false;
-  for (size_t i = known; i < e->cols.size(); ++i) {
-    if (e->cols[i].is_protected()) return false;
+  if (open_lineage.is_protected()) return false;
+  for (size_t i = known; i < cols.size(); ++i) {
+    if (cols[i].is_protected()) return false;
   }
   return true;
+}
+
+bool RenameColumns(const json& alias, Entry* e) {
+  if (!Has(alias, "colnames")) return true;
+  return RenameByPosition(Names(At(alias, "colnames")), &e->colnames, e->cols, e->open, e->open_at,
+                          e->open_lineage);
+}
+
+// WITH w(a, b) AS (...): the same for a WITH query's result.
+bool RenameOutput(const json& cte, Output* out) {
+  if (!Has(cte, "aliascolnames")) return true;
+  return RenameByPosition(Names(At(cte, "aliascolnames")), &out->names, out->cols, out->open,
+                          out->open_at, out->open_lineage);
 }
 
 Entry EntryOf(const Output& out, std::string name, std::string what) {
@@ -173,12 +186,7 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
       if (recursive && Str(s, "op") == "SETOP_UNION" && Has(s, "larg")) {
         // The non-recursive arm names the columns; then the whole, with itself visible.
         Output seed = Select(At(s, "larg"), outer, storage, depth + 1);
-        if (Has(cte, "aliascolnames")) {
-          auto names = Names(At(cte, "aliascolnames"));
-          for (size_t i = 0; i < names.size() && i < seed.names.size(); ++i) {
-            seed.names[i] = names[i];
-          }
-        }
+        if (!RenameOutput(cte, &seed)) RefuseCteRename(name);
         storage->ctes[name] = seed;
         storage->pending.erase(name);
         // Until the lineage settles: a value moves one column further in each round of
@@ -211,10 +219,7 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
     } else {
       Refuse("0A000", "pgveil cannot analyse this WITH query");
     }
-    if (Has(cte, "aliascolnames")) {
-      auto names = Names(At(cte, "aliascolnames"));
-      for (size_t i = 0; i < names.size() && i < out.names.size(); ++i) out.names[i] = names[i];
-    }
+    if (!RenameOutput(cte, &out)) RefuseCteRename(name);
     SearchCycle(cte, &out, outer, storage, depth);
     storage->ctes[name] = std::move(out);
     storage->pending.erase(name);
@@ -989,6 +994,13 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
   relations_read.insert(Qualified(*rel));
   if (Has(rv, "alias") && !RenameColumns(At(rv, "alias"), &e)) RefuseRename(e);
   scope->entries.push_back(std::move(e));
+}
+
+void Walker::RefuseCteRename(const std::string& name) {
+  Refuse("0A000",
+         "pgveil cannot tell which columns of WITH query " + name +
+             " its column list names: they follow a * over a system catalog or function",
+         "Name the columns inside the WITH query (AS) instead.");
 }
 
 void Walker::RefuseRename(const Entry& e) {

@@ -163,6 +163,7 @@ class Walker {
   Lineage WholeRow(const std::string& entry, const Scope* scope);
   // Column aliases of `e` that pgveil cannot place (see RenameColumns).
   [[noreturn]] void RefuseRename(const Entry& e);
+  [[noreturn]] void RefuseCteRename(const std::string& name);
   // `name` is no column of `e` (which has protected columns) that pgveil knows.
   [[noreturn]] void RefuseUnknownColumn(const std::string& name, const Entry& e);
 

@@ -648,6 +648,9 @@ TEST_F(GuardTest, OpenColumnsKeepTheirPlace) {
                     "FROM (generate_series(1::bigint, 3::bigint), unnest(ARRAY['store']), "
                     "unnest(ARRAY['open']))")
                   ->refused);
+  EXPECT_TRUE(Check("WITH w(a, b) AS (SELECT g.*, m.phone::varchar FROM generate_series(1, 1) g, "
+                    "crm.members m) SELECT w.b FROM w")
+                  ->refused);
   auto ok = Check(
       "SELECT s.a, s.b FROM (SELECT g.*, m.city FROM generate_series(1, 1) g, crm.members m) AS "
       "s(a, b)");
