@@ -399,7 +399,7 @@ std::shared_ptr<const Verdict> Analyzer::Analyze(std::string_view sql) const {
     if (it != cache_->verdicts.end()) return it->second;
   }
   auto v = AnalyzeUncached(sql);
-  if (key.size() <= kMaxCachedText) {
+  if (key.size() <= kMaxCachedText && !v->dated) {
     std::unique_lock lock(cache_->mu);
     if (cache_->verdicts.size() >= kCacheEntries) cache_->verdicts.clear();
     cache_->verdicts.emplace(std::move(key), v);
@@ -443,9 +443,11 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
     analysis.walker().CheckParamUses(tree);
   } catch (const Refusal& refusal) {
     v->unknown_relation = analysis.walker().unknown_relation;
+    v->dated = analysis.walker().dated;
     return refuse(refusal.sqlstate, refusal.message, refusal.hint);
   }
   Walker& w = analysis.walker();
+  v->dated = w.dated;
   v->touches_protected = w.touches_protected;
   v->relations.assign(w.relations_read.begin(), w.relations_read.end());
   v->columns.assign(w.columns_read.begin(), w.columns_read.end());

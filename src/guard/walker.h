@@ -110,6 +110,7 @@ class Walker {
   bool touches_protected = false;
   bool uses_timing_or_notify = false;    // pg_sleep, pg_notify: refused with protected reads
   bool unknown_relation = false;         // set before a refusal for an unknown relation
+  bool dated = false;                    // a literal checked against boundaries that move
   std::set<std::string> relations_read;  // "schema.table", for the audit log
   std::set<std::string> columns_read;    // "schema.table.column"
 

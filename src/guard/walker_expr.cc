@@ -440,6 +440,7 @@ bool Walker::Aligned(const Lineage& col, std::string_view op, const json& consta
   }
   const json* c = ConstantOf(constant);
   if (c == nullptr) return false;
+  dated |= col.mask->transform->BoundariesMove();
   return col.mask->transform->AlignedComparison(col.type_oid, op, LiteralText(*c));
 }
 

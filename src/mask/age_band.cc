@@ -31,6 +31,7 @@ class AgeBand final : public Transform {
     return f == TypeFamily::kDate || f == TypeFamily::kTimestamp || f == TypeFamily::kTimestampTz;
   }
   OutputType Output(uint32_t, int32_t) const override { return TextOutput(); }
+  bool BoundariesMove() const override { return true; }
 
   // Groups of birth dates start where the band changes from one day to the next (as of
   // today). Dates only; `d > c` is `d >= c + 1 day`.

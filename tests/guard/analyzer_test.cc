@@ -818,6 +818,15 @@ TEST_F(GuardTest, VerdictsAreCached) {
   auto v2 = a->Analyze("SELECT nickname FROM crm.members");
   EXPECT_EQ(v1.get(), v2.get());
   EXPECT_EQ(Analyzer::For(*policy_).get(), a.get());
+  // Age bands move every day: a birth date aligned today may not be tomorrow, so such a
+  // verdict is decided again each time.
+  const std::string dated =
+      "SELECT count(*) FROM crm.members WHERE birth_date >= '1990-01-01' AND city = 'x'";
+  auto d1 = a->Analyze(dated);
+  auto d2 = a->Analyze(dated);
+  EXPECT_TRUE(d1->dated);
+  EXPECT_NE(d1.get(), d2.get());
+  EXPECT_FALSE(a->Analyze("SELECT count(*) FROM crm.members WHERE monthly_income >= 8000")->dated);
 }
 
 }  // namespace

@@ -87,6 +87,9 @@ struct Verdict {
   std::vector<CopyIn> copy_ins;       // COPY ... FROM STDIN, in order
   bool touches_protected = false;     // reads a relation with protected columns
   bool unknown_relation = false;      // refused: names a relation the snapshot lacks
+  // Decided on today's masking boundaries (a literal compared with an age band): not
+  // cached, since the same text may be off the boundaries tomorrow.
+  bool dated = false;
   // For the audit log: the text as the client sent it, and what the statement reads.
   std::string original;
   std::vector<std::string> relations;  // "schema.table"

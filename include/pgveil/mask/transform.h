@@ -70,6 +70,10 @@ class Transform {
   virtual bool AlignedComparison(uint32_t type_oid, std::string_view op,
                                  std::string_view constant) const;
 
+  // True when AlignedComparison's answer for a constant changes with the date (age
+  // bands move by one day every day): a decision taken on it holds for today only.
+  virtual bool BoundariesMove() const { return false; }
+
   // True for transforms that pgveil can undo (pseudonyms of integers and uuids).
   virtual bool Reversible() const { return false; }
 
