@@ -309,7 +309,8 @@ bool Walker::TranslatePseudonymValue(const json& node, const Lineage& column, bo
     // Once per parameter: each entry becomes one edit of an EXECUTE argument, and two
     // edits of one argument would cut the statement text after it.
     if (!known) {
-      params.push_back({n - 1, column.type_oid, column.mask->transform, column.column(), "", array});
+      params.push_back(
+          {n - 1, column.type_oid, column.mask->transform, column.column(), "", array});
     }
     ConsumeParam(node);
     return true;
