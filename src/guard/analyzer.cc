@@ -151,6 +151,17 @@ void StatementAnalysis::Setting(const json& b) {
              "Use notice, warning or error.");
     }
   }
+  if (name == "datestyle" && kind == "VAR_SET_VALUE") {
+    std::string value;
+    for (const auto& a : Arr(b, "args")) {
+      if (NodeType(a) == "A_Const") value += Str(At(NodeBody(a), "sval"), "sval") + ",";
+    }
+    if (!DateStyleKeepsIso(value)) {
+      Refuse("42501", "masked sessions must keep the ISO DateStyle",
+             "pgveil masks dates and timestamps in the ISO style; set the order only, e.g. "
+             "SET DateStyle = ISO, DMY.");
+    }
+  }
   if (name == "search_path" || name == "standard_conforming_strings" || name == "backslash_quote") {
     Refuse("42501", "masked sessions may not change " + name,
            "It changes how the server reads or resolves SQL, which pgveil must read the same "

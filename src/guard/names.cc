@@ -467,6 +467,20 @@ bool ClientMessagesLevelAllowed(std::string_view value) {
   return v == "notice" || v == "warning" || v == "error";
 }
 
+bool DateStyleKeepsIso(std::string_view value) {
+  std::string word;
+  auto style = [&] { return word == "sql" || word == "postgres" || word == "german"; };
+  for (char c : value) {
+    if (c == ',' || c == ' ' || c == '\t') {
+      if (style()) return false;
+      word.clear();
+      continue;
+    }
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return !style();
+}
+
 SettingClass ClassifySetting(std::string_view name) {
   static const Set allowed = {
       "application_name",

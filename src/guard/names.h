@@ -33,5 +33,8 @@ SettingClass ClassifySetting(std::string_view name);
 // error, any case): LOG and DEBUG messages quote the statement as the server received
 // it, with pseudonyms turned back into real values, and the parameters of Bind.
 bool ClientMessagesLevelAllowed(std::string_view value);
+// True when a DateStyle value keeps the ISO output style that masking reads dates and
+// timestamps in: no SQL, Postgres or German among its comma-separated words.
+bool DateStyleKeepsIso(std::string_view value);
 
 }  // namespace pgveil::guard

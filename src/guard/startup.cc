@@ -37,6 +37,11 @@ std::optional<StartupRefusal> CheckSetting(const std::string& name, std::string_
                           "Messages below notice quote statements with the real values behind "
                           "pseudonyms. Use notice, warning or error."};
   }
+  if (name == "datestyle" && !DateStyleKeepsIso(value)) {
+    return StartupRefusal{"masked sessions must keep the ISO DateStyle " + where,
+                          "pgveil masks dates and timestamps in the ISO style; give an order "
+                          "only, e.g. DateStyle=ISO,DMY."};
+  }
   if (name == "standard_conforming_strings" && ParseBool(value) == true) return std::nullopt;
   if (name == "role" || name == "session_authorization" || name == "search_path" ||
       name == "standard_conforming_strings" || name == "backslash_quote") {

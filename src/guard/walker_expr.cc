@@ -652,6 +652,14 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
       Refuse("42501", "set_config is available to masked sessions only for session settings",
              "Name the setting with a constant, e.g. set_config('application_name', ...).");
     }
+    if (setting == "datestyle") {
+      const json* v = a.size() > 1 ? ConstantOf(a[1]) : nullptr;
+      if (v == nullptr || !DateStyleKeepsIso(LiteralText(*v))) {
+        Refuse("42501", "masked sessions must keep the ISO DateStyle",
+               "pgveil masks dates and timestamps in the ISO style; set the order only, as a "
+               "constant, e.g. set_config('DateStyle', 'ISO, DMY', false).");
+      }
+    }
     if (setting == "client_min_messages") {
       const json* v = a.size() > 1 ? ConstantOf(a[1]) : nullptr;
       if (v == nullptr || !ClientMessagesLevelAllowed(LiteralText(*v))) {

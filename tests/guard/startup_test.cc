@@ -37,6 +37,7 @@ TEST(StartupTest, ServesWhatDriversSend) {
   EXPECT_EQ(Verdict({{"options", "-c statement_timeout=5s --work-mem=64MB -cjit=off"}}), "");
   EXPECT_EQ(Verdict({{"options", "-c standard_conforming_strings=on"}}), "");
   EXPECT_EQ(Verdict({{"options", ""}}), "");
+  EXPECT_EQ(Verdict({{"DateStyle", "ISO, DMY"}}), "");
   EXPECT_EQ(Verdict({{"options", "-c client_min_messages=WARNING"}}), "");
 }
 
@@ -71,6 +72,8 @@ TEST(StartupTest, RefusesWhatChangesHowSqlIsRead) {
            {{"options", "-P -c application_name=x"}},
            {{"options", "stray"}},
            {{"lc_messages", "C"}},
+           {{"DateStyle", "SQL, DMY"}},
+           {{"options", "-c datestyle=German"}},
        }) {
     EXPECT_NE(Verdict(p), "") << p[0].first << "=" << p[0].second;
   }
