@@ -89,6 +89,10 @@ void CopyInTranslator::EndTextRow(std::string* out) {
       continue;
     }
     if (c.format == guard::CopyFormat::kCsv) {
+      if (row_.size() == 1 && *row_[k] == "\\.") {
+        out->append(1, c.quote).append("\\.").append(1, c.quote);  // not the end marker
+        continue;
+      }
       policy::QuoteCopyCsv(*row_[k], c, out);
       continue;
     }

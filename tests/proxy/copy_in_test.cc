@@ -125,6 +125,9 @@ TEST_F(CopyInTest, CsvQuotesHeadersAndLineBreaksInsideFields) {
   ExpectEverywhere(sql, "h\n3001," + a + ",call,\"\n\\.\n\"\n\\.\nafter\n",
                    "h\n3001,1000042,call,\"\n\\.\n\"\n\\.\n");
   EXPECT_FALSE(Translate(sql, "h\n3001," + a + ",call,\"open").ok());
+  // A one-field row whose value is \. is quoted, or the server would take it for the end.
+  ExpectEverywhere("COPY crm.contact_log (note) FROM STDIN WITH (FORMAT csv)", "\"\\.\"\nx\n",
+                   "\"\\.\"\nx\n");
 }
 
 TEST_F(CopyInTest, BinaryRowsInAnyPieces) {
