@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -341,6 +342,7 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
       }
     }
     sv.kind = StatementVerdict::Kind::kPrepare;
+    if (walker_.dated) sv.dated_day = UtcDay();
     sv.name = Str(b, "name");
     sv.params = std::move(walker_.params);
     walker_.params = std::move(outer);
@@ -455,10 +457,12 @@ std::shared_ptr<const Verdict> Analyzer::AnalyzeUncached(std::string_view sql) c
   } catch (const Refusal& refusal) {
     v->unknown_relation = analysis.walker().unknown_relation;
     v->dated = analysis.walker().dated;
+    if (v->dated) v->dated_day = UtcDay();
     return refuse(refusal.sqlstate, refusal.message, refusal.hint);
   }
   Walker& w = analysis.walker();
   v->dated = w.dated;
+  if (v->dated) v->dated_day = UtcDay();
   v->touches_protected = w.touches_protected;
   v->relations.assign(w.relations_read.begin(), w.relations_read.end());
   v->columns.assign(w.columns_read.begin(), w.columns_read.end());
@@ -558,6 +562,11 @@ Status ReversePseudonym(const ParamReversal& p, mask::Format format, std::string
   Status st = p.transform->Reverse(p.type_oid, format, value, out);
   if (!st.ok()) return InvalidArgument("not a pseudonym of the column's domain");
   return Status::Ok();
+}
+
+int64_t UtcDay() {
+  using namespace std::chrono;
+  return floor<days>(system_clock::now()).time_since_epoch().count();
 }
 
 uint32_t ArrayTypeOid(uint32_t element_oid) {

@@ -169,7 +169,7 @@ void MaskedStream::Commit(const guard::StatementVerdict& sv) {
       }
       break;
     case K::kPrepare:
-      prepared_[sv.name] = Prepared{sv.shape, sv.params};
+      prepared_[sv.name] = Prepared{sv.shape, sv.params, sv.dated_day};
       break;
     case K::kDeallocate:
       // SQL and protocol-level prepared statements share one name space.
@@ -193,7 +193,7 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
   std::unordered_map<std::string, Prepared> overlay;  // PREPAREs earlier in this string
   for (const auto& sv : v.statements) {
     if (sv.kind == guard::StatementVerdict::Kind::kPrepare) {
-      overlay[sv.name] = Prepared{sv.shape, sv.params};
+      overlay[sv.name] = Prepared{sv.shape, sv.params, sv.dated_day};
       continue;
     }
     if (sv.kind != guard::StatementVerdict::Kind::kExecute) continue;
@@ -211,6 +211,11 @@ bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sq
         return false;
       }
       continue;  // the server reports the unknown statement
+    }
+    if (p->dated_day >= 0 && p->dated_day != guard::UtcDay()) {
+      *why = "prepared statement \"" + sv.name +
+             "\" was checked against the age bands of an earlier day; prepare it again";
+      return false;
     }
     for (const auto& rev : p->params) {
       const size_t i = static_cast<size_t>(rev.index);
@@ -275,6 +280,15 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
            "statement, sent before a Sync, is not answered yet",
            "Send a Parse and its Bind before the same Sync, or wait for the Parse's reply.",
            to_server);
+    return Status::Ok();
+  }
+  if (st != statements_.end() && st->second.verdict && st->second.verdict->dated &&
+      st->second.verdict->dated_day != guard::UtcDay()) {
+    // Its literals were found on the age bands' boundaries of that day only.
+    AuditRefusal(st->second.verdict->original, "0A000", "statement checked on an earlier day");
+    Refuse(wire::fe::kBind, "0A000",
+           "this statement was checked against the age bands of an earlier day",
+           "Prepare it again.", to_server);
     return Status::Ok();
   }
   // The portal runs the statement as it is now; recorded when the server confirms it.

@@ -134,6 +134,7 @@ class MaskedStream {
   struct Prepared {
     std::shared_ptr<const policy::RowShape> shape;
     std::vector<guard::ParamReversal> params;
+    int64_t dated_day = -1;  // StatementVerdict::dated_day
   };
 
   Status OnClientMessage(char type, std::string_view body, std::string* to_server);

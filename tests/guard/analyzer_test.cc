@@ -832,6 +832,16 @@ TEST_F(GuardTest, VerdictsAreCached) {
   EXPECT_TRUE(d1->dated);
   EXPECT_NE(d1.get(), d2.get());
   EXPECT_FALSE(a->Analyze("SELECT count(*) FROM crm.members WHERE monthly_income >= 8000")->dated);
+  EXPECT_EQ(d1->dated_day, UtcDay());
+  // A prepared statement keeps the day it was checked on: EXECUTE and Bind on a later
+  // day are refused (proxy/masked_stream.cc).
+  // (The demo policy's age bands are those of 2025-12-01.)
+  auto prepared =
+      a->Analyze("PREPARE pd AS SELECT count(*) FROM crm.members WHERE birth_date <= '1995-12-01'");
+  ASSERT_FALSE(prepared->refused) << prepared->message;
+  ASSERT_EQ(prepared->statements.size(), 1u);
+  EXPECT_EQ(prepared->statements[0].dated_day, UtcDay());
+  EXPECT_EQ(a->Analyze("PREPARE pn AS SELECT 1")->statements[0].dated_day, -1);
 }
 
 }  // namespace

@@ -63,6 +63,9 @@ struct StatementVerdict {
   // Rows the statement returns: one lineage per field. nullptr when it returns none.
   std::shared_ptr<const policy::RowShape> shape;
   std::vector<ParamReversal> params;  // kPrepare
+  // kPrepare of a statement decided on today's masking boundaries (Verdict::dated): the
+  // UTC day it was decided on, as UtcDay() counts; -1 otherwise.
+  int64_t dated_day = -1;
   // kExecute: the byte span of each argument in the statement text, when it is a plain
   // literal (unquoted text in `execute_arg_text`); {0, 0} when it is not. A literal
   // written with a cast has the cast's type in `execute_arg_casts` (as CastKeepsValue
@@ -90,6 +93,7 @@ struct Verdict {
   // Decided on today's masking boundaries (a literal compared with an age band): not
   // cached, since the same text may be off the boundaries tomorrow.
   bool dated = false;
+  int64_t dated_day = -1;  // when `dated`: the UTC day it was decided on (UtcDay())
   // For the audit log: the text as the client sent it, and what the statement reads.
   std::string original;
   std::vector<std::string> relations;  // "schema.table"
@@ -119,6 +123,10 @@ class Analyzer {
   std::shared_ptr<const policy::Policy> policy_;
   std::unique_ptr<Cache> cache_;
 };
+
+// Today's date in UTC, as days since 1970-01-01: the day masking boundaries that move
+// (age bands) are computed for.
+int64_t UtcDay();
 
 // Whether a constant written with a cast to type `type_name` (the parser's name, e.g.
 // "int8"; "" for no cast) still has the value pgveil checks for `p` when the server
