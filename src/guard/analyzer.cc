@@ -141,27 +141,13 @@ void StatementAnalysis::Setting(const json& b) {
            "pgveil reads statements as UTF-8; other encodings could be read differently by the "
            "server.");
   }
-  if (name == "client_min_messages" && kind == "VAR_SET_VALUE") {
-    std::string value;
+  if (ValueChecked(name) && kind == "VAR_SET_VALUE") {
+    std::string value;  // SET DateStyle = ISO, DMY has two
     for (const auto& a : Arr(b, "args")) {
-      if (NodeType(a) == "A_Const") value = Str(At(NodeBody(a), "sval"), "sval");
+      if (!value.empty()) value += ",";
+      if (NodeType(a) == "A_Const") value += Str(At(NodeBody(a), "sval"), "sval");
     }
-    if (Arr(b, "args").size() != 1 || !ClientMessagesLevelAllowed(value)) {
-      Refuse("42501", "masked sessions may not set client_min_messages below notice",
-             "Messages below notice quote statements with the real values behind pseudonyms. "
-             "Use notice, warning or error.");
-    }
-  }
-  if (name == "datestyle" && kind == "VAR_SET_VALUE") {
-    std::string value;
-    for (const auto& a : Arr(b, "args")) {
-      if (NodeType(a) == "A_Const") value += Str(At(NodeBody(a), "sval"), "sval") + ",";
-    }
-    if (!DateStyleKeepsIso(value)) {
-      Refuse("42501", "masked sessions must keep the ISO DateStyle",
-             "pgveil masks dates and timestamps in the ISO style; set the order only, e.g. "
-             "SET DateStyle = ISO, DMY.");
-    }
+    if (auto r = CheckSettingValue(name, value)) Refuse("42501", r->message, r->hint);
   }
   if (name == "search_path" || name == "standard_conforming_strings" || name == "backslash_quote") {
     Refuse("42501", "masked sessions may not change " + name,

@@ -467,6 +467,24 @@ bool ClientMessagesLevelAllowed(std::string_view value) {
   return v == "notice" || v == "warning" || v == "error";
 }
 
+bool ValueChecked(std::string_view name) {
+  return name == "client_min_messages" || name == "datestyle";
+}
+
+std::optional<ValueRefusal> CheckSettingValue(std::string_view name, std::string_view value) {
+  if (name == "client_min_messages" && !ClientMessagesLevelAllowed(value)) {
+    return ValueRefusal{"masked sessions may not set client_min_messages below notice",
+                        "Messages below notice quote statements with the real values behind "
+                        "pseudonyms. Use notice, warning or error."};
+  }
+  if (name == "datestyle" && !DateStyleKeepsIso(value)) {
+    return ValueRefusal{"masked sessions must keep the ISO DateStyle",
+                        "pgveil masks dates and timestamps in the ISO style; set the order "
+                        "only, e.g. ISO, DMY."};
+  }
+  return std::nullopt;
+}
+
 bool DateStyleKeepsIso(std::string_view value) {
   std::string word;
   auto style = [&] { return word == "sql" || word == "postgres" || word == "german"; };

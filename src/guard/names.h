@@ -2,6 +2,8 @@
 // may never call, system relations that are side channels, and settings it may change.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace pgveil::guard {
@@ -33,6 +35,17 @@ SettingClass ClassifySetting(std::string_view name);
 // error, any case): LOG and DEBUG messages quote the statement as the server received
 // it, with pseudonyms turned back into real values, and the parameters of Bind.
 bool ClientMessagesLevelAllowed(std::string_view value);
+// Settings masked sessions may change only within a range of values (client_min_messages,
+// DateStyle): the refusal for `value` (a SET's values joined by commas), or nullopt when
+// the value is allowed or the setting is not one of them.
+struct ValueRefusal {
+  std::string message;
+  std::string hint;
+};
+std::optional<ValueRefusal> CheckSettingValue(std::string_view name, std::string_view value);
+// True for the settings CheckSettingValue looks at.
+bool ValueChecked(std::string_view name);
+
 // True when a DateStyle value keeps the ISO output style that masking reads dates and
 // timestamps in: no SQL, Postgres or German among its comma-separated words.
 bool DateStyleKeepsIso(std::string_view value);

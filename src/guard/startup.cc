@@ -32,15 +32,8 @@ std::optional<StartupRefusal> CheckSetting(const std::string& name, std::string_
     return StartupRefusal{"masked sessions must use client_encoding UTF8",
                           "Connect with client_encoding=UTF8; pgveil reads statements as UTF-8."};
   }
-  if (name == "client_min_messages" && !ClientMessagesLevelAllowed(value)) {
-    return StartupRefusal{"masked sessions may not set client_min_messages below notice " + where,
-                          "Messages below notice quote statements with the real values behind "
-                          "pseudonyms. Use notice, warning or error."};
-  }
-  if (name == "datestyle" && !DateStyleKeepsIso(value)) {
-    return StartupRefusal{"masked sessions must keep the ISO DateStyle " + where,
-                          "pgveil masks dates and timestamps in the ISO style; give an order "
-                          "only, e.g. DateStyle=ISO,DMY."};
+  if (auto r = CheckSettingValue(name, value)) {
+    return StartupRefusal{r->message + " " + where, r->hint};
   }
   if (name == "standard_conforming_strings" && ParseBool(value) == true) return std::nullopt;
   if (name == "role" || name == "session_authorization" || name == "search_path" ||

@@ -652,20 +652,14 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
       Refuse("42501", "set_config is available to masked sessions only for session settings",
              "Name the setting with a constant, e.g. set_config('application_name', ...).");
     }
-    if (setting == "datestyle") {
+    if (ValueChecked(setting)) {
       const json* v = a.size() > 1 ? ConstantOf(a[1]) : nullptr;
-      if (v == nullptr || !DateStyleKeepsIso(LiteralText(*v))) {
-        Refuse("42501", "masked sessions must keep the ISO DateStyle",
-               "pgveil masks dates and timestamps in the ISO style; set the order only, as a "
-               "constant, e.g. set_config('DateStyle', 'ISO, DMY', false).");
+      if (v == nullptr) {
+        Refuse("42501", "set_config of " + setting + " is available only with a constant value",
+               "Give the value as a constant.");
       }
-    }
-    if (setting == "client_min_messages") {
-      const json* v = a.size() > 1 ? ConstantOf(a[1]) : nullptr;
-      if (v == nullptr || !ClientMessagesLevelAllowed(LiteralText(*v))) {
-        Refuse("42501", "masked sessions may not set client_min_messages below notice",
-               "Messages below notice quote statements with the real values behind "
-               "pseudonyms. Use notice, warning or error, as a constant.");
+      if (auto r = CheckSettingValue(setting, LiteralText(*v))) {
+        Refuse("42501", r->message, r->hint);
       }
     }
   } else

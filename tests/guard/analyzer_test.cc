@@ -261,6 +261,7 @@ const Case kRefused[] = {
     {"SET DateStyle = SQL, DMY", "42501"},
     {"SET datestyle TO 'German'", "42501"},
     {"SELECT set_config('DateStyle', 'Postgres, MDY', false)", "42501"},
+    {"SELECT set_config('DateStyle', 'SQL' || '', false)", "42501"},
     {"RESET ROLE", "42501"},
     {"DO $$ BEGIN PERFORM 1; END $$", "42501"},
     {"CALL crm.p()", "42501"},
