@@ -18,6 +18,7 @@
 #include "guard/scope.h"
 #include "mask/codec.h"
 #include "pgveil/guard/startup.h"
+#include "pgveil/wire/frame.h"
 
 namespace pgveil::guard {
 namespace {
@@ -25,11 +26,6 @@ namespace {
 constexpr size_t kCacheEntries = 4096;
 constexpr size_t kMaxCachedText = 16 * 1024;
 constexpr int64_t kCursorOptHold = 0x0020;  // PostgreSQL's CURSOR_OPT_HOLD
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // How PostgreSQL names a statement class in its own messages, roughly.
 std::string StatementName(std::string_view node) {
@@ -640,9 +636,7 @@ Status ReadTextArray(std::string_view v, std::vector<std::optional<std::string>>
       elem.resize(trimmed);
       if (elem.empty()) return InvalidArgument("missing array element");
     }
-    std::string lower = elem;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!quoted && !escaped_tail && lower == "null") {
+    if (!quoted && !escaped_tail && Lower(elem) == "null") {
       out->emplace_back(std::nullopt);
     } else {
       out->emplace_back(std::move(elem));
@@ -655,18 +649,12 @@ Status ReadTextArray(std::string_view v, std::vector<std::optional<std::string>>
   return Status::Ok();
 }
 
-uint32_t ReadU32(std::string_view v, size_t at) {
-  return (static_cast<uint32_t>(static_cast<unsigned char>(v[at])) << 24) |
-         (static_cast<uint32_t>(static_cast<unsigned char>(v[at + 1])) << 16) |
-         (static_cast<uint32_t>(static_cast<unsigned char>(v[at + 2])) << 8) |
-         static_cast<uint32_t>(static_cast<unsigned char>(v[at + 3]));
-}
+uint32_t ReadU32At(std::string_view v, size_t at) { return wire::ReadU32(v.data() + at); }
 
 void PutU32(std::string* out, uint32_t x) {
-  out->push_back(static_cast<char>(x >> 24));
-  out->push_back(static_cast<char>(x >> 16));
-  out->push_back(static_cast<char>(x >> 8));
-  out->push_back(static_cast<char>(x));
+  char word[4];
+  wire::WriteU32(word, x);
+  out->append(word, 4);
 }
 
 }  // namespace
@@ -698,16 +686,16 @@ Status ReversePseudonymArray(const ParamReversal& p, mask::Format format, std::s
   // ndim, has-nulls flag, element type; then (size, lower bound) per dimension; then
   // each element as a length (-1: NULL) and its bytes.
   if (value.size() < 12) return InvalidArgument("short binary array");
-  const uint32_t ndim = ReadU32(value, 0);
-  const uint32_t flags = ReadU32(value, 4);
-  if (ndim > 1 || flags > 1 || ReadU32(value, 8) != p.type_oid) {
+  const uint32_t ndim = ReadU32At(value, 0);
+  const uint32_t flags = ReadU32At(value, 4);
+  if (ndim > 1 || flags > 1 || ReadU32At(value, 8) != p.type_oid) {
     return InvalidArgument("not a one-dimensional array of the column's type");
   }
   size_t at = 12;
   uint32_t count = 0;
   if (ndim == 1) {
     if (value.size() < 20) return InvalidArgument("short binary array");
-    count = ReadU32(value, 12);
+    count = ReadU32At(value, 12);
     if (count > value.size()) return InvalidArgument("bad array size");
     at = 20;
   }
@@ -715,7 +703,7 @@ Status ReversePseudonymArray(const ParamReversal& p, mask::Format format, std::s
   std::string real;
   for (uint32_t k = 0; k < count; ++k) {
     if (value.size() - at < 4) return InvalidArgument("short binary array");
-    const uint32_t len = ReadU32(value, at);
+    const uint32_t len = ReadU32At(value, at);
     at += 4;
     if (len == 0xFFFFFFFFu) {
       PutU32(out, len);

@@ -461,9 +461,14 @@ bool IsSystemSchema(std::string_view schema) {
   return schema == "pg_catalog" || schema == "information_schema";
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 bool ClientMessagesLevelAllowed(std::string_view value) {
-  std::string v(value);
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string v = Lower(value);
   return v == "notice" || v == "warning" || v == "error";
 }
 

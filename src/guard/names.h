@@ -27,6 +27,9 @@ bool IsSideChannelRelation(std::string_view name);
 // True for a system schema whose relations hold no member data.
 bool IsSystemSchema(std::string_view schema);
 
+// ASCII lower case, as PostgreSQL folds names and keywords.
+std::string Lower(std::string_view s);
+
 enum class SettingClass { kAllowed, kRefused };
 // Settings a masked session may SET / RESET / SHOW. `name` is lower case.
 SettingClass ClassifySetting(std::string_view name);

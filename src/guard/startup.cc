@@ -7,12 +7,6 @@
 namespace pgveil::guard {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // PostgreSQL's parse_bool: a prefix of true/false/yes/no, or on/off/1/0, any case.
 std::optional<bool> ParseBool(std::string_view v) {
   const std::string s = Lower(v);

@@ -186,7 +186,7 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
       if (recursive && Str(s, "op") == "SETOP_UNION" && Has(s, "larg")) {
         // The non-recursive arm names the columns; then the whole, with itself visible.
         Output seed = Select(At(s, "larg"), outer, storage, depth + 1);
-        if (!RenameOutput(cte, &seed)) RefuseCteRename(name);
+        if (!RenameOutput(cte, &seed)) RefuseRename("WITH query " + name);
         storage->ctes[name] = seed;
         storage->pending.erase(name);
         // Until the lineage settles: a value moves one column further in each round of
@@ -219,7 +219,7 @@ const CteScope* Walker::With(const json& with, const Scope* outer, const CteScop
     } else {
       Refuse("0A000", "pgveil cannot analyse this WITH query");
     }
-    if (!RenameOutput(cte, &out)) RefuseCteRename(name);
+    if (!RenameOutput(cte, &out)) RefuseRename("WITH query " + name);
     SearchCycle(cte, &out, outer, storage, depth);
     storage->ctes[name] = std::move(out);
     storage->pending.erase(name);
@@ -719,7 +719,7 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
                          : Query(At(b, "subquery"), scope->parent, ctes, depth + 1);
     std::string alias = Has(b, "alias") ? Str(At(b, "alias"), "aliasname") : "";
     Entry e = EntryOf(out, alias, "subquery " + alias);
-    if (Has(b, "alias") && !RenameColumns(At(b, "alias"), &e)) RefuseRename(e);
+    if (Has(b, "alias") && !RenameColumns(At(b, "alias"), &e)) RefuseRename(e.what);
     scope->entries.push_back(std::move(e));
     return StarOf(scope->entries.back());
   }
@@ -844,7 +844,7 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
       }
     }
     Entry e = EntryOf(joined, alias, "join " + alias);
-    if (!RenameColumns(At(b, "alias"), &e)) RefuseRename(e);
+    if (!RenameColumns(At(b, "alias"), &e)) RefuseRename(e.what);
     scope->entries.push_back(std::move(e));
     return StarOf(scope->entries.back());
   }
@@ -904,7 +904,7 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
   if (schema.empty() && ctes != nullptr) {
     if (const Output* cte = ctes->Find(name)) {
       Entry e = EntryOf(*cte, alias.empty() ? name : alias, "WITH query " + name);
-      if (Has(rv, "alias") && !RenameColumns(At(rv, "alias"), &e)) RefuseRename(e);
+      if (Has(rv, "alias") && !RenameColumns(At(rv, "alias"), &e)) RefuseRename(e.what);
       scope->entries.push_back(std::move(e));
       return;
     }
@@ -992,22 +992,15 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
   }
   touches_protected |= e.has_protected;
   relations_read.insert(Qualified(*rel));
-  if (Has(rv, "alias") && !RenameColumns(At(rv, "alias"), &e)) RefuseRename(e);
+  if (Has(rv, "alias") && !RenameColumns(At(rv, "alias"), &e)) RefuseRename(e.what);
   scope->entries.push_back(std::move(e));
 }
 
-void Walker::RefuseCteRename(const std::string& name) {
+void Walker::RefuseRename(const std::string& what) {
   Refuse("0A000",
-         "pgveil cannot tell which columns of WITH query " + name +
-             " its column list names: they follow a * over a system catalog or function",
-         "Name the columns inside the WITH query (AS) instead.");
-}
-
-void Walker::RefuseRename(const Entry& e) {
-  Refuse("0A000",
-         "pgveil cannot tell which columns of " + e.what +
-             " the alias names: they follow a * over a system catalog or function",
-         "Name the columns inside the subquery (AS) instead.");
+         "pgveil cannot tell which columns of " + what +
+             " its column aliases name: they follow a * over a system catalog or function",
+         "Name the columns inside the query (AS) instead.");
 }
 
 Output Walker::View(const catalog::Relation& rel, int depth) {

@@ -163,8 +163,7 @@ class Walker {
   }
   Lineage WholeRow(const std::string& entry, const Scope* scope);
   // Column aliases of `e` that pgveil cannot place (see RenameColumns).
-  [[noreturn]] void RefuseRename(const Entry& e);
-  [[noreturn]] void RefuseCteRename(const std::string& name);
+  [[noreturn]] void RefuseRename(const std::string& what);
   // `name` is no column of `e` (which has protected columns) that pgveil knows.
   [[noreturn]] void RefuseUnknownColumn(const std::string& name, const Entry& e);
 
@@ -183,6 +182,10 @@ class Walker {
   // The same for an array of pseudonyms (`= ANY($1)`, `= ANY('{...}')`).
   bool TranslatePseudonymArray(const json& node, const Lineage& column);
   bool TranslatePseudonymValue(const json& node, const Lineage& column, bool array);
+  // The items compared with pseudonym column `col` (IN (...), ANY(ARRAY[...])): each a
+  // pseudonym turned back, or a column of the same domain; refused otherwise.
+  void PseudonymItems(const json& items, const Lineage& col, std::string_view construct,
+                      const Scope* scope, const CteScope* ctes, int depth);
   // A constant's text as written (a plain literal), else as the parse tree has it.
   std::string LiteralText(const json& constant);
   // `col <op> constant` for an aligned column.

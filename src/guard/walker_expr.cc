@@ -354,6 +354,21 @@ bool Walker::TranslatePseudonymValue(const json& node, const Lineage& column, bo
   return true;
 }
 
+void Walker::PseudonymItems(const json& items, const Lineage& col, std::string_view construct,
+                            const Scope* scope, const CteScope* ctes, int depth) {
+  for (const auto& item : items) {
+    Lineage il = Expr(item, scope, ctes, depth);
+    if (il.is_protected()) {
+      if (il.kind == Lineage::Kind::kColumn && il.mask->spec == col.mask->spec) continue;
+      Use(il, construct);
+    }
+    if (!TranslatePseudonym(item, col)) {
+      Refuse("42501", "protected column " + col.column() + " may not be compared this way",
+             HintFor(col.mask->filter));
+    }
+  }
+}
+
 void Walker::ConsumeParam(const json& node) {
   const json* n = &node;
   while (NodeType(*n) == "TypeCast") n = &At(NodeBody(*n), "arg");
@@ -646,8 +661,7 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
     // Served for a session setting masked sessions may SET anyway, named by a constant.
     const json& a = Arr(b, "args");
     const json* c = a.empty() ? nullptr : ConstantOf(a[0]);
-    std::string setting = c ? LiteralText(*c) : "";
-    for (auto& ch : setting) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string setting = c ? Lower(LiteralText(*c)) : "";
     if (c == nullptr || ClassifySetting(setting) != SettingClass::kAllowed) {
       Refuse("42501", "set_config is available to masked sessions only for session settings",
              "Name the setting with a constant, e.g. set_config('application_name', ...).");
@@ -770,17 +784,7 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
     const json& items = Arr(NodeBody(At(b, "rexpr")), "items");
     if (l.kind == Lineage::Kind::kColumn && l.is_protected() && !lenient_ &&
         l.mask->filter == policy::FilterUse::kPseudonym) {
-      for (const auto& item : items) {
-        Lineage il = sub(item);
-        if (il.is_protected()) {
-          if (il.kind == Lineage::Kind::kColumn && il.mask->spec == l.mask->spec) continue;
-          Use(il, "IN");
-        }
-        if (!TranslatePseudonym(item, l)) {
-          Refuse("42501", "protected column " + l.column() + " may not be compared this way",
-                 HintFor(l.mask->filter));
-        }
-      }
+      PseudonymItems(items, l, "IN", scope, ctes, depth + 1);
       return Lineage{};
     }
     Lineage r = Use(l, op == "=" ? "IN" : "NOT IN");
@@ -820,21 +824,12 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
         l.mask->filter == policy::FilterUse::kPseudonym) {
       const json* bare = &arr;
       while (NodeType(*bare) == "TypeCast") bare = &At(NodeBody(*bare), "arg");
-      bool ok = true;
       if (NodeType(arr) == "A_ArrayExpr") {
-        for (const auto& item : Arr(NodeBody(arr), "elements")) {
-          Lineage il = sub(item);
-          if (il.is_protected()) {
-            if (il.kind == Lineage::Kind::kColumn && il.mask->spec == l.mask->spec) continue;
-            Use(il, "ANY");
-          }
-          ok = ok && TranslatePseudonym(item, l);
-        }
-      } else if (NodeType(*bare) == "ParamRef" || NodeType(*bare) == "A_Const") {
-        ok = TranslatePseudonymArray(arr, l);
-      } else {
-        ok = false;
+        PseudonymItems(Arr(NodeBody(arr), "elements"), l, "ANY", scope, ctes, depth + 1);
+        return Lineage{};
       }
+      const bool ok = (NodeType(*bare) == "ParamRef" || NodeType(*bare) == "A_Const") &&
+                      TranslatePseudonymArray(arr, l);
       if (!ok) {
         Refuse("42501", "protected column " + l.column() + " may not be compared this way",
                HintFor(l.mask->filter));

@@ -777,10 +777,12 @@ awaitable<bool> Session::ResolvePolicy() {
   }
   spdlog::info("session={} event=policy user={} policy={} masked={}", id_, Printable(user_),
                (*policy)->name(), (*policy)->masked());
+  const guard::StartupParams params = std::move(startup_params_);  // needed here only
   if ((*policy)->masked()) {
-    if (auto refusal = guard::CheckStartupParameters(startup_params_)) {
+    if (auto refusal = guard::CheckStartupParameters(params)) {
+      // The message names the parameter the client sent: printed as data.
       spdlog::warn("session={} event=startup_refused user={} reason=\"{}\"", id_, Printable(user_),
-                   refusal->message);
+                   Printable(refusal->message));
       startup_refusal_ = std::move(*refusal);
       co_return false;
     }
