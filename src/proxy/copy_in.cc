@@ -24,7 +24,21 @@ CopyInTranslator::CopyInTranslator(std::shared_ptr<const guard::Verdict> verdict
 Status CopyInTranslator::Feed(std::string_view data, std::string* out) {
   if (ended_) return Status::Ok();  // after the end of data: the server reads no more
   buf_.append(data);
+  if (in_->copy.format != guard::CopyFormat::kBinary &&
+      data.find_first_of("\n\r.") == std::string_view::npos) {
+    // Text and CSV rows end only at a line break (or "\."): without one this piece ends
+    // no row, and the open row is not read again (a long row sent in small pieces would
+    // be read once per piece).
+    return OpenRowFits();
+  }
   return Take(/*at_end=*/false, out);
+}
+
+Status CopyInTranslator::OpenRowFits() const {
+  if (buf_.size() - pos_ > kMaxOpenRow) {
+    return InvalidArgument("a COPY row into a pseudonym column is longer than 64 MB");
+  }
+  return Status::Ok();
 }
 
 Status CopyInTranslator::Finish(std::string* out) {
@@ -54,9 +68,7 @@ Status CopyInTranslator::Take(bool at_end, std::string* out) {
   if (at_end && !ended_ && pos_ < buf_.size()) {
     return InvalidArgument("COPY data ends inside a row");
   }
-  if (buf_.size() - pos_ > kMaxOpenRow) {
-    return InvalidArgument("a COPY row into a pseudonym column is longer than 64 MB");
-  }
+  if (Status st = OpenRowFits(); !st.ok()) return st;
   // Keep the unfinished row only.
   if (pos_ > 0 && (pos_ >= buf_.size() || pos_ > 65536)) {
     buf_.erase(0, pos_);

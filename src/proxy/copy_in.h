@@ -33,6 +33,8 @@ class CopyInTranslator {
 
  private:
   Status Take(bool at_end, std::string* out);
+  // An error once the row not yet ended has grown past the limit.
+  Status OpenRowFits() const;
   // Each returns the bytes of buf_ it used from pos_ (0: the row is not complete yet).
   StatusOr<size_t> TextRow(bool at_end, std::string* out);
   StatusOr<size_t> CsvRow(bool at_end, std::string* out);
