@@ -5,6 +5,7 @@
 #include <pg_query.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <map>
@@ -360,6 +361,7 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
   if (t == "DeclareCursorStmt") {
     StatementVerdict sv = Statement(At(b, "query"));
     sv.kind = StatementVerdict::Kind::kDeclare;
+    if (walker_.dated) sv.dated_day = UtcDay();
     sv.name = Str(b, "portalname");
     sv.hold = (b.value("options", int64_t{0}) & kCursorOptHold) != 0;
     return sv;
@@ -546,10 +548,17 @@ Status ReversePseudonym(const ParamReversal& p, mask::Format format, std::string
   return Status::Ok();
 }
 
+namespace {
+std::atomic<int64_t> utc_day_shift{0};
+}  // namespace
+
 int64_t UtcDay() {
   using namespace std::chrono;
-  return floor<days>(system_clock::now()).time_since_epoch().count();
+  return floor<days>(system_clock::now()).time_since_epoch().count() +
+         utc_day_shift.load(std::memory_order_relaxed);
 }
+
+void ShiftUtcDayForTesting(int64_t days) { utc_day_shift.store(days, std::memory_order_relaxed); }
 
 uint32_t ArrayTypeOid(uint32_t element_oid) {
   switch (element_oid) {

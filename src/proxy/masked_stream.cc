@@ -159,7 +159,7 @@ void MaskedStream::Commit(const guard::StatementVerdict& sv) {
   using K = guard::StatementVerdict::Kind;
   switch (sv.kind) {
     case K::kDeclare:
-      portals_[sv.name] = Portal{nullptr, sv.shape, sv.hold};
+      portals_[sv.name] = Portal{nullptr, sv.shape, sv.hold, sv.dated_day};
       break;
     case K::kClose:
       if (sv.all) {
@@ -184,6 +184,23 @@ void MaskedStream::Commit(const guard::StatementVerdict& sv) {
     default:
       break;
   }
+}
+
+bool MaskedStream::CursorsCurrent(const guard::Verdict& v, std::string* why) const {
+  for (const auto& sv : v.statements) {
+    if (sv.kind != guard::StatementVerdict::Kind::kFetch) continue;
+    auto it = portals_.find(sv.name);
+    if (it == portals_.end()) continue;
+    const int64_t day = it->second.DatedDay();
+    if (day >= 0 && day != guard::UtcDay()) {
+      // Its literals were on the age bands' boundaries of that day only: a day later the
+      // rows it still returns tell birth dates finer than a band.
+      *why = "cursor \"" + sv.name +
+             "\" was checked against the age bands of an earlier day; declare it again";
+      return false;
+    }
+  }
+  return true;
 }
 
 bool MaskedStream::TranslateExecuteArgs(const guard::Verdict& v, std::string* sql,
@@ -436,6 +453,11 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
         return Status::Ok();
       }
       std::string sql = v->sql, why;
+      if (!CursorsCurrent(*v, &why)) {
+        AuditRefusal(q->sql, "0A000", why);
+        Refuse(type, "0A000", why, "Close the cursor and declare it again.", to_server);
+        return Status::Ok();
+      }
       if (!TranslateExecuteArgs(*v, &sql, &why)) {
         AuditRefusal(q->sql, "42501", why);
         Refuse(type, "42501", why, "Use the identifiers pgveil shows to this login.", to_server);
@@ -558,6 +580,21 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
         return Status::Ok();
       }
       std::string portal(e->portal);
+      // A Bind of the name still unanswered replaces the portal and was checked today.
+      const bool rebound = std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) {
+        return p.kind == Kind::kBind && p.portal == portal;
+      });
+      if (auto it = portals_.find(portal); !rebound && it != portals_.end() &&
+                                           it->second.DatedDay() >= 0 &&
+                                           it->second.DatedDay() != guard::UtcDay()) {
+        AuditRefusal(it->second.verdict ? it->second.verdict->original : portal, "0A000",
+                     "portal checked on an earlier day");
+        Refuse(type, "0A000",
+               "this portal's statement was checked against the age bands of an "
+               "earlier day",
+               "Bind it again.", to_server);
+        return Status::Ok();
+      }
       auto copying = copy_in_portals_.find(portal);
       NextCopyIns(copying != copy_in_portals_.end() ? copying->second : nullptr);
       // Our own Describe of the portal: its RowDescription carries the real formats.

@@ -162,6 +162,9 @@ class MaskedStream {
   void Commit(const guard::StatementVerdict& sv);
   // EXECUTE arguments that are pseudonyms, turned back; false if one is not a pseudonym.
   bool TranslateExecuteArgs(const guard::Verdict& v, std::string* sql, std::string* why);
+  // False, with the reason, when a FETCH or MOVE of `v` reads a cursor or portal whose
+  // query was checked against the age bands of an earlier day.
+  bool CursorsCurrent(const guard::Verdict& v, std::string* why) const;
   Status ForwardBind(std::string_view body, std::string* to_server);
   // Audit records: a refused statement; a statement the server finished (or failed).
   void AuditRefusal(std::string_view sql, std::string_view sqlstate, std::string_view message);
@@ -223,7 +226,11 @@ class MaskedStream {
   struct Portal {
     std::shared_ptr<const guard::Verdict> verdict;
     std::shared_ptr<const policy::RowShape> shape;
-    bool hold = false;  // a WITH HOLD cursor: outlives its transaction
+    bool hold = false;       // a WITH HOLD cursor: outlives its transaction
+    int64_t dated_day = -1;  // a cursor declared on that day's age bands (UtcDay())
+    // The UTC day the portal's query was checked on when it compares with age bands; -1
+    // when it does not.
+    int64_t DatedDay() const { return verdict && verdict->dated ? verdict->dated_day : dated_day; }
   };
   std::unordered_map<std::string, Portal> portals_;
   uint64_t next_id_ = 0;     // for Statement::id

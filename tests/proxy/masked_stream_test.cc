@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pgveil/guard/analyzer.h"
 #include "pgveil/mask/transforms.h"
 #include "pgveil/wire/messages.h"
 #include "pgveil/wire/writer.h"
@@ -381,6 +382,124 @@ TEST_F(MaskedStreamTest, FunctionCallIsRefused) {
   auto msgs = Split(to_server);
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].first, 'Q');
+}
+
+}  // namespace
+}  // namespace pgveil::proxy
+
+namespace pgveil::proxy {
+namespace {
+
+constexpr uint32_t kDate = 1082;
+
+// crm.members with an age-banded birth date; the bands are those of 2025-12-01.
+std::shared_ptr<const policy::Policy> DatedPolicy() {
+  catalog::Relation members;
+  members.oid = kMembers;
+  members.schema = "crm";
+  members.name = "members";
+  members.columns = {{"id", 1, kInt4, kInt4, -1, "integer"},
+                     {"birth", 2, kDate, kDate, -1, "date"}};
+  auto snap = std::make_shared<catalog::Snapshot>(std::vector<catalog::Relation>{members}, 1);
+  mask::AgeBandOptions ao;
+  ao.today = [] { return int32_t{9466}; };  // 2025-12-01
+  auto band = mask::MakeAgeBand(ao);
+  EXPECT_TRUE(band.ok());
+  mask::TransformPtr t = *band;
+  return policy::Policy::Masked("sales", snap, [t](const auto&, const catalog::Column& c) {
+    if (c.name == "birth") {
+      return policy::ColumnMask{policy::Action::kTransform, t, policy::FilterUse::kAligned};
+    }
+    return policy::ColumnMask{policy::Action::kPass, nullptr};
+  });
+}
+
+class DatedStreamTest : public ::testing::Test {
+ protected:
+  void TearDown() override { guard::ShiftUtcDayForTesting(0); }
+  MaskedStream stream_{DatedPolicy(), nullptr};
+
+  std::string Client(char type, const std::string& body) {
+    std::string out;
+    EXPECT_TRUE(stream_.OnClient(type, body, &out).ok());
+    return out;
+  }
+  std::string Server(char type, const std::string& body) {
+    std::string out;
+    EXPECT_TRUE(stream_.OnServer(type, body, &out).ok());
+    return out;
+  }
+  // What went to the server is pgveil's failing statement in place of the client's.
+  static bool Refused(const std::string& to_server) {
+    return to_server.find("pgveil refused this statement") != std::string::npos &&
+           to_server.find("1995") == std::string::npos;
+  }
+  // The error the client gets for a refusal, once the server has failed the stand-in.
+  std::string Refusal() { return Server('E', Error("42601")); }
+};
+
+constexpr const char* kOnBoundary = "select id from crm.members where birth <= '1995-12-01'";
+
+// A statement whose birth-date literal was on an age band's boundary is checked for that
+// day only: a cursor, portal or prepared statement that outlives the day is refused.
+TEST_F(DatedStreamTest, CursorDeclaredOnAnEarlierDayIsRefused) {
+  std::string out = Client('Q', Z(std::string("declare c cursor with hold for ") + kOnBoundary));
+  ASSERT_NE(out.find("declare c"), std::string::npos) << "refused";
+  Server('C', Z("DECLARE CURSOR"));
+  Server('Z', "I");
+  out = Client('Q', Z("fetch 10 from c"));
+  EXPECT_FALSE(Refused(out));
+  Server('T', RowDesc({Field("id", kMembers, 1, kInt4)}));
+  Server('C', Z("FETCH 0"));
+  Server('Z', "I");
+  guard::ShiftUtcDayForTesting(1);
+  EXPECT_TRUE(Refused(Client('Q', Z("fetch 10 from c"))));
+  std::string error = Refusal();
+  EXPECT_NE(error.find("0A000"), std::string::npos);
+  EXPECT_NE(error.find("cursor \"c\" was checked against the age bands of an earlier day"),
+            std::string::npos);
+  Server('Z', "I");
+  EXPECT_TRUE(Refused(Client('Q', Z("move forward all in c"))));
+  Refusal();
+  Server('Z', "I");
+  // A cursor without such a literal is not affected.
+  guard::ShiftUtcDayForTesting(0);
+  Client('Q', Z("declare d cursor with hold for select id from crm.members"));
+  Server('C', Z("DECLARE CURSOR"));
+  Server('Z', "I");
+  guard::ShiftUtcDayForTesting(1);
+  EXPECT_FALSE(Refused(Client('Q', Z("fetch 10 from d"))));
+}
+
+TEST_F(DatedStreamTest, PortalAndPreparedStatementsOfAnEarlierDayAreRefused) {
+  Client('P', Z("s") + Z(kOnBoundary) + I16(0));
+  Client('B', Z("p") + Z("s") + I16(0) + I16(0) + I16(0));
+  Client('H', "");
+  Server('1', "");
+  Server('2', "");
+  Client('Q', Z(std::string("prepare q as ") + kOnBoundary));
+  Server('C', Z("PREPARE"));
+  Server('Z', "T");
+  guard::ShiftUtcDayForTesting(1);
+  EXPECT_TRUE(Refused(Client('E', Z("p") + I32(5))));
+  EXPECT_TRUE(Refused(Client('B', Z("p2") + Z("s") + I16(0) + I16(0) + I16(0))));
+  EXPECT_TRUE(Refused(Client('Q', Z("execute q"))));
+}
+
+TEST_F(DatedStreamTest, ExecuteOfAPortalBoundAgainIsServed) {
+  // The unnamed portal of yesterday, bound again today in the same pipeline.
+  Client('P', Z("") + Z(kOnBoundary) + I16(0));
+  Client('B', Z("") + Z("") + I16(0) + I16(0) + I16(0));
+  Client('S', "");
+  Server('1', "");
+  Server('2', "");
+  Server('Z', "T");
+  guard::ShiftUtcDayForTesting(1);
+  Client('P', Z("") + Z("select id from crm.members") + I16(0));
+  Client('B', Z("") + Z("") + I16(0) + I16(0) + I16(0));
+  std::string out = Client('E', Z("") + I32(0));
+  EXPECT_FALSE(Refused(out));
+  EXPECT_EQ(out.substr(0, 1), "D");  // pgveil's own Describe of the portal
 }
 
 }  // namespace

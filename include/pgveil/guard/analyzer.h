@@ -63,8 +63,8 @@ struct StatementVerdict {
   // Rows the statement returns: one lineage per field. nullptr when it returns none.
   std::shared_ptr<const policy::RowShape> shape;
   std::vector<ParamReversal> params;  // kPrepare
-  // kPrepare of a statement decided on today's masking boundaries (Verdict::dated): the
-  // UTC day it was decided on, as UtcDay() counts; -1 otherwise.
+  // kPrepare and kDeclare of a statement decided on today's masking boundaries
+  // (Verdict::dated): the UTC day it was decided on, as UtcDay() counts; -1 otherwise.
   int64_t dated_day = -1;
   // kExecute: the byte span of each argument in the statement text, when it is a plain
   // literal (unquoted text in `execute_arg_text`); {0, 0} when it is not. A literal
@@ -127,6 +127,8 @@ class Analyzer {
 // Today's date in UTC, as days since 1970-01-01: the day masking boundaries that move
 // (age bands) are computed for.
 int64_t UtcDay();
+// Tests only: days added to what UtcDay() returns, to see a session cross midnight.
+void ShiftUtcDayForTesting(int64_t days);
 
 // Whether a constant written with a cast to type `type_name` (the parser's name, e.g.
 // "int8"; "" for no cast) still has the value pgveil checks for `p` when the server
