@@ -302,6 +302,29 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
   if (Has(s, "whereClause")) Use(Expr(At(s, "whereClause"), &scope, ctes, depth), "WHERE");
 
   Output out = TargetList(Arr(s, "targetList"), &scope, ctes, depth);
+  // An item of ROLLUP, CUBE or GROUPING SETS (nested sets, `(a, b)` lists, a result
+  // column's position or name, or an expression): a filter use of any protected column,
+  // pseudonyms included, since subtotal rows are sorted and compared by it.
+  std::function<void(const json&)> grouping_item = [&](const json& item) {
+    const std::string_view it = NodeType(item);
+    if (it == "GroupingSet" || it == "RowExpr") {
+      for (const auto& c : Arr(NodeBody(item), it == "GroupingSet" ? "content" : "args")) {
+        grouping_item(c);
+      }
+      return;
+    }
+    if (it == "A_Const" && Has(NodeBody(item), "ival")) {
+      const int n = At(NodeBody(item), "ival").value("ival", 0);
+      if (n >= 1 && ForOrdinal(out, n, [&](const Lineage& l) { Use(l, "GROUPING SETS"); })) {
+        return;
+      }
+    }
+    if (const Lineage* o = OutputAlias(item, out, scope)) {
+      Use(*o, "GROUPING SETS");
+      return;
+    }
+    Use(Expr(item, &scope, ctes, depth), "GROUPING SETS");
+  };
   if (Has(s, "groupClause")) {
     for (const auto& g : At(s, "groupClause")) {
       // GROUP BY <ordinal> refers to a result column.
@@ -313,7 +336,7 @@ Output Walker::Select(const json& s, const Scope* outer, const CteScope* ctes, i
       }
       std::string_view gt = NodeType(g);
       if (gt == "GroupingSet") {
-        Use(Expr(g, &scope, ctes, depth), "GROUPING SETS");
+        grouping_item(g);
         continue;
       }
       if (const Lineage* o = OutputAlias(g, out, scope)) {
