@@ -705,6 +705,12 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
   const json& args = Arr(b, "args");
   if (name == "count" && (schema.empty() || schema == "pg_catalog")) {
     for (const auto& a : args) {
+      if (!b.value("agg_distinct", false) && NodeType(a) == "ColumnRef") {
+        // count(t.*): the rows of t that take part (NULL only where an outer join
+        // found none), whatever their values.
+        const auto f = Names(Arr(NodeBody(a), "fields"));
+        if (f.size() >= 2 && f.back() == "*") continue;
+      }
       Lineage l = sub(a);
       if (b.value("agg_distinct", false)) {
         UseEquality(l, "count(DISTINCT)");
