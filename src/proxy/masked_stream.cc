@@ -308,6 +308,13 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
            "Prepare it again.", to_server);
     return Status::Ok();
   }
+  // Whatever becomes of this Bind, the portal of that name is replaced by one checked
+  // now or, with the transaction the failed Bind ends, gone: only a WITH HOLD cursor
+  // outlives a failed Bind of its name.
+  if (auto it = portals_.find(std::string(bind->portal));
+      it != portals_.end() && !it->second.hold) {
+    it->second.superseded = true;
+  }
   // The portal runs the statement as it is now; recorded when the server confirms it.
   Pending bound{Kind::kBind};
   bound.portal = std::string(bind->portal);
@@ -580,11 +587,7 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
         return Status::Ok();
       }
       std::string portal(e->portal);
-      // A Bind of the name still unanswered replaces the portal and was checked today.
-      const bool rebound = std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) {
-        return p.kind == Kind::kBind && p.portal == portal;
-      });
-      if (auto it = portals_.find(portal); !rebound && it != portals_.end() &&
+      if (auto it = portals_.find(portal); it != portals_.end() && !it->second.superseded &&
                                            it->second.DatedDay() >= 0 &&
                                            it->second.DatedDay() != guard::UtcDay()) {
         AuditRefusal(it->second.verdict ? it->second.verdict->original : portal, "0A000",

@@ -226,8 +226,9 @@ class MaskedStream {
   struct Portal {
     std::shared_ptr<const guard::Verdict> verdict;
     std::shared_ptr<const policy::RowShape> shape;
-    bool hold = false;       // a WITH HOLD cursor: outlives its transaction
-    int64_t dated_day = -1;  // a cursor declared on that day's age bands (UtcDay())
+    bool hold = false;        // a WITH HOLD cursor: outlives its transaction
+    int64_t dated_day = -1;   // a cursor declared on that day's age bands (UtcDay())
+    bool superseded = false;  // a later Bind of its name was sent (it replaces or ends it)
     // The UTC day the portal's query was checked on when it compares with age bands; -1
     // when it does not.
     int64_t DatedDay() const { return verdict && verdict->dated ? verdict->dated_day : dated_day; }
