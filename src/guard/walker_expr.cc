@@ -636,7 +636,11 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
         if (Has(ix, "lidx")) Use(sub(At(ix, "lidx")), "a subscript");
         if (Has(ix, "uidx")) Use(sub(At(ix, "uidx")), "a subscript");
       } else if (NodeType(ind) == "A_Star") {
-        if (r.is_protected()) Use(r, "a field selection");
+        // `(expr).*` is expanded into one value per field wherever a list is made (a
+        // select list, VALUES, ROW(...)): the walk would count one value where the server
+        // has several, and pair the others with the wrong columns (an INSERT's targets).
+        Refuse("0A000", "pgveil cannot analyse (expression).*",
+               "Select the fields by name: (expression).field.");
       }
     }
     return r;

@@ -384,6 +384,13 @@ const Case kRefused[] = {
     {"SELECT nickname FROM crm.members m WHERE (m.member_id, 1) IN (SELECT member_id, 1 FROM "
      "crm.contact_log)",
      "0A000"},
+    // (expression).* makes several values where the walk would count one.
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES ((ROW(1001, 1::bigint, "
+     "'call')).*)",
+     "0A000"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT (v).* FROM (VALUES "
+     "(1001, 1::bigint, 'call')) v",
+     "0A000"},
 };
 
 TEST_F(GuardTest, ServesTheCrmsStatements) {
