@@ -104,4 +104,8 @@ std::string CastTypeName(const json& type_name);
 // The strings of a name list ([{"String": {"sval": "x"}}, ...]); "*" for A_Star.
 std::vector<std::string> Names(const json& list);
 
+// `x.*` or `(expression).*`: in a list that PostgreSQL expands (VALUES, ROW(...), a
+// select list) one item that stands for as many values as x has columns, none included.
+bool IsStarItem(const json& node);
+
 }  // namespace pgveil::guard

@@ -623,7 +623,15 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
   }
   if (t == "CoalesceExpr") return use_all(At(b, "args"), "COALESCE");
   if (t == "MinMaxExpr") return use_all(At(b, "args"), "GREATEST / LEAST");
-  if (t == "RowExpr") return use_all(At(b, "args"), "a row constructor");
+  if (t == "RowExpr") {
+    for (const auto& a : Arr(b, "args")) {
+      if (IsStarItem(a)) {
+        Refuse("0A000", "pgveil cannot analyse x.* in a row constructor",
+               "Name the columns: ROW(x.a, x.b).");
+      }
+    }
+    return use_all(At(b, "args"), "a row constructor");
+  }
   if (t == "A_ArrayExpr") return use_all(Arr(b, "elements"), "an array");
   if (t == "GroupingFunc") return use_all(At(b, "args"), "GROUPING");
   if (t == "CollateClause") return Use(sub(At(b, "arg")), "COLLATE");

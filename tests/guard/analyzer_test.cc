@@ -391,6 +391,13 @@ const Case kRefused[] = {
     {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT (v).* FROM (VALUES "
      "(1001, 1::bigint, 'call')) v",
      "0A000"},
+    // x.* in VALUES or ROW(...) stands for as many values as x has columns (none here).
+    {"SELECT v.column2 FROM (SELECT) z, crm.members m, LATERAL (VALUES (z.*, m.nickname, "
+     "m.phone::varchar)) v",
+     "0A000"},
+    {"UPDATE crm.resource_claims r SET (claimed_at, member_id) = ROW(z.*, NULL, 1::bigint) FROM "
+     "(SELECT) z WHERE r.staff_id = 1001",
+     "0A000"},
 };
 
 TEST_F(GuardTest, ServesTheCrmsStatements) {
