@@ -21,7 +21,8 @@ struct Entry {
   size_t open_at = 0;  // where those columns are: before cols[open_at] (after all if size())
   Lineage open_lineage;
   bool has_protected = false;
-  char relkind = 0;  // pg_class.relkind for relations of the snapshot
+  bool function = false;  // a function in FROM: its whole row may be a single value
+  char relkind = 0;       // pg_class.relkind for relations of the snapshot
   std::string what;
 
   // The lineage of the column named `col`, or a value if there is none (the server

@@ -867,6 +867,7 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     // Set-returning functions: their columns are values unless an argument is tainted.
     Entry e;
     e.open = true;
+    e.function = true;
     e.what = "a function in FROM";
     // A function in FROM sees the FROM items before it, LATERAL written or not.
     for (const auto& f : At(b, "functions")) {

@@ -45,6 +45,10 @@ struct Case {
 // Served: the CRM's everyday statements.
 const Case kServed[] = {
     {"SELECT member_id, nickname, city, phone FROM crm.members LIMIT 20", ""},
+    // Fields of allowed functions' composite results, and a function's single value.
+    {"SELECT (information_schema._pg_expandarray(ARRAY[3, 4])).x, j.key, g.g FROM "
+     "json_each('{}') j, generate_series(1, 2) g",
+     ""},
     {"SELECT count(*) FROM crm.members WHERE monthly_income >= 8000::bigint", ""},
     {"SELECT count(*) FROM crm.members WHERE height_cm >= pg_catalog.int2 '170'", ""},
     {"PREPARE p(bigint) AS SELECT nickname FROM crm.members WHERE member_id = $1", ""},
@@ -398,6 +402,11 @@ const Case kRefused[] = {
     {"UPDATE crm.resource_claims r SET (claimed_at, member_id) = ROW(z.*, NULL, 1::bigint) FROM "
      "(SELECT) z WHERE r.staff_id = 1001",
      "0A000"},
+    // Functions called in attribute notation: t.f and (expression).f are f(t).
+    {"SELECT ('SELECT to_tsvector(''simple'', phone) FROM crm.members'::text).ts_stat", "42501"},
+    {"SELECT x.ts_stat FROM CAST('SELECT 1' AS text) x", "42501"},
+    {"SELECT b.pg_stat_get_activity FROM pg_backend_pid() b", "42501"},
+    {"SELECT (c.outcome).ts_stat FROM crm.contact_log c", "42501"},
 };
 
 TEST_F(GuardTest, ServesTheCrmsStatements) {
