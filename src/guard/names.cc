@@ -428,6 +428,39 @@ FunctionClass ClassifyFunction(std::string_view schema, std::string_view name) {
   return FunctionClass::kUnknown;
 }
 
+bool IsResultFieldName(std::string_view name) {
+  static const Set s = {
+      // json_each, jsonb_each, json_each_text, jsonb_each_text
+      "key",
+      "value",
+      // information_schema._pg_expandarray (JDBC's DatabaseMetaData)
+      "x",
+      "n",
+      // pg_options_to_table
+      "option_name",
+      "option_value",
+      // pg_partition_tree, pg_partition_ancestors
+      "relid",
+      "parentrelid",
+      "isleaf",
+      "level",
+      // pg_get_keywords
+      "word",
+      "catcode",
+      "barelabel",
+      "catdesc",
+      "baredesc",
+      // pg_identify_object
+      "type",
+      "schema",
+      "name",
+      "identity",
+      // WITH ORDINALITY
+      "ordinality",
+  };
+  return s.count(name) != 0;
+}
+
 bool IsSideChannelRelation(std::string_view name) {
   static const Set s = {
       "pg_authid",

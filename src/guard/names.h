@@ -20,6 +20,11 @@ enum class FunctionClass {
 // and information_schema._pg_expandarray when called with its schema.
 FunctionClass ClassifyFunction(std::string_view schema, std::string_view name);
 
+// The columns of the composite results of allowed functions (json_each's key and value,
+// _pg_expandarray's x and n, ...): in `(f(...)).x` and `alias.x` PostgreSQL takes such a
+// name for a field, and none of them names a function that could be called in its place.
+bool IsResultFieldName(std::string_view name);
+
 // Relations of pg_catalog / information_schema that masked sessions may not read
 // (statistics, activity, authentication, large objects, server files).
 bool IsSideChannelRelation(std::string_view name);

@@ -21,7 +21,8 @@ struct Entry {
   size_t open_at = 0;  // where those columns are: before cols[open_at] (after all if size())
   Lineage open_lineage;
   bool has_protected = false;
-  char relkind = 0;  // pg_class.relkind for relations of the snapshot
+  bool function = false;  // a function in FROM: its whole row may be a single value
+  char relkind = 0;       // pg_class.relkind for relations of the snapshot
   std::string what;
 
   // The lineage of the column named `col`, or a value if there is none (the server
@@ -103,5 +104,9 @@ std::string CastTypeName(const json& type_name);
 
 // The strings of a name list ([{"String": {"sval": "x"}}, ...]); "*" for A_Star.
 std::vector<std::string> Names(const json& list);
+
+// `x.*` or `(expression).*`: in a list that PostgreSQL expands (VALUES, ROW(...), a
+// select list) one item that stands for as many values as x has columns, none included.
+bool IsStarItem(const json& node);
 
 }  // namespace pgveil::guard

@@ -105,6 +105,16 @@ std::vector<std::string> Names(const json& list) {
   return out;
 }
 
+bool IsStarItem(const json& node) {
+  std::string_view t = NodeType(node);
+  const json& b = NodeBody(node);
+  const json* list = t == "ColumnRef"       ? &Arr(b, "fields")
+                     : t == "A_Indirection" ? &Arr(b, "indirection")
+                                            : nullptr;
+  return list != nullptr && list->is_array() && !list->empty() &&
+         NodeType((*list)[list->size() - 1]) == "A_Star";
+}
+
 void Walker::Refuse(std::string sqlstate, std::string message, std::string hint) {
   if (hint.empty()) {
     hint = sqlstate == "0A000"
@@ -705,6 +715,11 @@ Output Walker::Values(const json& lists, const Scope* outer, const CteScope* cte
     const json& items = Arr(NodeBody(row), "items");
     size_t i = 0;
     for (const auto& item : items) {
+      if (IsStarItem(item)) {
+        // As many columns as x has: the walk would pair the items after it with the
+        // wrong columns (a zero-width `(SELECT) z` moves them one to the left).
+        Refuse("0A000", "pgveil cannot analyse x.* in VALUES", "Name the columns.");
+      }
       Lineage l = Expr(item, &scope, ctes, depth);
       if (first) {
         out.names.push_back("column" + std::to_string(i + 1));
@@ -875,6 +890,7 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     // Set-returning functions: their columns are values unless an argument is tainted.
     Entry e;
     e.open = true;
+    e.function = true;
     e.what = "a function in FROM";
     // A function in FROM sees the FROM items before it, LATERAL written or not.
     for (const auto& f : At(b, "functions")) {

@@ -162,6 +162,10 @@ class Walker {
     return l;
   }
   Lineage WholeRow(const std::string& entry, const Scope* scope);
+  // `t.f` or `(expression).f` where f may be no column or field: PostgreSQL's attribute
+  // notation calls f(t). Refused unless f is an allowed function or a field name of an
+  // allowed function's composite result.
+  void AttributeNotation(const std::string& name);
   // Column aliases of `e` that pgveil cannot place (see RenameColumns).
   [[noreturn]] void RefuseRename(const std::string& what);
   // `name` is no column of `e` (which has protected columns) that pgveil knows.

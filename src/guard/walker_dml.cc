@@ -1,6 +1,8 @@
 // INSERT, UPDATE and DELETE: what they read (WHERE, FROM/USING, sources), what they
 // write (a protected value only into a column with the same rule; pseudonyms turned back
 // into real values), and what RETURNING shows (checked like a SELECT's result).
+#include <algorithm>
+
 #include "guard/scope.h"
 
 namespace pgveil::guard {
@@ -75,6 +77,9 @@ Output Walker::Insert(const json& b, const CteScope* outer_ctes) {
       for (const auto& row : At(sel, "valuesLists")) {
         size_t i = 0;
         for (const auto& item : Arr(NodeBody(row), "items")) {
+          if (IsStarItem(item)) {
+            Refuse("0A000", "pgveil cannot analyse x.* in VALUES", "Name the columns.");
+          }
           if (i < targets.size()) {
             WriteValue(item, targets[i], &empty, ctes);
           } else {
@@ -150,9 +155,15 @@ void Walker::SetList(const json& targets, const Entry& target, const Scope* scop
     const json& source = At(m, "source");
     const json& sb = NodeBody(source);
     if (NodeType(source) == "RowExpr") {
+      // One value per column, counted as the server counts them: `x.*` stands for as
+      // many values as x has columns (none for `(SELECT) x`), which would pair the
+      // values after it with other columns than the walk did.
       const json& args = Arr(sb, "args");
-      if (colno < 1 || static_cast<size_t>(colno) > args.size()) {
-        Refuse("0A000", "pgveil cannot analyse this SET (columns) = (...)");
+      const bool star = std::any_of(args.begin(), args.end(), IsStarItem);
+      if (star || colno < 1 || static_cast<size_t>(colno) > args.size() ||
+          m.value("ncolumns", 0) != static_cast<int>(args.size())) {
+        Refuse("0A000", "pgveil cannot analyse this SET (columns) = (...)",
+               "Give one value per column, without x.*.");
       }
       WriteValue(args[colno - 1], column, scope, ctes);
     } else if (NodeType(source) == "SubLink" && (Str(sb, "subLinkType") == "EXPR_SUBLINK" ||

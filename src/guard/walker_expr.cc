@@ -1,5 +1,6 @@
 // Expressions: the lineage of every value, and the check of every use of a protected
 // column against its rule's filter setting.
+#include <algorithm>
 #include <cctype>
 
 #include "guard/names.h"
@@ -530,7 +531,12 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
       for (size_t k = 0; k < e.colnames.size(); ++k) {
         if (e.colnames[k] == col) return Touch(e.cols[k]);
       }
-      if (e.open) return e.open_lineage;
+      if (e.open) {
+        // A function's single value is the column named after it (or its alias) when
+        // no column aliases rename it; any other name may be a function of the value.
+        if (e.function && !(col == e.name && e.colnames.empty())) AttributeNotation(col);
+        return e.open_lineage;
+      }
       // Not a column pgveil knows: a system column (ctid, xmin, tableoid, ...) or a
       // function in attribute notation (`m.row_to_json` is row_to_json(m)).
       if (e.has_protected) RefuseUnknownColumn(e.name + "." + col, e);
@@ -540,6 +546,19 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
   // `x.y` where x is a column of composite type: a field of that column.
   Lineage base = ColumnRefNames({rel}, scope);
   return Use(base, "a field selection");
+}
+
+void Walker::AttributeNotation(const std::string& name) {
+  const FunctionClass c = ClassifyFunction("", name);
+  if (c == FunctionClass::kAllowed || c == FunctionClass::kCount || IsResultFieldName(name)) {
+    return;
+  }
+  Refuse("42501",
+         "\"" + name +
+             "\" may be a function called in attribute notation, which is not "
+             "available to masked sessions",
+         "PostgreSQL reads t.f and (expression).f as f(t) when f is no column or field; call "
+         "allowed functions as f(t), and name fields of composite values that pgveil knows.");
 }
 
 void Walker::RefuseUnknownColumn(const std::string& name, const Entry& e) {
@@ -623,20 +642,64 @@ Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes,
   }
   if (t == "CoalesceExpr") return use_all(At(b, "args"), "COALESCE");
   if (t == "MinMaxExpr") return use_all(At(b, "args"), "GREATEST / LEAST");
-  if (t == "RowExpr") return use_all(At(b, "args"), "a row constructor");
+  if (t == "RowExpr") {
+    for (const auto& a : Arr(b, "args")) {
+      if (IsStarItem(a)) {
+        Refuse("0A000", "pgveil cannot analyse x.* in a row constructor",
+               "Name the columns: ROW(x.a, x.b).");
+      }
+    }
+    return use_all(At(b, "args"), "a row constructor");
+  }
   if (t == "A_ArrayExpr") return use_all(Arr(b, "elements"), "an array");
   if (t == "GroupingFunc") return use_all(At(b, "args"), "GROUPING");
   if (t == "CollateClause") return Use(sub(At(b, "arg")), "COLLATE");
   if (t == "NamedArgExpr") return sub(At(b, "arg"));
   if (t == "A_Indirection") {
     Lineage r = Use(sub(At(b, "arg")), "a subscript or field selection");
+    // `(t).f` for a FROM item t with a column f is that column; any other `.f` may be
+    // f(value), a function call in attribute notation.
+    const Entry* item = nullptr;
+    if (NodeType(At(b, "arg")) == "ColumnRef") {
+      auto f = Names(At(NodeBody(At(b, "arg")), "fields"));
+      const bool star = f.size() == 2 && f[1] == "*";
+      if (star) f.pop_back();
+      // A bare name is a column first (of any level, or of a catalog or function whose
+      // columns pgveil does not list), and a FROM item only when no column has it.
+      bool column = false;
+      for (const Scope* s = scope; s != nullptr && !star && f.size() == 1; s = s->parent) {
+        for (const auto& e : s->entries) {
+          column |=
+              e.open || std::find(e.colnames.begin(), e.colnames.end(), f[0]) != e.colnames.end();
+        }
+      }
+      for (const Scope* s = scope; s != nullptr && item == nullptr && f.size() == 1 && !column;
+           s = s->parent) {
+        for (const auto& e : s->entries) {
+          if (e.name == f[0]) item = &e;
+        }
+      }
+    }
+    bool first = true;
     for (const auto& ind : Arr(b, "indirection")) {
+      if (NodeType(ind) == "String") {
+        const std::string field = Str(NodeBody(ind), "sval");
+        const bool column =
+            first && item != nullptr && !item->function &&
+            std::find(item->colnames.begin(), item->colnames.end(), field) != item->colnames.end();
+        if (!column) AttributeNotation(field);
+      }
+      first = false;
       if (NodeType(ind) == "A_Indices") {
         const json& ix = NodeBody(ind);
         if (Has(ix, "lidx")) Use(sub(At(ix, "lidx")), "a subscript");
         if (Has(ix, "uidx")) Use(sub(At(ix, "uidx")), "a subscript");
       } else if (NodeType(ind) == "A_Star") {
-        if (r.is_protected()) Use(r, "a field selection");
+        // `(expr).*` is expanded into one value per field wherever a list is made (a
+        // select list, VALUES, ROW(...)): the walk would count one value where the server
+        // has several, and pair the others with the wrong columns (an INSERT's targets).
+        Refuse("0A000", "pgveil cannot analyse (expression).*",
+               "Select the fields by name: (expression).field.");
       }
     }
     return r;

@@ -45,6 +45,10 @@ struct Case {
 // Served: the CRM's everyday statements.
 const Case kServed[] = {
     {"SELECT member_id, nickname, city, phone FROM crm.members LIMIT 20", ""},
+    // Fields of allowed functions' composite results, and a function's single value.
+    {"SELECT (information_schema._pg_expandarray(ARRAY[3, 4])).x, j.key, g.g FROM "
+     "json_each('{}') j, generate_series(1, 2) g",
+     ""},
     {"SELECT count(*) FROM crm.members WHERE monthly_income >= 8000::bigint", ""},
     {"SELECT count(*) FROM crm.members WHERE height_cm >= pg_catalog.int2 '170'", ""},
     {"PREPARE p(bigint) AS SELECT nickname FROM crm.members WHERE member_id = $1", ""},
@@ -384,6 +388,25 @@ const Case kRefused[] = {
     {"SELECT nickname FROM crm.members m WHERE (m.member_id, 1) IN (SELECT member_id, 1 FROM "
      "crm.contact_log)",
      "0A000"},
+    // (expression).* makes several values where the walk would count one.
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES ((ROW(1001, 1::bigint, "
+     "'call')).*)",
+     "0A000"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT (v).* FROM (VALUES "
+     "(1001, 1::bigint, 'call')) v",
+     "0A000"},
+    // x.* in VALUES or ROW(...) stands for as many values as x has columns (none here).
+    {"SELECT v.column2 FROM (SELECT) z, crm.members m, LATERAL (VALUES (z.*, m.nickname, "
+     "m.phone::varchar)) v",
+     "0A000"},
+    {"UPDATE crm.resource_claims r SET (claimed_at, member_id) = ROW(z.*, NULL, 1::bigint) FROM "
+     "(SELECT) z WHERE r.staff_id = 1001",
+     "0A000"},
+    // Functions called in attribute notation: t.f and (expression).f are f(t).
+    {"SELECT ('SELECT to_tsvector(''simple'', phone) FROM crm.members'::text).ts_stat", "42501"},
+    {"SELECT x.ts_stat FROM CAST('SELECT 1' AS text) x", "42501"},
+    {"SELECT b.pg_stat_get_activity FROM pg_backend_pid() b", "42501"},
+    {"SELECT (c.outcome).ts_stat FROM crm.contact_log c", "42501"},
 };
 
 TEST_F(GuardTest, ServesTheCrmsStatements) {
