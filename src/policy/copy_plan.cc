@@ -150,8 +150,7 @@ StatusOr<std::shared_ptr<CopyPlan>> CopyPlan::CreateForQuery(const guard::CopySt
       }
     }
   }
-  plan->header_pending_ = copy.format == guard::CopyFormat::kBinary ||
-                          (copy.format == guard::CopyFormat::kCsv && copy.header);
+  plan->header_pending_ = copy.format == guard::CopyFormat::kBinary || copy.header;
   return plan;
 }
 
@@ -192,8 +191,7 @@ StatusOr<std::shared_ptr<CopyPlan>> CopyPlan::Create(const guard::CopyStatement&
       add(*c);
     }
   }
-  plan->header_pending_ = copy.format == guard::CopyFormat::kBinary ||
-                          (copy.format == guard::CopyFormat::kCsv && copy.header);
+  plan->header_pending_ = copy.format == guard::CopyFormat::kBinary || copy.header;
   return plan;
 }
 
@@ -235,6 +233,13 @@ Status CopyPlan::MaskPayload(std::string_view payload, std::string* out) {
       while (pos < payload.size()) {
         size_t nl = payload.find('\n', pos);
         if (nl == std::string_view::npos) return ProtocolError("COPY text row without newline");
+        if (header_pending_) {
+          // The header line holds column names only.
+          header_pending_ = false;
+          out->append(payload.substr(pos, nl + 1 - pos));
+          pos = nl + 1;
+          continue;
+        }
         Status st = MaskTextRow(payload.substr(pos, nl - pos), out);
         if (!st.ok()) return st;
         pos = nl + 1;

@@ -271,6 +271,19 @@ TEST_F(TransformsTest, CopyOutOfMembersIsMaskedLikeSelect) {
   }
 }
 
+// A text COPY with HEADER: the header line names the columns as the server wrote it, and
+// the rows after it are the rows of the COPY without one.
+TEST_F(TransformsTest, CopyOutTextHeaderIsTheColumnNames) {
+  auto conn = it::Connect(Env().ProxyConnInfo("sales_li"));
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto plain = CopyOut(conn->get(), "COPY crm.members (member_id, phone, city) TO STDOUT");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  auto header =
+      CopyOut(conn->get(), "COPY crm.members (member_id, phone, city) TO STDOUT (HEADER)");
+  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  EXPECT_EQ(*header, "member_id\tphone\tcity\n" + *plain);
+}
+
 TEST_F(TransformsTest, PseudonymsAreDistinctDeterministicAndSharedAcrossTables) {
   auto raw = Fetch(Env().DirectConnInfo("postgres"), "SELECT member_id FROM crm.members");
   ASSERT_TRUE(raw.ok()) << raw.status().ToString();

@@ -48,7 +48,7 @@ class CopyPlan {
   std::shared_ptr<const Policy> policy_;
   guard::CopyStatement copy_;
   std::vector<Column> columns_;
-  bool header_pending_ = false;  // CSV HEADER line / binary file header not yet seen
+  bool header_pending_ = false;  // HEADER line (text, CSV) / binary file header not yet seen
   std::string scratch_;
 };
 
