@@ -893,8 +893,20 @@ Lineage Walker::AExpr(const json& b, const Scope* scope, const CteScope* ctes, i
         l.mask->filter == policy::FilterUse::kPseudonym) {
       const json* bare = &arr;
       while (NodeType(*bare) == "TypeCast") bare = &At(NodeBody(*bare), "arg");
-      if (NodeType(arr) == "A_ArrayExpr") {
-        PseudonymItems(Arr(NodeBody(arr), "elements"), l, "ANY", scope, ctes, depth + 1);
+      if (NodeType(*bare) == "A_ArrayExpr") {
+        // ARRAY[...]::bigint[]: a cast of the whole array only to the column's array type,
+        // which leaves every element's value as PseudonymItems checks it.
+        const char* own = TypeName(l.type_oid);
+        for (const json* c = &arr; c != bare; c = &At(NodeBody(*c), "arg")) {
+          if (own == nullptr ||
+              ArrayCastName(At(NodeBody(*c), "typeName")) != std::string(own) + "[]") {
+            Refuse("42501",
+                   "an array of pseudonyms compared with column " + l.column() +
+                       " may be cast only to the column's array type",
+                   "Write the array without a cast, or cast it to the column's array type.");
+          }
+        }
+        PseudonymItems(Arr(NodeBody(*bare), "elements"), l, "ANY", scope, ctes, depth + 1);
         return Lineage{};
       }
       const bool ok = (NodeType(*bare) == "ParamRef" || NodeType(*bare) == "A_Const") &&
