@@ -89,10 +89,30 @@ Output Walker::Insert(const json& b, const CteScope* outer_ctes) {
         }
       }
     } else {
+      // INSERT ... SELECT staff_id, <pseudonym> FROM ...: a constant or parameter in the
+      // select list of a plain SELECT, written into a pseudonym column, is turned back as
+      // in VALUES (up to the first `*`, after which positions are not known).
+      std::vector<bool> translated(targets.size(), false);
+      if (!Has(sel, "valuesLists") && !Has(sel, "larg")) {
+        const json& list = Arr(sel, "targetList");
+        for (size_t i = 0; i < list.size() && i < targets.size(); ++i) {
+          const json& val = At(NodeBody(list[i]), "val");
+          if (IsStarItem(val)) break;
+          const Lineage& t = targets[i];
+          const json* c = ConstOrParam(val);
+          if (c == nullptr || !t.is_protected() ||
+              t.mask->filter != policy::FilterUse::kPseudonym) {
+            continue;
+          }
+          translated[i] = (NodeType(*c) == "A_Const" && NodeBody(*c).value("isnull", false)) ||
+                          TranslatePseudonym(val, t);
+        }
+      }
       Output src = Query(At(b, "selectStmt"), nullptr, ctes, 1);
       // Each target gets the source column at its position; after a `*` over a system
       // catalog or function (of unknown width) any of the later ones or the open ones.
       for (size_t i = 0; i < targets.size(); ++i) {
+        if (translated[i]) continue;
         ForOrdinal(src, static_cast<int>(i + 1), [&](const Lineage& l) { Assign(l, targets[i]); });
       }
       for (size_t i = targets.size(); i < src.cols.size(); ++i) Assign(src.cols[i], Lineage{});

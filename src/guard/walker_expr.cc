@@ -241,8 +241,8 @@ void Walker::Assign(const Lineage& value, const Lineage& target) {
     // would tell the pseudonym of a real id of the session's choosing.
     if (target.is_protected() && target.mask->filter == policy::FilterUse::kPseudonym) {
       Refuse("42501", "only a pseudonym may be written into " + target.column(),
-             "Write it as a constant or parameter of its own (INSERT ... VALUES, UPDATE ... "
-             "SET), or copy a column of the same domain.");
+             "Write it as a constant or parameter of its own (INSERT ... VALUES, the select "
+             "list of INSERT ... SELECT, UPDATE ... SET), or copy a column of the same domain.");
     }
     return;
   }

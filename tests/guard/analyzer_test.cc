@@ -321,8 +321,17 @@ const Case kRefused[] = {
     {"SELECT information_schema._pg_expandarray(ARRAY[phone]) FROM crm.members", "42501"},
     // A value written into a pseudonym column that is not itself a pseudonym would be
     // stored as a real id, and read back as that id's pseudonym.
-    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, 1, 'call'", "42501"},
-    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, $1, 'call'", "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, 1 + 0, 'call'", "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, $1 + 0, 'call'",
+     "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, 'x', 'call'", "42501"},
+    // A parameter turned back into a real id may not be read anywhere else.
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, $1, 'call' "
+     "WHERE $1::text LIKE '1%'",
+     "42501"},
+    {"INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT 7, $1, 'call' "
+     "UNION ALL SELECT 7, $1, 'sms'",
+     "42501"},
     {"INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (7, 1 + 0, 'call')",
      "42501"},
     {"INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (7, (SELECT 1), 'call')",
@@ -520,6 +529,14 @@ TEST_F(GuardTest, PseudonymLiteralsBecomeRealIds) {
   EXPECT_EQ(ins->sql,
             "INSERT INTO crm.contact_log (staff_id, member_id, channel) VALUES (3, "
             "1000042, 'call')");
+  // From the select list of a plain INSERT ... SELECT, as from VALUES.
+  auto ins_select =
+      Check("INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT staff_id, " + p +
+            ", 'call' FROM crm.staff WHERE staff_id = 3");
+  ASSERT_FALSE(ins_select->refused) << ins_select->message;
+  EXPECT_EQ(ins_select->sql,
+            "INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT staff_id, "
+            "1000042, 'call' FROM crm.staff WHERE staff_id = 3");
   auto upd = Check("UPDATE crm.resource_claims SET staff_id = 3 WHERE member_id = " + p);
   ASSERT_FALSE(upd->refused) << upd->message;
   EXPECT_NE(upd->sql.find("= 1000042"), std::string::npos) << upd->sql;
