@@ -1079,6 +1079,45 @@ class MaskedFlowTest(WireTest):
         _, p = self.session(steps, user=MASKED_USER)
         self.assertTrue(types(p).endswith("?EZ?2DDDDDCZ"), describe(after_login(p)))
 
+    def test_idle_in_transaction_timeout(self):
+        # The server's FATAL is the last message, as directly: pgveil adds nothing of its own.
+        def run(port, user):
+            c, _ = login(port, user)
+            c.send(Q("SET idle_in_transaction_session_timeout = 300; BEGIN; " + ALLOWED_SQL))
+            out = c.read_until("Z")
+            time.sleep(1.0)
+            out.append(("--", b""))
+            out += c.read_to_close()
+            c.close()
+            return out
+        for user in (MASKED_USER, UNMASKED_USER):
+            with self.subTest(user=user):
+                d, p = run(PG_PORT, user), run(PROXY_PORT, user)
+                self.assertEqual(types(d), types(p), f"\n direct:  {describe(d)}\n"
+                                                     f" proxied: {describe(p)}")
+                self.assertEqual(fields(d[-1][1]).get("C"), "25P03")
+                for key in "SCM":
+                    self.assertEqual(fields(p[-1][1]).get(key), fields(d[-1][1]).get(key))
+
+    def test_terminated_by_another_session(self):
+        def run(port, user):
+            c, _ = login(port, user, params=[("application_name", "victim-masked")])
+            c.send(Q("SELECT pg_sleep(30)"))
+            time.sleep(0.3)
+            super_query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = 'victim-masked'")
+            out = c.read_to_close()
+            c.close()
+            return out
+        for user in (MASKED_USER, UNMASKED_USER):
+            with self.subTest(user=user):
+                d, p = run(PG_PORT, user), run(PROXY_PORT, user)
+                self.assertEqual(types(d), types(p), f"\n direct:  {describe(d)}\n"
+                                                     f" proxied: {describe(p)}")
+                self.assertEqual(fields(d[-1][1]).get("C"), "57P01")
+                for key in "SCM":
+                    self.assertEqual(fields(p[-1][1]).get(key), fields(d[-1][1]).get(key))
+
     def test_terminate_in_middle_of_pipeline(self):
         def run(port):
             c, _ = login(port, MASKED_USER)
