@@ -395,6 +395,14 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
 }
 
 Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_server) {
+  if (type == wire::fe::kSync && copy_in_open_ && copy_in_of_statement_) {
+    // A Sync between the client's CopyData messages is ignored by a COPY that is still
+    // reading, and answered once the COPY has failed; which of the two happens depends on
+    // how far the server had read when a row failed, which pgveil cannot see. A
+    // ReadyForQuery it cannot place would pair every later answer with the wrong
+    // statement, so the Sync goes nowhere: the server never answers it.
+    return Status::Ok();
+  }
   Status st = OnClientMessage(type, body, to_server);
   if (skip_until_sync_) {
     // The server is skipping to Sync after an error that came before this message.
@@ -643,7 +651,8 @@ Status MaskedStream::OnClientCopy(char type, std::string_view body, std::string*
     copy_in_open_ = true;
     copy_in_failed_ = false;
     translator_.reset();
-    if (copy_in_verdict_ && copy_in_next_ < copy_in_verdict_->copy_ins.size()) {
+    copy_in_of_statement_ = copy_in_verdict_ && copy_in_next_ < copy_in_verdict_->copy_ins.size();
+    if (copy_in_of_statement_) {
       const guard::CopyIn* in = &copy_in_verdict_->copy_ins[copy_in_next_++];
       if (in->translates) translator_ = std::make_unique<CopyInTranslator>(copy_in_verdict_, in);
     }

@@ -250,6 +250,7 @@ class MaskedStream {
   std::shared_ptr<const guard::Verdict> copy_in_verdict_;
   size_t copy_in_next_ = 0;
   bool copy_in_open_ = false;
+  bool copy_in_of_statement_ = false;  // the open run is data of a COPY FROM STDIN
   bool copy_in_failed_ = false;
   std::unique_ptr<CopyInTranslator> translator_;
   // Portals whose statement copies in, by the client's last Bind of them.
