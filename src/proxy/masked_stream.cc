@@ -946,11 +946,17 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
     wire::Writer w(to_client);
     w.Begin(type).Bytes(body).End();
   };
-  if (!pending_.empty() &&
+  const bool query_at_head =
+      !pending_.empty() &&
       (pending_.front().kind == Kind::kQuery ||
-       (pending_.front().kind == Kind::kRefused && !pending_.front().refusal_extended))) {
+       (pending_.front().kind == Kind::kRefused && !pending_.front().refusal_extended));
+  if (query_at_head) {
     // Everything before it is answered: the server runs it.
     StartQuery(pending_.front());
+    if (type != wire::be::kReadyForQuery && type != wire::be::kNoticeResponse &&
+        type != wire::be::kParameterStatus && type != wire::be::kNotificationResponse) {
+      pending_.front().answered = true;
+    }
   }
   switch (type) {
     case wire::be::kRowDescription:
@@ -1075,7 +1081,16 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
         // Out of any transaction: only WITH HOLD cursors are left on the server.
         std::erase_if(portals_, [](const auto& e) { return !e.second.hold; });
       }
-      if (!pending_.empty()) pending_.pop_front();  // the Query, Sync or refusal it ends
+      if (!pending_.empty()) {
+        // It ends a Sync, or a query that has had its answer: anything else means that
+        // pgveil's queue no longer matches the server, and the answers that follow
+        // would be paired with the wrong statements.
+        const Kind kind = pending_.front().kind;
+        if (query_at_head ? !pending_.front().answered : kind != Kind::kSync) {
+          return Fatal("pgveil lost track of the protocol state", to_client);
+        }
+        pending_.pop_front();  // the Query, Sync or refusal it ends
+      }
       forward();
       return Status::Ok();
     case wire::be::kCopyOutResponse:

@@ -129,6 +129,9 @@ class MaskedStream {
     // after an extended-protocol error until Sync. 0: none.
     uint64_t unnamed_statement = 0;
     bool started = false;
+    // kQuery and those stand-ins: the server has sent an answer of its own (more than
+    // notices, settings and notifications) before the ReadyForQuery that ends it.
+    bool answered = false;
   };
   // A statement prepared with SQL PREPARE (committed when the server completed it).
   struct Prepared {
