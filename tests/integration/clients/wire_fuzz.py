@@ -43,7 +43,7 @@ import wire_edge_probe as w
 # refuses: PostgreSQL, the reference, gets the failing stand-in pgveil sends in its place
 # (docs/guard.md), and a FunctionCall is refused the same way.
 FAILING_SQL = "pgveil refused this statement"  # what pgveil sends for a refused statement
-COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+STDIN", re.I | re.S)
+COPY_FROM_STDIN = re.compile(r"\bCOPY\b[^;]*\bFROM\s+STDIN", re.I)
 
 
 def encode(step, reference=False):
@@ -712,6 +712,9 @@ CORPUS = [
     ("masked", "sync between copy data of a failing copy", "split",
      [("Q", "COPY crm.contact_log (staff_id, channel) FROM STDIN"), ("d", b"not a row\n"),
       ("S",), ("P!", "s1", "SELECT length(phone) FROM crm.members", []), ("X",)]),
+    ("masked", "sync between copy data, copy in a multi-statement query", "split",
+     [("Q", "SELECT 1; COPY crm.contact_log (staff_id, channel) FROM STDIN; SELECT 2"),
+      ("d", b"999999999\tcall\n"), ("S",), ("X",)]),
     ("masked", "sync between copy data, extended protocol", "whole",
      [("P", "", "COPY crm.contact_log (staff_id, channel) FROM STDIN", []),
       ("B", "", "", [], [], []), ("E", "", 0), ("S",), ("d", b"not a row\n"), ("S",),
