@@ -734,7 +734,9 @@ bool MaskedStream::DropSyncsDuringCopyIn() {
     return p.kind == Kind::kQuery || p.kind == Kind::kExecute;
   });
   if (head == pending_.end()) return true;
-  const uint64_t copy = head->copy_ends;
+  // The n-th COPY FROM STDIN of a simple query takes the client's n-th run of data: a
+  // Sync sent after the runs before it ended is read by this COPY too.
+  const uint64_t copy = head->copy_ends + head->copies_in_started++;
   pending_.erase(std::remove_if(std::next(head), pending_.end(),
                                 [copy](const Pending& p) {
                                   return p.kind == Kind::kSync && p.copy_ends == copy;

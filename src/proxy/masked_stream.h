@@ -116,7 +116,8 @@ class MaskedStream {
     // one. A COPY FROM STDIN started by a Query or Execute lasts until the next of them;
     // the server ignores the Syncs sent meanwhile.
     uint64_t copy_ends = 0;
-    char close_kind = 0;  // kClose: 'S' (statement `portal`) or 'P' (portal `portal`)
+    uint64_t copies_in_started = 0;  // kQuery, kExecute: CopyInResponses so far
+    char close_kind = 0;             // kClose: 'S' (statement `portal`) or 'P' (portal `portal`)
     // kQuery: the text sent differs from the client's (pseudonyms and EXECUTE arguments
     // turned back into real values).
     bool rewritten = false;

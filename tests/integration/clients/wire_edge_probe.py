@@ -1108,6 +1108,15 @@ class MaskedFlowTest(WireTest):
                 self.assertEqual(got[3:], clean, f"\n clean: {describe(clean)}\n"
                                                  f" after: {describe(got)}")
 
+    def test_sync_between_two_copy_in_of_one_query(self):
+        # A Sync sent after the first COPY's data is read by the second COPY of the same
+        # query, which ignores it; if the first COPY fails, the server answers it.
+        two = Q("COPY crm.contact_log (staff_id, channel) FROM STDIN; "
+                "COPY crm.contact_log (staff_id, channel) FROM STDIN")
+        for runs in (COPY_DONE + S + COPY_DONE, copy_data(b"x\n") + COPY_DONE + S + COPY_DONE):
+            with self.subTest(runs=runs):
+                self.flow([(two + runs, until_z()), self.NEXT, self.NEXT])
+
     def test_idle_in_transaction_timeout(self):
         # The server's FATAL is the last message, as directly: pgveil adds nothing of its own.
         def run(port, user):

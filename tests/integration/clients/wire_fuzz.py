@@ -715,6 +715,12 @@ CORPUS = [
     ("masked", "sync between copy data, copy in a multi-statement query", "split",
      [("Q", "SELECT 1; COPY crm.contact_log (staff_id, channel) FROM STDIN; SELECT 2"),
       ("d", b"999999999\tcall\n"), ("S",), ("X",)]),
+    # ... and a Sync between the runs of data of two COPYs in one query is read by the
+    # second COPY, unless the first one failed.
+    ("masked", "sync between two copies of one query", "whole",
+     [("Q", "COPY crm.contact_log (staff_id, channel) FROM STDIN; "
+            "COPY crm.contact_log (staff_id, channel) FROM STDIN"),
+      ("c",), ("S",), ("c",), ("Q", "SELECT city FROM crm.stores LIMIT 1"), ("X",)]),
     ("masked", "sync between copy data, extended protocol", "whole",
      [("P", "", "COPY crm.contact_log (staff_id, channel) FROM STDIN", []),
       ("B", "", "", [], [], []), ("E", "", 0), ("S",), ("d", b"not a row\n"), ("S",),
