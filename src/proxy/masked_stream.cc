@@ -1,6 +1,7 @@
 #include "proxy/masked_stream.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "pgveil/audit/audit_log.h"
 #include "pgveil/guard/startup.h"
@@ -20,6 +21,14 @@ constexpr char kUnsafeSettings[] =
     "standard_conforming_strings on";
 constexpr char kUnsafeSettingsHint[] =
     "Connect without changing client_encoding or standard_conforming_strings.";
+
+// The server's error for a CopyFail: 57014, "COPY from stdin failed: " (translated with
+// lc_messages) and the CopyFail's own message.
+bool IsAnswerToCopyFail(std::string_view error, std::string_view copy_fail_message) {
+  auto fields = wire::ParseNoticeFields(error);
+  return fields.ok() && fields->Get('C') == "57014" &&
+         fields->Get('M').ends_with(copy_fail_message);
+}
 
 }  // namespace
 
@@ -684,8 +693,9 @@ Status MaskedStream::OnClientCopy(char type, std::string_view body, std::string*
   if (!st.ok()) {
     // The server ends the copy with an error that quotes this message.
     AuditRefusal(copy_in_verdict_ ? copy_in_verdict_->original : "", "22P02", st.message());
+    copy_fail_reason_ = "pgveil: " + std::string(st.message());
     wire::Writer w(to_server);
-    w.Begin(wire::fe::kCopyFail).CString("pgveil: " + std::string(st.message())).End();
+    w.Begin(wire::fe::kCopyFail).CString(copy_fail_reason_).End();
     copy_ended();
     if (end) {
       finish();
@@ -1051,9 +1061,19 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
         AuditStatement(*pending_.front().verdict, pending_.front().statement);
       }
       ResolvePortal();
-      Status st =
-          policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
-      if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);
+      if (const std::string reason = std::exchange(copy_fail_reason_, {});
+          !reason.empty() && IsAnswerToCopyFail(body, reason)) {
+        // The server's answer to the CopyFail pgveil sent for a value it could not
+        // translate says "query canceled" (57014), which drivers take for a timeout or a
+        // cancel: the client gets the value error that made pgveil end the copy.
+        wire::AppendError(to_client, {.severity = "ERROR",
+                                      .sqlstate = "22P02",
+                                      .message = std::string_view(reason).substr(8)});
+      } else {
+        Status st =
+            policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
+        if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);
+      }
       if (!pending_.empty() && pending_.front().kind != Kind::kQuery) {
         // The error is the head's; the server skips what follows until Sync.
         if (pending_.front().kind == Kind::kParse) {

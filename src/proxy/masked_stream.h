@@ -256,6 +256,9 @@ class MaskedStream {
   bool copy_in_open_ = false;
   bool copy_in_of_statement_ = false;  // the open run is data of a COPY FROM STDIN
   bool copy_in_failed_ = false;
+  // The message of the CopyFail pgveil sent in the client's place, until the server's
+  // next error (its answer, or an error that came first).
+  std::string copy_fail_reason_;
   std::unique_ptr<CopyInTranslator> translator_;
   // Portals whose statement copies in, by the client's last Bind of them.
   std::unordered_map<std::string, std::shared_ptr<const guard::Verdict>> copy_in_portals_;

@@ -1108,6 +1108,18 @@ class MaskedFlowTest(WireTest):
                 self.assertEqual(got[3:], clean, f"\n clean: {describe(clean)}\n"
                                                  f" after: {describe(got)}")
 
+    def test_copy_in_of_a_value_that_is_no_pseudonym(self):
+        # pgveil ends the copy with CopyFail; the server calls that 57014 (query canceled,
+        # which drivers take for a timeout): the client gets 22P02, as directly.
+        copy = "COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN"
+        for options, row in (("", b"1001\tabc\tcall\n"), (" (FORMAT csv)", b"1001,abc,call\n")):
+            with self.subTest(options=options):
+                d, p = self.flow([(Q(copy + options), until("GZ")),
+                                  (copy_data(row) + COPY_DONE, until_z()), self.NEXT])
+                codes = [[fields(b).get("C") for t, b in run if t == "E"] for run in (d, p)]
+                self.assertEqual(codes[0], ["22P02"])
+                self.assertEqual(codes[1], codes[0])
+
     def test_sync_between_two_copy_in_of_one_query(self):
         # A Sync sent after the first COPY's data is read by the second COPY of the same
         # query, which ignores it; if the first COPY fails, the server answers it.
