@@ -603,7 +603,13 @@ def masked_key(msg, reference):
 def compare(direct, proxied):
     """None, or (index, direct message, proxied message) of the first difference."""
     if MASKED:
-        d = [masked_key(m, True) for m in direct.msgs]
+        # pgveil passes whole messages only to a masked session: the part of one that
+        # PostgreSQL had sent when it closed the connection (a Terminate after an Execute
+        # without Sync leaves its last output unflushed) does not reach the client.
+        msgs = direct.msgs
+        if msgs and msgs[-1][0] == "<partial>":
+            msgs = msgs[:-1]
+        d = [masked_key(m, True) for m in msgs]
         p = [masked_key(m, SELF_CHECK) for m in proxied.msgs]
     else:
         d, p = normalise(direct.msgs), normalise(proxied.msgs)
@@ -721,6 +727,11 @@ CORPUS = [
      [("Q", "COPY crm.contact_log (staff_id, channel) FROM STDIN; "
             "COPY crm.contact_log (staff_id, channel) FROM STDIN"),
       ("c",), ("S",), ("c",), ("Q", "SELECT city FROM crm.stores LIMIT 1"), ("X",)]),
+    # PostgreSQL leaves its last output unflushed at a Terminate after an Execute without
+    # Sync: the part of a message it had sent is not passed on to a masked session.
+    ("masked", "terminate after an execute without sync", "whole",
+     [("P", "", "COPY crm.members (member_id, city) TO STDOUT", []), ("B", "", "", [], [], []),
+      ("E", "", 0), ("X",)]),
     ("masked", "sync between copy data, extended protocol", "whole",
      [("P", "", "COPY crm.contact_log (staff_id, channel) FROM STDIN", []),
       ("B", "", "", [], [], []), ("E", "", 0), ("S",), ("d", b"not a row\n"), ("S",),
