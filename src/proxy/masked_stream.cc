@@ -432,6 +432,13 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
   if (type == wire::fe::kCopyData || type == wire::fe::kCopyDone || type == wire::fe::kCopyFail) {
     return OnClientCopy(type, body, to_server);
   }
+  if (type != wire::fe::kSync && type != wire::fe::kFlush && (copy_in_open_ || in_copy_in_)) {
+    // Any other message ends a COPY FROM STDIN: a COPY still reading fails on it (FATAL),
+    // or it comes after the COPY had already failed and is run. Either way no COPY
+    // reads the Syncs sent after it.
+    ++copy_ends_;
+    in_copy_in_ = false;
+  }
   switch (type) {
     case wire::fe::kQuery: {
       NextCopyIns(nullptr);

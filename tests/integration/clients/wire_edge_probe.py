@@ -1120,6 +1120,28 @@ class MaskedFlowTest(WireTest):
                 self.assertEqual(codes[0], ["22P02"])
                 self.assertEqual(codes[1], codes[0])
 
+    def test_query_and_sync_sent_into_a_failing_copy_in(self):
+        # A query sent while a COPY FROM STDIN is open ends it: after a row that failed,
+        # the server runs the query and answers the Sync after it.
+        queries = Q("SELECT birth_date::text AS x, height_cm::text AS y FROM crm.members "
+                    "WHERE city = '北京' LIMIT 2")
+        tail = Q("SELECT store_id::text AS x, city AS y FROM crm.stores LIMIT 1")
+        def run(port, user):
+            c, _ = login(port, user)
+            try:
+                c.send(Q("COPY crm.contact_log (staff_id, channel) FROM STDIN"))
+                out = c.read_until("G")
+                c.send(copy_data(b"not a row\n") + queries + S + tail)
+                return out + c.read_until("Z", 4, timeout=10)
+            finally:
+                c.close()
+        clean = self.session([(queries + tail, until_z(2))], user=MASKED_USER)[1]
+        d, p = run(PG_PORT, MASKED_USER), run(PROXY_PORT, MASKED_USER)
+        self.assertEqual(types(d), types(p), f"\n direct:  {describe(d)}\n"
+                                             f" proxied: {describe(p)}")
+        self.assertEqual([m for m in p if m[0] in "TD"],
+                         [m for m in after_login(clean) if m[0] in "TD"])
+
     def test_sync_between_two_copy_in_of_one_query(self):
         # A Sync sent after the first COPY's data is read by the second COPY of the same
         # query, which ignores it; if the first COPY fails, the server answers it.
