@@ -1,6 +1,7 @@
 #include "proxy/masked_stream.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "pgveil/audit/audit_log.h"
 #include "pgveil/guard/startup.h"
@@ -20,6 +21,14 @@ constexpr char kUnsafeSettings[] =
     "standard_conforming_strings on";
 constexpr char kUnsafeSettingsHint[] =
     "Connect without changing client_encoding or standard_conforming_strings.";
+
+// The server's error for a CopyFail: 57014, "COPY from stdin failed: " (translated with
+// lc_messages) and the CopyFail's own message.
+bool IsAnswerToCopyFail(std::string_view error, std::string_view copy_fail_message) {
+  auto fields = wire::ParseNoticeFields(error);
+  return fields.ok() && fields->Get('C') == "57014" &&
+         fields->Get('M').ends_with(copy_fail_message);
+}
 
 }  // namespace
 
@@ -419,6 +428,14 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
 }
 
 Status MaskedStream::OnClient(char type, std::string_view body, std::string* to_server) {
+  if (type == wire::fe::kSync && copy_in_open_ && copy_in_of_statement_) {
+    // A Sync between the client's CopyData messages is ignored by a COPY that is still
+    // reading, and answered once the COPY has failed; which of the two happens depends on
+    // how far the server had read when a row failed, which pgveil cannot see. A
+    // ReadyForQuery it cannot place would pair every later answer with the wrong
+    // statement, so the Sync goes nowhere: the server never answers it.
+    return Status::Ok();
+  }
   Status st = OnClientMessage(type, body, to_server);
   if (skip_until_sync_) {
     // The server is skipping to Sync after an error that came before this message.
@@ -438,6 +455,13 @@ Status MaskedStream::OnClientMessage(char type, std::string_view body, std::stri
   };
   if (type == wire::fe::kCopyData || type == wire::fe::kCopyDone || type == wire::fe::kCopyFail) {
     return OnClientCopy(type, body, to_server);
+  }
+  if (type != wire::fe::kSync && type != wire::fe::kFlush && (copy_in_open_ || in_copy_in_)) {
+    // Any other message ends a COPY FROM STDIN: a COPY still reading fails on it (FATAL),
+    // or it comes after the COPY had already failed and is run. Either way no COPY
+    // reads the Syncs sent after it.
+    ++copy_ends_;
+    in_copy_in_ = false;
   }
   switch (type) {
     case wire::fe::kQuery: {
@@ -683,7 +707,8 @@ Status MaskedStream::OnClientCopy(char type, std::string_view body, std::string*
     copy_in_open_ = true;
     copy_in_failed_ = false;
     translator_.reset();
-    if (copy_in_verdict_ && copy_in_next_ < copy_in_verdict_->copy_ins.size()) {
+    copy_in_of_statement_ = copy_in_verdict_ && copy_in_next_ < copy_in_verdict_->copy_ins.size();
+    if (copy_in_of_statement_) {
       const guard::CopyIn* in = &copy_in_verdict_->copy_ins[copy_in_next_++];
       if (in->translates) translator_ = std::make_unique<CopyInTranslator>(copy_in_verdict_, in);
     }
@@ -715,8 +740,9 @@ Status MaskedStream::OnClientCopy(char type, std::string_view body, std::string*
   if (!st.ok()) {
     // The server ends the copy with an error that quotes this message.
     AuditRefusal(copy_in_verdict_ ? copy_in_verdict_->original : "", "22P02", st.message());
+    copy_fail_reason_ = "pgveil: " + std::string(st.message());
     wire::Writer w(to_server);
-    w.Begin(wire::fe::kCopyFail).CString("pgveil: " + std::string(st.message())).End();
+    w.Begin(wire::fe::kCopyFail).CString(copy_fail_reason_).End();
     copy_ended();
     if (end) {
       finish();
@@ -765,7 +791,9 @@ bool MaskedStream::DropSyncsDuringCopyIn() {
     return p.kind == Kind::kQuery || p.kind == Kind::kExecute;
   });
   if (head == pending_.end()) return true;
-  const uint64_t copy = head->copy_ends;
+  // The n-th COPY FROM STDIN of a simple query takes the client's n-th run of data: a
+  // Sync sent after the runs before it ended is read by this COPY too.
+  const uint64_t copy = head->copy_ends + head->copies_in_started++;
   pending_.erase(std::remove_if(std::next(head), pending_.end(),
                                 [copy](const Pending& p) {
                                   return p.kind == Kind::kSync && p.copy_ends == copy;
@@ -977,11 +1005,17 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
     wire::Writer w(to_client);
     w.Begin(type).Bytes(body).End();
   };
-  if (!pending_.empty() &&
+  const bool query_at_head =
+      !pending_.empty() &&
       (pending_.front().kind == Kind::kQuery ||
-       (pending_.front().kind == Kind::kRefused && !pending_.front().refusal_extended))) {
+       (pending_.front().kind == Kind::kRefused && !pending_.front().refusal_extended));
+  if (query_at_head) {
     // Everything before it is answered: the server runs it.
     StartQuery(pending_.front());
+    if (type != wire::be::kReadyForQuery && type != wire::be::kNoticeResponse &&
+        type != wire::be::kParameterStatus && type != wire::be::kNotificationResponse) {
+      pending_.front().answered = true;
+    }
   }
   switch (type) {
     case wire::be::kRowDescription:
@@ -1074,9 +1108,19 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
         AuditStatement(*pending_.front().verdict, pending_.front().statement);
       }
       ResolvePortal();
-      Status st =
-          policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
-      if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);
+      if (const std::string reason = std::exchange(copy_fail_reason_, {});
+          !reason.empty() && IsAnswerToCopyFail(body, reason)) {
+        // The server's answer to the CopyFail pgveil sent for a value it could not
+        // translate says "query canceled" (57014), which drivers take for a timeout or a
+        // cancel: the client gets the value error that made pgveil end the copy.
+        wire::AppendError(to_client, {.severity = "ERROR",
+                                      .sqlstate = "22P02",
+                                      .message = std::string_view(reason).substr(8)});
+      } else {
+        Status st =
+            policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
+        if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);
+      }
       if (!pending_.empty() && pending_.front().kind != Kind::kQuery) {
         // The error is the head's; the server skips what follows until Sync.
         if (pending_.front().kind == Kind::kParse) {
@@ -1106,7 +1150,16 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
         // Out of any transaction: only WITH HOLD cursors are left on the server.
         std::erase_if(portals_, [](const auto& e) { return !e.second.hold; });
       }
-      if (!pending_.empty()) pending_.pop_front();  // the Query, Sync or refusal it ends
+      if (!pending_.empty()) {
+        // It ends a Sync, or a query that has had its answer: anything else means that
+        // pgveil's queue no longer matches the server, and the answers that follow
+        // would be paired with the wrong statements.
+        const Kind kind = pending_.front().kind;
+        if (query_at_head ? !pending_.front().answered : kind != Kind::kSync) {
+          return Fatal("pgveil lost track of the protocol state", to_client);
+        }
+        pending_.pop_front();  // the Query, Sync or refusal it ends
+      }
       forward();
       return Status::Ok();
     case wire::be::kCopyOutResponse:

@@ -116,7 +116,8 @@ class MaskedStream {
     // one. A COPY FROM STDIN started by a Query or Execute lasts until the next of them;
     // the server ignores the Syncs sent meanwhile.
     uint64_t copy_ends = 0;
-    char close_kind = 0;  // kClose: 'S' (statement `portal`) or 'P' (portal `portal`)
+    uint64_t copies_in_started = 0;  // kQuery, kExecute: CopyInResponses so far
+    char close_kind = 0;             // kClose: 'S' (statement `portal`) or 'P' (portal `portal`)
     // kQuery: the text sent differs from the client's (pseudonyms and EXECUTE arguments
     // turned back into real values).
     bool rewritten = false;
@@ -129,6 +130,9 @@ class MaskedStream {
     // after an extended-protocol error until Sync. 0: none.
     uint64_t unnamed_statement = 0;
     bool started = false;
+    // kQuery and those stand-ins: the server has sent an answer of its own (more than
+    // notices, settings and notifications) before the ReadyForQuery that ends it.
+    bool answered = false;
   };
   // A statement prepared with SQL PREPARE (committed when the server completed it).
   struct Prepared {
@@ -258,7 +262,11 @@ class MaskedStream {
   std::shared_ptr<const guard::Verdict> copy_in_verdict_;
   size_t copy_in_next_ = 0;
   bool copy_in_open_ = false;
+  bool copy_in_of_statement_ = false;  // the open run is data of a COPY FROM STDIN
   bool copy_in_failed_ = false;
+  // The message of the CopyFail pgveil sent in the client's place, until the server's
+  // next error (its answer, or an error that came first).
+  std::string copy_fail_reason_;
   std::unique_ptr<CopyInTranslator> translator_;
   // Portals whose statement copies in, by the client's last Bind of them.
   std::unordered_map<std::string, std::shared_ptr<const guard::Verdict>> copy_in_portals_;

@@ -1051,8 +1051,16 @@ awaitable<bool> Session::ServerMasked(size_t pos) {
       st = masked_->OnDataRows(rows_, &sout_);
     } else {
       if (f.type == wire::be::kReadyForQuery) OnReadyForQuery(f.body, next == sin_.len);
+      if (f.type == wire::be::kErrorResponse) {
+        // A server that ends the session says why in a FATAL (idle-in-transaction
+        // timeout, pg_terminate_backend, shutdown): nothing is added to it at the end.
+        auto fields = wire::ParseNoticeFields(f.body);
+        last_error_fatal_ =
+            fields.ok() && (fields->Get('S') == "FATAL" || fields->Get('S') == "PANIC");
+      }
       st = masked_->OnServer(f.type, f.body, &sout_);
     }
+    last_server_type_ = f.type;
     if (!st.ok()) {
       spdlog::error("session={} event=masking_failed type={} reason=\"{}\"", id_, f.type,
                     st.message());

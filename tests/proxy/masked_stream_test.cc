@@ -377,6 +377,42 @@ TEST_F(MaskedStreamTest, CopyTableToStdoutIsMasked) {
   EXPECT_EQ(stream_.pending(), 0u);
 }
 
+TEST_F(MaskedStreamTest, ReadyForQueryThatAnswersNoRequestEndsTheSession) {
+  // Two queries sent; a ReadyForQuery before any answer to the first cannot be placed:
+  // the rows after it would be masked with the wrong statement's lineage.
+  Client('Q', Z("select phone from crm.members"));
+  Client('Q', Z("select id from crm.members"));
+  std::string out;
+  EXPECT_FALSE(stream_.OnServer('Z', "I", &out).ok());
+  auto msgs = Split(out);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].first, 'E');
+}
+
+TEST_F(MaskedStreamTest, ReadyForQueryWhileAParseIsUnansweredEndsTheSession) {
+  Client('P', Z("") + Z("select id from crm.members") + I16(0));
+  Client('S', "");
+  std::string out;
+  EXPECT_FALSE(stream_.OnServer('Z', "I", &out).ok());
+}
+
+TEST_F(MaskedStreamTest, SyncBetweenCopyDataIsNotPassedOn) {
+  std::string to_server = Client('Q', Z("copy crm.members (id) from stdin"));
+  ASSERT_EQ(to_server.find("pgveil refused"), std::string::npos) << to_server;
+  EXPECT_EQ(Split(Client('S', "")).size(), 1u);  // before any data: read by the COPY
+  Server('G', std::string(1, '\0') + I16(1) + I16(0));
+  EXPECT_EQ(Split(Client('d', "1\n")).size(), 1u);
+  EXPECT_EQ(Client('S', ""), "");  // between data: the server may or may not answer it
+  EXPECT_EQ(Client('H', ""), std::string("H") + I32(4));
+  EXPECT_EQ(Split(Client('d', "2\n")).size(), 1u);
+  EXPECT_EQ(Split(Client('c', "")).size(), 1u);
+  EXPECT_EQ(Split(Client('S', "")).size(), 1u);  // after the CopyDone: answered
+  Server('C', Z("COPY 2"));
+  Server('Z', "I");
+  Server('Z', "I");
+  EXPECT_EQ(stream_.pending(), 0u);
+}
+
 TEST_F(MaskedStreamTest, FunctionCallIsRefused) {
   std::string to_server = Client('F', I32(1234) + I16(0) + I16(0) + I16(0));
   auto msgs = Split(to_server);

@@ -43,6 +43,7 @@ import wire_edge_probe as w
 # refuses: PostgreSQL, the reference, gets the failing stand-in pgveil sends in its place
 # (docs/guard.md), and a FunctionCall is refused the same way.
 FAILING_SQL = "pgveil refused this statement"  # what pgveil sends for a refused statement
+COPY_FROM_STDIN = re.compile(r"\bCOPY\b[^;]*\bFROM\s+STDIN", re.I)
 
 
 def encode(step, reference=False):
@@ -427,6 +428,37 @@ def chunks(data, split, rng):
     return [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
 
 
+def syncs_in_copy_data(seq):
+    """The indexes of the Syncs that pgveil does not pass on to the server in a masked
+    session (docs/protocol.md): those between the CopyData of a COPY FROM STDIN, as pgveil
+    sees the client's side (the COPY statements of the last Query or Execute, the run of
+    copy messages now open). The reference run leaves them out too."""
+    statements, portals, out = {}, {}, set()
+    copy_ins = 0
+    run_open = run_of_copy = False
+    for i, step in enumerate(seq):
+        kind = step[0]
+        if kind == "P":
+            statements[step[1]] = step[2]
+        elif kind == "B":
+            portals[step[1]] = statements.get(step[2], "")
+        elif kind in ("Q", "Q!"):
+            copy_ins = 1 if kind == "Q" and COPY_FROM_STDIN.search(step[1]) else 0
+            run_open = False
+        elif kind == "E":
+            copy_ins = 1 if COPY_FROM_STDIN.search(portals.get(step[1], "")) else 0
+            run_open = False
+        elif kind in ("d", "c", "f"):
+            if not run_open:
+                run_open, run_of_copy = True, copy_ins > 0
+                copy_ins = max(copy_ins - 1, 0)
+            if kind != "d":
+                run_open = False
+        elif kind == "S" and run_open and run_of_copy:
+            out.add(i)
+    return out
+
+
 def play(port, seq, split, reference, direct_marks=None, direct_end=None):
     """Plays one sequence on a new connection. `direct_marks`: PostgreSQL's counts at the
     waits (for pgveil's run: read until it has as much, or note a stall); `direct_end`:
@@ -459,9 +491,10 @@ def play(port, seq, split, reference, direct_marks=None, direct_end=None):
             if split not in ("whole",) and rng.random() < 0.3:
                 time.sleep(0.002)
 
+    dropped_syncs = syncs_in_copy_data(seq) if reference and MASKED else set()
     pending = b""
     try:
-        for step in seq:
+        for step_index, step in enumerate(seq):
             if step[0] == "wait":
                 send(pending)
                 pending = b""
@@ -485,6 +518,8 @@ def play(port, seq, split, reference, direct_marks=None, direct_end=None):
                     if direct_marks is not None:
                         run.stalls.append((k, len(run.msgs), zs))
                 run.marks.append((len(run.msgs), zs))
+                continue
+            if reference and MASKED and step_index in dropped_syncs:
                 continue
             data = encode(step, reference)
             if data[:1] in (b"Q", b"S", b"F"):
@@ -567,16 +602,29 @@ def masked_key(msg, reference):
     return (t, b)
 
 
-def compare(direct, proxied):
-    """None, or (index, direct message, proxied message) of the first difference."""
+def compare(direct, proxied, terminated=False):
+    """None, or (index, direct message, proxied message) of the first difference.
+    `terminated`: the sequence ends with Terminate."""
     if MASKED:
-        d = [masked_key(m, True) for m in direct.msgs]
+        # pgveil passes whole messages only to a masked session: the part of one that
+        # PostgreSQL had sent when it closed the connection (a Terminate after an Execute
+        # without Sync leaves its last output unflushed) does not reach the client.
+        msgs = direct.msgs
+        if msgs and msgs[-1][0] == "<partial>":
+            msgs = msgs[:-1]
+        d = [masked_key(m, True) for m in msgs]
         p = [masked_key(m, SELF_CHECK) for m in proxied.msgs]
     else:
         d, p = normalise(direct.msgs), normalise(proxied.msgs)
     d, p = d + [(direct.end, b"")], p + [(proxied.end, b"")]
     for i, (a, b) in enumerate(zip(d, p)):
         if a != b:
+            if (MASKED and terminated and b[0] == "<closed>" and d[-1][0] == "<closed>" and
+                    all(m[0] in ("d", "D") for m in d[i:-1])):
+                # At a Terminate PostgreSQL drops the output it has not flushed. pgveil's
+                # Describe before an Execute the client did not describe adds to that
+                # output, so a few rows fewer may have reached pgveil when it closed.
+                return None
             return i, a, b
     if len(d) != len(p):
         i = min(len(d), len(p))
@@ -592,7 +640,8 @@ def check(seq, split):
     direct = play(PG_PORT, seq, split, reference=True)
     proxied = play(SIDE_B_PORT, seq, split, reference=SELF_CHECK, direct_marks=direct.marks,
                    direct_end=direct.end)
-    return compare(direct, proxied), direct, proxied
+    terminated = bool(seq) and seq[-1][0] == "X"
+    return compare(direct, proxied, terminated), direct, proxied
 
 
 def fails(seq, split, tries=1):
@@ -673,6 +722,38 @@ CORPUS = [
     ("masked", "refused query and function call skipped", "whole",
      [("E", "", 0), ("Q!", "SET search_path = public"), ("S",), ("F", 177, [b"1"], [1], 0),
       ("X",)]),
+    # A Sync between the CopyData of a COPY FROM STDIN is not passed on: PostgreSQL answers
+    # it only if the COPY had already failed, so the queries after it would be paired
+    # with the wrong answers (and masked with the wrong statement's lineage).
+    ("masked", "sync between copy data of a failing copy", "split",
+     [("Q", "COPY crm.contact_log (staff_id, channel) FROM STDIN"), ("d", b"not a row\n"),
+      ("S",), ("P!", "s1", "SELECT length(phone) FROM crm.members", []), ("X",)]),
+    ("masked", "sync between copy data, copy in a multi-statement query", "split",
+     [("Q", "SELECT 1; COPY crm.contact_log (staff_id, channel) FROM STDIN; SELECT 2"),
+      ("d", b"999999999\tcall\n"), ("S",), ("X",)]),
+    # ... and a Sync between the runs of data of two COPYs in one query is read by the
+    # second COPY, unless the first one failed.
+    ("masked", "sync between two copies of one query", "whole",
+     [("Q", "COPY crm.contact_log (staff_id, channel) FROM STDIN; "
+            "COPY crm.contact_log (staff_id, channel) FROM STDIN"),
+      ("c",), ("S",), ("c",), ("Q", "SELECT city FROM crm.stores LIMIT 1"), ("X",)]),
+    # PostgreSQL leaves its last output unflushed at a Terminate after an Execute without
+    # Sync: the part of a message it had sent is not passed on to a masked session.
+    ("masked", "terminate after an execute without sync", "whole",
+     [("P", "", "COPY crm.members (member_id, city) TO STDOUT", []), ("B", "", "", [], [], []),
+      ("E", "", 0), ("X",)]),
+    # ... and pgveil's Describe before an undescribed Execute adds to that output: a few
+    # rows fewer may reach pgveil before the server closes.
+    ("masked", "terminate after an execute without sync, after other replies", "whole",
+     [("P", "s1", "COPY crm.contact_log (staff_id, channel) FROM STDIN", []),
+      ("P", "s2", "BEGIN", []), ("C", "S", "nope"),
+      ("P", "", "COPY crm.members (member_id, city) TO STDOUT", []), ("B", "", "", [], [], []),
+      ("E", "", 0), ("X",)]),
+    ("masked", "sync between copy data, extended protocol", "whole",
+     [("P", "", "COPY crm.contact_log (staff_id, channel) FROM STDIN", []),
+      ("B", "", "", [], [], []), ("E", "", 0), ("S",), ("d", b"not a row\n"), ("S",),
+      ("c",), ("S",), ("Q", "SELECT birth_date::text AS x FROM crm.members LIMIT 2"),
+      ("Q", "SELECT store_id::text AS x FROM crm.stores LIMIT 1"), ("X",)]),
     # A refused named Parse leaves the unnamed statement, as a named Parse that fails does.
     ("masked", "refused named parse", "whole",
      [("P", "", "SELECT 1 AS one", []), ("S",), ("wait",),
@@ -738,6 +819,12 @@ def main():
         rng = random.Random(seed)
         gen = Generator(rng, MASKED)
         steps = gen.sequence(max(1, int(rng.expovariate(1 / args.length))))
+        if MASKED:
+            # Whether PostgreSQL answers such a Sync depends on whether an error made it
+            # skip the COPY, which pgveil may not know yet when the Sync arrives: the
+            # corpus and client_wire_edge_masked_test hold the cases without that race.
+            dropped = syncs_in_copy_data(steps)
+            steps = [st for i, st in enumerate(steps) if i not in dropped]
         seq = ([] if MASKED else [SETUP_UNMASKED, ("wait",)]) + steps
         split = rng.choice(["whole", "whole", "each", "split"])
         diff, d, p = check(seq, split)

@@ -562,7 +562,7 @@ describe('sessions of the masked login', () => {
         const refused = c.query(copyFrom('COPY crm.contact_log (staff_id, member_id, channel) FROM STDIN'));
         const why = await pipeline(Readable.from([`${staff}\t-2\tcall\n`]), refused)
           .then(() => null, (e) => e.code);
-        assert.equal(why, '57014');
+        assert.equal(why, '22P02');
         const bad = c.query(copyFrom('COPY crm.contact_log (staff_id, channel) FROM STDIN'));
         const err = await pipeline(Readable.from(['x\tcall\n', '1\tcall\n'.repeat(1000)]), bad)
           .then(() => null, (e) => e.code);
