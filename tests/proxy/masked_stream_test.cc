@@ -22,15 +22,20 @@ constexpr uint32_t kMembers = 16400;
 constexpr uint32_t kText = 25;
 constexpr uint32_t kInt4 = 23;
 
-std::shared_ptr<const policy::Policy> TestPolicy() {
+// A snapshot of one relation, crm.members, with these columns.
+std::shared_ptr<const catalog::Snapshot> Members(std::vector<catalog::Column> columns) {
   catalog::Relation members;
   members.oid = kMembers;
   members.schema = "crm";
   members.name = "members";
-  members.columns = {{"id", 1, kInt4, kInt4, -1, "integer"},
-                     {"phone", 2, kText, kText, -1, "text"},
-                     {"secret", 3, kText, kText, -1, "text"}};
-  auto snap = std::make_shared<catalog::Snapshot>(std::vector<catalog::Relation>{members}, 1);
+  members.columns = std::move(columns);
+  return std::make_shared<catalog::Snapshot>(std::vector<catalog::Relation>{members}, 1);
+}
+
+std::shared_ptr<const policy::Policy> TestPolicy() {
+  auto snap = Members({{"id", 1, kInt4, kInt4, -1, "integer"},
+                       {"phone", 2, kText, kText, -1, "text"},
+                       {"secret", 3, kText, kText, -1, "text"}});
   mask::PartialOptions po;
   po.keep_last = 4;
   auto partial = mask::MakePartial(po);
@@ -78,9 +83,12 @@ std::vector<std::pair<char, std::string>> Split(const std::string& bytes) {
   return out;
 }
 
-class MaskedStreamTest : public ::testing::Test {
+// A MaskedStream under `policy`, fed messages as byte literals.
+class StreamTest : public ::testing::Test {
  protected:
-  MaskedStream stream_{TestPolicy(), nullptr};
+  explicit StreamTest(std::shared_ptr<const policy::Policy> policy)
+      : stream_(std::move(policy), nullptr) {}
+  MaskedStream stream_;
 
   std::string Client(char type, const std::string& body) {
     std::string out;
@@ -93,6 +101,11 @@ class MaskedStreamTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.ToString();
     return out;
   }
+};
+
+class MaskedStreamTest : public StreamTest {
+ protected:
+  MaskedStreamTest() : StreamTest(TestPolicy()) {}
 };
 
 TEST_F(MaskedStreamTest, SimpleQueryRowsMaskedByTheirRowDescription) {
@@ -430,13 +443,8 @@ constexpr uint32_t kDate = 1082;
 
 // crm.members with an age-banded birth date; the bands are those of 2025-12-01.
 std::shared_ptr<const policy::Policy> DatedPolicy() {
-  catalog::Relation members;
-  members.oid = kMembers;
-  members.schema = "crm";
-  members.name = "members";
-  members.columns = {{"id", 1, kInt4, kInt4, -1, "integer"},
-                     {"birth", 2, kDate, kDate, -1, "date"}};
-  auto snap = std::make_shared<catalog::Snapshot>(std::vector<catalog::Relation>{members}, 1);
+  auto snap =
+      Members({{"id", 1, kInt4, kInt4, -1, "integer"}, {"birth", 2, kDate, kDate, -1, "date"}});
   mask::AgeBandOptions ao;
   ao.today = [] { return int32_t{9466}; };  // 2025-12-01
   auto band = mask::MakeAgeBand(ao);
@@ -450,21 +458,10 @@ std::shared_ptr<const policy::Policy> DatedPolicy() {
   });
 }
 
-class DatedStreamTest : public ::testing::Test {
+class DatedStreamTest : public StreamTest {
  protected:
+  DatedStreamTest() : StreamTest(DatedPolicy()) {}
   void TearDown() override { guard::ShiftUtcDayForTesting(0); }
-  MaskedStream stream_{DatedPolicy(), nullptr};
-
-  std::string Client(char type, const std::string& body) {
-    std::string out;
-    EXPECT_TRUE(stream_.OnClient(type, body, &out).ok());
-    return out;
-  }
-  std::string Server(char type, const std::string& body) {
-    std::string out;
-    EXPECT_TRUE(stream_.OnServer(type, body, &out).ok());
-    return out;
-  }
   // What went to the server is pgveil's failing statement in place of the client's.
   static bool Refused(const std::string& to_server) {
     return to_server.find("pgveil refused this statement") != std::string::npos &&

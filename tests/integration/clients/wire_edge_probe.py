@@ -442,6 +442,18 @@ class WireTest(unittest.TestCase):
         self.assertSame(d, p, what, table_oids)
         return d
 
+    def assert_same_fatal(self, run, sqlstate):
+        """run(port, user) ends in the server's FATAL `sqlstate`: through pgveil the same
+        messages, the last one with the same severity, code and text."""
+        for user in (MASKED_USER, UNMASKED_USER):
+            with self.subTest(user=user):
+                d, p = run(PG_PORT, user), run(PROXY_PORT, user)
+                self.assertEqual(types(d), types(p), f"\n direct:  {describe(d)}\n"
+                                                     f" proxied: {describe(p)}")
+                self.assertEqual(fields(d[-1][1]).get("C"), sqlstate)
+                for key in "SCM":
+                    self.assertEqual(fields(p[-1][1]).get(key), fields(d[-1][1]).get(key))
+
 
 def until_z(n=1, timeout=60):
     return lambda c: c.read_until("Z", n, timeout)
@@ -1162,14 +1174,7 @@ class MaskedFlowTest(WireTest):
             out += c.read_to_close()
             c.close()
             return out
-        for user in (MASKED_USER, UNMASKED_USER):
-            with self.subTest(user=user):
-                d, p = run(PG_PORT, user), run(PROXY_PORT, user)
-                self.assertEqual(types(d), types(p), f"\n direct:  {describe(d)}\n"
-                                                     f" proxied: {describe(p)}")
-                self.assertEqual(fields(d[-1][1]).get("C"), "25P03")
-                for key in "SCM":
-                    self.assertEqual(fields(p[-1][1]).get(key), fields(d[-1][1]).get(key))
+        self.assert_same_fatal(run, "25P03")
 
     def test_terminated_by_another_session(self):
         def run(port, user):
@@ -1181,14 +1186,7 @@ class MaskedFlowTest(WireTest):
             out = c.read_to_close()
             c.close()
             return out
-        for user in (MASKED_USER, UNMASKED_USER):
-            with self.subTest(user=user):
-                d, p = run(PG_PORT, user), run(PROXY_PORT, user)
-                self.assertEqual(types(d), types(p), f"\n direct:  {describe(d)}\n"
-                                                     f" proxied: {describe(p)}")
-                self.assertEqual(fields(d[-1][1]).get("C"), "57P01")
-                for key in "SCM":
-                    self.assertEqual(fields(p[-1][1]).get(key), fields(d[-1][1]).get(key))
+        self.assert_same_fatal(run, "57P01")
 
     def test_terminate_in_middle_of_pipeline(self):
         def run(port):
