@@ -142,11 +142,22 @@ void StatementAnalysis::Setting(const json& b) {
     std::string value;  // SET DateStyle = ISO, DMY has two
     for (const auto& a : Arr(b, "args")) {
       if (!value.empty()) value += ",";
-      if (NodeType(a) == "A_Const") value += Str(At(NodeBody(a), "sval"), "sval");
+      const bool text = NodeType(a) == "A_Const" && Has(NodeBody(a), "sval");
+      const std::string item = text ? Str(At(NodeBody(a), "sval"), "sval") : "";
+      if (name != "search_path") {
+        value += item;
+        continue;
+      }
+      // Each item is one schema name, as the server quotes it; a number is a name too,
+      // which this check does not take.
+      if (!text) Refuse("42501", "masked sessions may set search_path only to schema names");
+      value += '"';
+      for (char c : item) value += c == '"' ? std::string("\"\"") : std::string(1, c);
+      value += '"';
     }
     if (auto r = CheckSettingValue(name, value)) Refuse("42501", r->message, r->hint);
   }
-  if (name == "search_path" || name == "standard_conforming_strings" || name == "backslash_quote") {
+  if (name == "standard_conforming_strings" || name == "backslash_quote") {
     Refuse("42501", "masked sessions may not change " + name,
            "It changes how the server reads or resolves SQL, which pgveil must read the same "
            "way.");

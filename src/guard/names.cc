@@ -506,7 +506,7 @@ bool ClientMessagesLevelAllowed(std::string_view value) {
 }
 
 bool ValueChecked(std::string_view name) {
-  return name == "client_min_messages" || name == "datestyle";
+  return name == "client_min_messages" || name == "datestyle" || name == "search_path";
 }
 
 std::optional<ValueRefusal> CheckSettingValue(std::string_view name, std::string_view value) {
@@ -520,7 +520,52 @@ std::optional<ValueRefusal> CheckSettingValue(std::string_view name, std::string
                         "pgveil masks dates and timestamps in the ISO style; set the order "
                         "only, e.g. ISO, DMY."};
   }
+  if (name == "search_path" && !SearchPathKeepsCatalogFirst(value)) {
+    return ValueRefusal{"masked sessions may set search_path only with pg_catalog first",
+                        "pgveil reads function, operator and type names as the built-ins of "
+                        "pg_catalog. Leave pg_catalog and pg_temp out, e.g. search_path = crm, "
+                        "public."};
+  }
   return std::nullopt;
+}
+
+bool SearchPathKeepsCatalogFirst(std::string_view v) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  size_t i = 0;
+  while (i < v.size() && space(v[i])) ++i;
+  if (i == v.size()) return true;  // an empty path: pg_catalog alone
+  for (size_t k = 0;; ++k) {
+    while (i < v.size() && space(v[i])) ++i;
+    std::string name;
+    if (i < v.size() && v[i] == '"') {
+      for (++i;; ++i) {
+        if (i >= v.size()) return false;  // unterminated
+        if (v[i] == '"') {
+          if (i + 1 < v.size() && v[i + 1] == '"') {
+            name += '"';
+            ++i;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        name += v[i];
+      }
+      if (name.empty()) return false;
+    } else {
+      while (i < v.size() && v[i] != ',' && !space(v[i])) {
+        name += static_cast<char>(std::tolower(static_cast<unsigned char>(v[i])));
+        ++i;
+      }
+      if (name.empty()) return false;
+    }
+    if (name == "pg_temp" || StartsWith(name, "pg_temp_")) return false;
+    if (name == "pg_catalog" && k != 0) return false;
+    while (i < v.size() && space(v[i])) ++i;
+    if (i == v.size()) return true;
+    if (v[i] != ',') return false;
+    ++i;
+  }
 }
 
 bool DateStyleKeepsIso(std::string_view value) {
@@ -584,6 +629,7 @@ SettingClass ClassifySetting(std::string_view name) {
       "xmloption",
       "gin_fuzzy_search_limit",
       "enable_partition_pruning",
+      "search_path",  // value checked: CheckSettingValue
   };
   if (StartsWith(name, "enable_") || StartsWith(name, "parallel_")) return SettingClass::kAllowed;
   return allowed.count(name) != 0 ? SettingClass::kAllowed : SettingClass::kRefused;

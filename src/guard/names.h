@@ -44,8 +44,8 @@ SettingClass ClassifySetting(std::string_view name);
 // it, with pseudonyms turned back into real values, and the parameters of Bind.
 bool ClientMessagesLevelAllowed(std::string_view value);
 // Settings masked sessions may change only within a range of values (client_min_messages,
-// DateStyle): the refusal for `value` (a SET's values joined by commas), or nullopt when
-// the value is allowed or the setting is not one of them.
+// DateStyle, search_path): the refusal for `value` (a SET's values joined by commas), or nullopt
+// when the value is allowed or the setting is not one of them.
 struct ValueRefusal {
   std::string message;
   std::string hint;
@@ -57,5 +57,11 @@ bool ValueChecked(std::string_view name);
 // True when a DateStyle value keeps the ISO output style that masking reads dates and
 // timestamps in: no SQL, Postgres or German among its comma-separated words.
 bool DateStyleKeepsIso(std::string_view value);
+
+// True when a search_path value (a list of schema names as the server splits it: commas,
+// double-quoted or lower-cased names) keeps pg_catalog first, where function, operator and
+// type names resolve to the built-ins the guard knows: pg_catalog left out (the server
+// then searches it first) or named first, and no pg_temp. An empty list is allowed.
+bool SearchPathKeepsCatalogFirst(std::string_view value);
 
 }  // namespace pgveil::guard

@@ -30,8 +30,8 @@ std::optional<StartupRefusal> CheckSetting(const std::string& name, std::string_
     return StartupRefusal{r->message + " " + where, r->hint};
   }
   if (name == "standard_conforming_strings" && ParseBool(value) == true) return std::nullopt;
-  if (name == "role" || name == "session_authorization" || name == "search_path" ||
-      name == "standard_conforming_strings" || name == "backslash_quote") {
+  if (name == "role" || name == "session_authorization" || name == "standard_conforming_strings" ||
+      name == "backslash_quote") {
     return StartupRefusal{"masked sessions may not set " + name + " " + where,
                           "It changes how the server reads or resolves SQL, which pgveil must "
                           "read the same way. Leave it at its default."};

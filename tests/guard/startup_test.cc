@@ -39,17 +39,26 @@ TEST(StartupTest, ServesWhatDriversSend) {
   EXPECT_EQ(Verdict({{"options", ""}}), "");
   EXPECT_EQ(Verdict({{"DateStyle", "ISO, DMY"}}), "");
   EXPECT_EQ(Verdict({{"options", "-c client_min_messages=WARNING"}}), "");
+  // A search_path that keeps pg_catalog first (pgjdbc's currentSchema, PGOPTIONS).
+  EXPECT_EQ(Verdict({{"search_path", "crm"}}), "");
+  EXPECT_EQ(Verdict({{"search_path", "\"$user\", public, crm"}}), "");
+  EXPECT_EQ(Verdict({{"options", "-c search_path=pg_catalog,crm"}}), "");
+  EXPECT_EQ(Verdict({{"search_path", ""}}), "");
+  EXPECT_EQ(Verdict({{"search_path", "\"PG_CATALOG\", \"Crm\"\"s\""}}), "");
 }
 
 TEST(StartupTest, RefusesWhatChangesHowSqlIsRead) {
   for (const StartupParams& p : std::vector<StartupParams>{
-           {{"search_path", "public"}},
-           {{"SEARCH_PATH", "public"}},
-           {{"options", "-c search_path=public"}},
-           {{"options", "-csearch_path=public"}},
-           {{"options", "--search-path=public"}},
-           {{"options", "-c application_name=x -c search_path=public"}},
-           {{"options", "-c search_path\\=x=public"}},
+           {{"search_path", "pg_temp, crm"}},
+           {{"SEARCH_PATH", "crm, pg_catalog"}},
+           {{"options", "-c search_path=crm,pg_catalog"}},
+           {{"options", "-csearch_path=pg_temp_3"}},
+           {{"options", "--search-path=crm,PG_CATALOG"}},
+           {{"options", "-c application_name=x -c search_path=x,pg_temp"}},
+           {{"options", "-c search_path=x,\\ pg_catalog"}},
+           {{"search_path", "\"crm"}},
+           {{"search_path", "crm,,public"}},
+           {{"search_path", "crm public"}},
            {{"standard_conforming_strings", "off"}},
            {{"options", "-c standard_conforming_strings=of"}},
            {{"options", "-c backslash_quote=on"}},
