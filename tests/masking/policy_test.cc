@@ -109,10 +109,12 @@ TEST_F(PolicyTest, StartupParametersGetTheVerdictsOfSet) {
     const char* refused;  // nullptr: served
   };
   const Case cases[] = {
-      {"options='-c search_path=public'", "search_path"},
-      {"options='-csearch_path=public'", "search_path"},
-      {"options='--search-path=public'", "search_path"},
-      {"options='-c application_name=a -c search_path=public'", "search_path"},
+      {"options='-c search_path=crm,pg_catalog'", "search_path"},
+      {"options='-csearch_path=pg_temp'", "search_path"},
+      {"options='--search-path=public,pg_catalog'", "search_path"},
+      {"options='-c application_name=a -c search_path=crm,pg_temp'", "search_path"},
+      {"options='-c search_path=crm'", nullptr},
+      {"options='-c search_path=pg_catalog,crm'", nullptr},
       {"options='-c standard_conforming_strings=off'", "standard_conforming_strings"},
       {"options='-c backslash_quote=on'", "backslash_quote"},
       {"options='-c role=matcher'", "role"},
@@ -142,6 +144,20 @@ TEST_F(PolicyTest, StartupParametersGetTheVerdictsOfSet) {
     PQfinish(conn);
   }
   {
+    // pgjdbc's currentSchema and PGOPTIONS: unqualified names, still masked.
+    auto conn = it::Connect(Env().ProxyConnInfo("sales_li", "options='-c search_path=crm'"));
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    auto t = Fetch(conn->get(), "SELECT phone FROM members WHERE city IS NOT NULL LIMIT 5");
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    size_t phones = 0;
+    for (const auto& row : t->rows) {
+      if (!row[0].has_value()) continue;
+      ++phones;
+      EXPECT_EQ(row[0]->substr(0, 7), "*******") << *row[0];
+    }
+    EXPECT_GT(phones, 0u);
+  }
+  {
     // The same settings are the matcher's to make: its session is not masked.
     auto conn = it::Connect(Env().ProxyConnInfo("match_engine", "options='-c search_path=crm'"));
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
@@ -150,7 +166,7 @@ TEST_F(PolicyTest, StartupParametersGetTheVerdictsOfSet) {
   }
   // Startup keys a raw client can send that libpq has no option for.
   const std::vector<std::pair<std::string, std::string>> raw_cases[] = {
-      {{"search_path", "public"}},
+      {{"search_path", "crm, pg_catalog"}},
       {{"standard_conforming_strings", "off"}},
       {{"client_encoding", "BIG5"}},
       {{"replication", "database"}},
