@@ -300,6 +300,15 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     return Status::Ok();
   }
   auto st = statements_.find(std::string(bind->statement));
+  if (st != statements_.end() && UncertainUnnamed(st->first, st->second) &&
+      bind->param_formats.size() > 1 && bind->param_formats.size() != bind->params.size()) {
+    // Whichever unnamed statement the server has, it fails this Bind in its first check.
+    Refuse(wire::fe::kBind, "08P01",
+           "bind message has " + std::to_string(bind->param_formats.size()) +
+               " parameter formats but " + std::to_string(bind->params.size()) + " parameters",
+           "", to_server);
+    return Status::Ok();
+  }
   if (st != statements_.end() && UncertainUnnamed(st->first, st->second)) {
     Refuse(wire::fe::kBind, "0A000",
            "pgveil cannot tell which statement this Bind runs: the Parse of the unnamed "

@@ -187,7 +187,7 @@ MASKED_SQL = [
     ("ROLLBACK TO sp", None, "txn"),
     ("SET application_name = 'fuzz'", None, "none"),
     ("SHOW application_name", None, "rows"),
-    ("SET search_path = public", None, "refused"),
+    ("SET search_path = public, pg_catalog", None, "refused"),
     ("CREATE TABLE fz (a int)", None, "refused"),
     ("LISTEN mch", None, "none"),
     ("NOTIFY mch, 'hello'", None, "none"),
@@ -700,6 +700,12 @@ def report(name, seq, split, diff, direct, proxied):
 # The fixed corpus: minimised reproductions of differences found by this tester, each
 # with the split it was found with. (mode, name, split, steps)
 CORPUS = [
+    # A Bind with more parameter formats than parameters gets the server's 08P01, also
+    # while pgveil cannot yet tell which unnamed statement it would run.
+    ("masked", "bind with a format count that does not match", "split",
+     [("P", "", "LISTEN mch", []),
+      ("P", "", "SELECT member_id, city, phone FROM crm.members LIMIT 3", []), ("S",),
+      ("B", "", "", [], [0, 1], []), ("X",)]),
     # A Describe or Close of an unknown kind: an ERROR (08P01), and the session goes on.
     ("masked", "describe of kind X", "each",
      [("D", "X", "p1"), ("S",), ("Q", "SELECT 1 AS one"), ("X",)]),
@@ -720,7 +726,7 @@ CORPUS = [
       ("X",)]),
     # ... and function calls and refused queries, whose stand-ins the server skips too.
     ("masked", "refused query and function call skipped", "whole",
-     [("E", "", 0), ("Q!", "SET search_path = public"), ("S",), ("F", 177, [b"1"], [1], 0),
+     [("E", "", 0), ("Q!", "SET search_path = public, pg_catalog"), ("S",), ("F", 177, [b"1"], [1], 0),
       ("X",)]),
     # A Sync between the CopyData of a COPY FROM STDIN is not passed on: PostgreSQL answers
     # it only if the COPY had already failed, so the queries after it would be paired
