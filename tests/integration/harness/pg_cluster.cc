@@ -204,7 +204,16 @@ Status PgCluster::StartServer() {
                              " user=postgres dbname=postgres connect_timeout=2";
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (server_->Running() && std::chrono::steady_clock::now() < deadline) {
-      if (PQping(ping.c_str()) == PQPING_OK) return Status::Ok();
+      if (PQping(ping.c_str()) == PQPING_OK) {
+        // Another test's server may hold the port, and answer while ours fails to bind.
+        auto dir = QueryOnce(ping, "SHOW data_directory");
+        std::error_code ec;
+        if (dir.ok() && dir->size() == 1 && !(*dir)[0].empty() && (*dir)[0][0].has_value() &&
+            fs::equivalent(fs::path(*(*dir)[0][0]), fs::path(data_dir_), ec)) {
+          return Status::Ok();
+        }
+        break;
+      }
       std::this_thread::sleep_for(milliseconds(50));
     }
     server_->Stop(SIGQUIT, milliseconds(5000));
