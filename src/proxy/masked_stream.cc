@@ -300,8 +300,9 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     return Status::Ok();
   }
   auto st = statements_.find(std::string(bind->statement));
-  if (st != statements_.end() && UncertainUnnamed(st->first, st->second) &&
-      bind->param_formats.size() > 1 && bind->param_formats.size() != bind->params.size()) {
+  const bool uncertain = st != statements_.end() && UncertainUnnamed(st->first, st->second);
+  if (uncertain && bind->param_formats.size() > 1 &&
+      bind->param_formats.size() != bind->params.size()) {
     // Whichever unnamed statement the server has, it fails this Bind in its first check.
     Refuse(wire::fe::kBind, "08P01",
            "bind message has " + std::to_string(bind->param_formats.size()) +
@@ -309,7 +310,7 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
            "", to_server);
     return Status::Ok();
   }
-  if (st != statements_.end() && UncertainUnnamed(st->first, st->second)) {
+  if (uncertain) {
     Refuse(wire::fe::kBind, "0A000",
            "pgveil cannot tell which statement this Bind runs: the Parse of the unnamed "
            "statement, sent before a Sync, is not answered yet",
