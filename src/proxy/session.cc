@@ -32,6 +32,17 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 constexpr size_t kReadChunk = 64 * 1024;
 
+// A long result (COPY TO, a large SELECT) comes from a backend in pieces of 8 kB, and
+// relaying each piece as it comes wakes pgveil thousands of times per query; on a busy
+// machine each wake-up also preempts the backend or the client. Past kBatchAfter bytes
+// without a ReadyForQuery, the upstream read is batched (Stream::SetBatching): it wakes
+// once kBatchLowWater bytes are queued, or kBatchWait after it began waiting, whichever
+// is first. The ReadyForQuery that ends the result turns batching off again, so short
+// answers never wait; a long result's last bytes wait at most kBatchWait.
+constexpr size_t kBatchAfter = 512 * 1024;
+constexpr int kBatchLowWater = 64 * 1024;
+constexpr std::chrono::microseconds kBatchWait{1000};
+
 // A client-chosen name (user, database) as it may appear in a log line: control
 // characters, quotes, backslashes and bytes outside printable ASCII are written as \xNN,
 // so that no name can forge or break a log record. Pre-authentication names are
@@ -251,6 +262,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool client_sent_after_auth_ = false;  // forwarded a message other than authentication
   bool server_write_in_flight_ = false;
   bool server_in_sync_ = true;    // the client has seen whole server messages only
+  uint64_t server_bytes_ = 0;     // read from the server since its last ReadyForQuery
   bool return_upstream_ = false;  // the client ended cleanly: reset and keep the upstream
   bool CanKeepUpstream() const {
     return !pool_key_.empty() && ready_seen_ && policy_ready_ && !busy_ && txn_status_ == 'I' &&
@@ -261,6 +273,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReadyForQuery(std::string_view body, bool is_last) {
     busy_ = false;
     idle_signal_.cancel();
+    server_bytes_ = 0;
+    if (server_.batching()) server_.SetBatching(0);
     txn_status_ = body.empty() ? 0 : body[0];
     if (!ready_seen_) {
       ready_seen_ = true;
@@ -912,7 +926,15 @@ awaitable<void> Session::ServerToClient() {
   size_t skip = 0;
   bool mid_message = false;  // the client has seen part of a message only
   for (;;) {
-    auto [ec, n] = co_await server_.ReadSome(sin_.free_space());
+    asio::error_code ec;
+    size_t n = 0;
+    // Two statements: GCC 12 destroys the temporaries of a conditional operand of
+    // co_await twice.
+    if (server_.batching()) {
+      std::tie(ec, n) = co_await server_.ReadSomeBatched(sin_.free_space(), kBatchWait);
+    } else {
+      std::tie(ec, n) = co_await server_.ReadSome(sin_.free_space());
+    }
     if (ec) {
       if (client_terminated_ || ec == asio::error::operation_aborted) co_return;
       spdlog::info("session={} event=server_gone reason=\"{}\"", id_, ec.message());
@@ -924,6 +946,10 @@ awaitable<void> Session::ServerToClient() {
       co_return;
     }
     sin_.len += n;
+    server_bytes_ += n;
+    if (server_bytes_ >= kBatchAfter && !server_.batching()) {
+      server_.SetBatching(kBatchLowWater);
+    }
     size_t pos = 0;
     if (!masked_) {
       size_t take = std::min(skip, sin_.len);

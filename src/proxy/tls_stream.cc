@@ -3,7 +3,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstring>
 
@@ -37,6 +39,57 @@ asio::awaitable<void> Stream::ShutdownTls(std::chrono::milliseconds limit) {
   if (!tls_ || !socket().is_open()) co_return;
   asio::steady_timer timer(get_executor(), limit);
   co_await (tls_->async_shutdown(kNoThrow) || timer.async_wait(kNoThrow));
+}
+
+bool Stream::SetBatching(int low_water) {
+  if (tls_ || !socket_.is_open()) return false;
+  const int bytes = std::max(low_water, 1);
+  if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) != 0) {
+    return false;
+  }
+  batching_ = low_water > 0;
+  batch_full_ = false;
+  return true;
+}
+
+Stream::Result Stream::ReadSomeBatched(asio::mutable_buffer buffer,
+                                       std::chrono::microseconds wait) {
+  asio::error_code ec;
+  if (!user_non_blocking_) {
+    socket_.non_blocking(true, ec);
+    if (ec) co_return std::tuple(ec, size_t{0});
+    user_non_blocking_ = true;
+  }
+  if (!batch_timer_) batch_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  bool wait_first = !batch_full_;
+  for (;;) {
+    if (wait_first) {
+      // Readable means `low_water` bytes are queued; the timer bounds the wait for a
+      // slow producer and for the last bytes of the stream, which never reach it.
+      batch_timer_->expires_after(wait);
+      co_await (socket_.async_wait(asio::socket_base::wait_read, kNoThrow) ||
+                batch_timer_->async_wait(kNoThrow));
+      if ((co_await asio::this_coro::cancellation_state).cancelled() !=
+          asio::cancellation_type::none) {
+        co_return std::tuple(asio::error_code(asio::error::operation_aborted), size_t{0});
+      }
+    }
+    const size_t n = socket_.receive(buffer, 0, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec.clear();
+      if (wait_first) {
+        // Nothing came for a whole wait: the stream has stalled (a slow query, a lock).
+        // Waking on the timer until it resumes would cost a wake-up per `wait`: a plain
+        // read waits for its first byte instead, and the caller batches again after it.
+        SetBatching(0);
+        co_return co_await ReadSome(buffer);
+      }
+      wait_first = true;
+      continue;
+    }
+    batch_full_ = !ec && n == buffer.size();
+    co_return std::tuple(ec, n);
+  }
 }
 
 std::string Stream::Describe() {

@@ -60,6 +60,14 @@ class Stream {
     if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
     buffer += n;
   }
+  // Batched reads, for a long stream of data from the peer (plaintext only: with TLS,
+  // SetBatching does nothing and returns false). While on, the kernel wakes the reader
+  // only once `low_water` bytes are queued (SO_RCVLOWAT), and ReadSomeBatched waits at
+  // most `wait` for that before taking whatever has come. 0 turns it off. A read that
+  // finds nothing at all after its wait turns batching off and waits for the first byte.
+  bool SetBatching(int low_water);
+  bool batching() const { return batching_; }
+  Result ReadSomeBatched(asio::mutable_buffer buffer, std::chrono::microseconds wait);
   Result Write(asio::const_buffer buffer) {
     if (tls_) return asio::async_write(*tls_, buffer, kNoThrow);
     return asio::async_write(socket_, buffer, kNoThrow);
@@ -86,6 +94,9 @@ class Stream {
   std::unique_ptr<asio::ssl::stream<drained::Socket>> tls_;
   asio::detail::reactor* reactor_ = nullptr;  // the socket's, found at the first read
   bool user_non_blocking_ = false;
+  bool batching_ = false;
+  bool batch_full_ = false;  // the last batched read filled its buffer: more is queued
+  std::unique_ptr<asio::steady_timer> batch_timer_;
 };
 
 // Client leg, after `S` (or on a direct ClientHello): handshake as the server. A direct
