@@ -40,7 +40,7 @@ constexpr size_t kReadChunk = 64 * 1024;
 // is first. The ReadyForQuery that ends the result turns batching off again, so short
 // answers never wait; a long result's last bytes wait at most kBatchWait.
 constexpr size_t kBatchAfter = 512 * 1024;
-constexpr int kBatchLowWater = 64 * 1024;
+constexpr int kBatchLowWater = 256 * 1024;
 constexpr std::chrono::microseconds kBatchWait{1000};
 
 // A client-chosen name (user, database) as it may appear in a log line: control
