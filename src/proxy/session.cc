@@ -932,6 +932,9 @@ awaitable<void> Session::ServerToClient() {
     // co_await twice.
     if (server_.batching()) {
       std::tie(ec, n) = co_await server_.ReadSomeBatched(sin_.free_space(), kBatchWait);
+      // A result that stalled is batched again only after another kBatchAfter bytes:
+      // one that trickles would otherwise switch at every message.
+      if (!server_.batching()) server_bytes_ = 0;
     } else {
       std::tie(ec, n) = co_await server_.ReadSome(sin_.free_space());
     }

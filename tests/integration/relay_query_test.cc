@@ -102,6 +102,58 @@ TEST_F(QueryTest, LargeValuesBothWays) {
   EXPECT_EQ(*echoed, std::to_string(literal.size()));
 }
 
+// Long results are read from the server in batches (docs/protocol.md, "Long results").
+// A result that stalls in the middle, after more than the batching threshold, must still
+// arrive whole, and so must a result that ends with a notice and an error.
+TEST_F(QueryTest, LongResultThatStallsMidwayLikeDirect) {
+  std::string out = SameAsDirect(
+      "SELECT g, repeat(md5(g::text), 8) AS r, "
+      "CASE WHEN g IN (6000, 9000) THEN pg_sleep(0.2)::text END AS pause "
+      "FROM generate_series(1, 12000) g");
+  EXPECT_NE(out.find("tag=SELECT 12000"), std::string::npos) << out.substr(out.size() - 300);
+}
+
+TEST_F(QueryTest, LongResultEndingInAnErrorLikeDirect) {
+  std::string out = SameAsDirect(
+      "DO $$ BEGIN RAISE NOTICE 'before'; END $$; "
+      "SELECT g, repeat('e', 300) FROM generate_series(1, 8000) g "
+      "UNION ALL SELECT 1 / (g - g), 'never' FROM generate_series(1, 1) g; "
+      "SELECT 'not run'");
+  EXPECT_NE(out.find("22012"), std::string::npos) << out.substr(out.size() - 300);
+  EXPECT_EQ(out.find("not run"), std::string::npos);
+}
+
+// A pipeline of long results, each past the threshold, then short answers: all arrive,
+// in order, and the session is as usable as before.
+TEST_F(QueryTest, PipelineOfLongResultsThenShortOnes) {
+  auto conn = Connect(Env().ProxyConnInfo(kTrustUser));
+  IT_ASSERT_OK(conn);
+  PGconn* c = conn->get();
+  ASSERT_EQ(PQenterPipelineMode(c), 1);
+  for (int i = 1; i <= 6; ++i) {
+    std::string sql = i % 2 ? "SELECT g, repeat('L', 500) FROM generate_series(1, 4000) g"
+                            : "SELECT " + std::to_string(i);
+    ASSERT_EQ(PQsendQueryParams(c, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0), 1);
+  }
+  ASSERT_EQ(PQpipelineSync(c), 1);
+  for (int i = 1; i <= 6; ++i) {
+    PgResult r(PQgetResult(c));
+    ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << i << ": " << PQerrorMessage(c);
+    if (i % 2) {
+      ASSERT_EQ(PQntuples(r.get()), 4000);
+      EXPECT_EQ(std::string(PQgetvalue(r.get(), 3999, 0)), "4000");
+      EXPECT_EQ(PQgetlength(r.get(), 3999, 1), 500);
+    } else {
+      EXPECT_EQ(std::string(PQgetvalue(r.get(), 0, 0)), std::to_string(i));
+    }
+    EXPECT_EQ(PQgetResult(c), nullptr);
+  }
+  PgResult sync(PQgetResult(c));
+  EXPECT_EQ(PQresultStatus(sync.get()), PGRES_PIPELINE_SYNC);
+  ASSERT_EQ(PQexitPipelineMode(c), 1);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(*QueryValue(c, "SELECT 'short'"), "short");
+}
+
 TEST_F(QueryTest, ExtendedProtocolParamsAndBinaryResultsLikeDirect) {
   auto run = [](PGconn* conn) {
     std::string out;
