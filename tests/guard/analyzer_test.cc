@@ -668,6 +668,33 @@ TEST_F(GuardTest, AStringThatContinuesOnTheNextLineIsNotAPlainLiteral) {
   EXPECT_FALSE(apart->refused) << apart->message;
 }
 
+TEST_F(GuardTest, CountOfAFunctionsWholeRowCountsItsValues) {
+  // A function in FROM that returns one value: t.* is that value, so count(t.*) counts
+  // where it is not NULL, as count(qq) would. Unaliased, the item is named as PostgreSQL
+  // names a result column of the function (`CAST(m.qq AS text)` is qq).
+  for (const char* sql : {
+           "SELECT count(x.*) FROM crm.members m, CAST(m.qq AS text) x",
+           "SELECT count(x.*) FROM crm.members m, ROWS FROM (CAST(m.qq AS varchar)) x",
+           "SELECT count(qq.*) FROM crm.members m, CAST(m.qq AS text)",
+           "SELECT count(x.*) FROM crm.members m LEFT JOIN LATERAL CAST((SELECT m.id_card_no) AS "
+           "text) x ON true",
+           "SELECT (SELECT count(x.*) FROM crm.stores s) FROM crm.members m, CAST(m.qq AS text) x",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  for (const char* sql : {
+           "SELECT count(g.*) FROM generate_series(1, 3) g",
+           "SELECT count(c.*) FROM crm.chat_messages c",
+           "SELECT count(s.*) FROM (SELECT qq FROM crm.members) s",
+           "SELECT count(x.*) FROM crm.members m, CAST(m.city AS text) x",
+       }) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
 TEST_F(GuardTest, ClientMinMessagesStaysAtNoticeOrAbove) {
   // LOG and DEBUG messages quote the statement as the server received it: with the real
   // ids behind pseudonyms ("parse <unnamed>: ... member_id = 7").
