@@ -695,6 +695,29 @@ TEST_F(GuardTest, CountOfAFunctionsWholeRowCountsItsValues) {
   }
 }
 
+TEST_F(GuardTest, ListSettingsAreSplitAsTheServerSplitsThem) {
+  // SplitIdentifierString skips form feeds and vertical tabs as white space, and takes a
+  // double-quoted DateStyle word as the word.
+  for (const char* sql : {
+           "SELECT set_config('search_path', E'crm,\\fpg_catalog', false)",
+           "SELECT set_config('search_path', E'crm,\\x0bpg_catalog', false)",
+           "SELECT set_config('search_path', E'crm,\\fpg_temp', true)",
+           "SET DateStyle = '\nSQL'",
+           "SET DateStyle = '\"SQL\"'",
+           "SELECT set_config('datestyle', E'ISO\\f,\\fPostgres', false)",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  for (const char* sql : {"SET search_path = crm, E'\\fpg_catalog'",
+                          "SELECT set_config('search_path', E'crm,\\f public', false)",
+                          "SET DateStyle = '\fISO,\fDMY'"}) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
 TEST_F(GuardTest, ClientMinMessagesStaysAtNoticeOrAbove) {
   // LOG and DEBUG messages quote the statement as the server received it: with the real
   // ids behind pseudonyms ("parse <unnamed>: ... member_id = 7").
