@@ -695,6 +695,33 @@ TEST_F(GuardTest, CountOfAFunctionsWholeRowCountsItsValues) {
   }
 }
 
+TEST_F(GuardTest, AnUnaliasedFunctionInFromHasTheServersName) {
+  // PostgreSQL names `CAST(m.phone AS text)` in FROM phone; phone.* is then its value.
+  // pgveil knew the item by no name and took phone.* for a reference the server rejects.
+  for (const char* sql : {
+           "SELECT left(phone.*, 11) FROM crm.members m, CAST(m.phone AS text)",
+           "SELECT count(*) FROM crm.members m, CAST(m.phone AS text) WHERE phone.* LIKE '138%'",
+           "SELECT count(*) FROM crm.members m, CAST(m.monthly_income AS text) WHERE "
+           "monthly_income.*::int = 8123",
+           "SELECT upper(about_me.*) FROM crm.members m, ROWS FROM (CAST(m.about_me AS text))",
+           "SELECT count(*) FROM crm.members m, CAST((SELECT m.qq) AS varchar) WHERE qq.* IS NULL",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  // A whole-row reference to a name pgveil does not know, with protected columns in
+  // sight, is refused rather than left to the server.
+  auto unknown = Check("SELECT upper(zz.*) FROM crm.members m");
+  EXPECT_TRUE(unknown->refused);
+  EXPECT_EQ(unknown->sqlstate, "0A000") << unknown->message;
+  for (const char* sql : {"SELECT upper(city.*) FROM crm.members m, CAST(m.city AS text)",
+                          "SELECT upper(zz.*) FROM crm.stores s"}) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
 TEST_F(GuardTest, ListSettingsAreSplitAsTheServerSplitsThem) {
   // SplitIdentifierString skips form feeds and vertical tabs as white space, and takes a
   // double-quoted DateStyle word as the word.
