@@ -969,6 +969,15 @@ TEST_F(GuardTest, VerdictsAreCached) {
   ASSERT_EQ(prepared->statements.size(), 1u);
   EXPECT_EQ(prepared->statements[0].dated_day, UtcDay());
   EXPECT_EQ(a->Analyze("PREPARE pn AS SELECT 1")->statements[0].dated_day, -1);
+  // A cursor's parameter is checked at Bind against that day's bands, but the cursor may
+  // be read on a later day: DECLARE with such a parameter is refused.
+  auto cursor = a->Analyze(
+      "DECLARE c CURSOR WITH HOLD FOR SELECT count(*) FROM crm.members WHERE birth_date <= $1");
+  EXPECT_TRUE(cursor->refused);
+  EXPECT_EQ(cursor->sqlstate, "0A000") << cursor->message;
+  EXPECT_FALSE(
+      a->Analyze("DECLARE c CURSOR FOR SELECT count(*) FROM crm.members WHERE height_cm >= $1")
+          ->refused);
 }
 
 }  // namespace
