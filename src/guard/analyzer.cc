@@ -370,7 +370,20 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     return sv;
   }
   if (t == "DeclareCursorStmt") {
+    const size_t params_before = walker_.params.size();
     StatementVerdict sv = Statement(At(b, "query"));
+    for (size_t i = params_before; i < walker_.params.size(); ++i) {
+      const ParamReversal& p = walker_.params[i];
+      if (!p.aligned_op.empty() && p.transform && p.transform->BoundariesMove()) {
+        // The value is checked at Bind against that day's age bands, but the cursor may
+        // be read on a later day, when the same value falls inside a band.
+        Refuse("0A000",
+               "a cursor may not compare a parameter with " + p.column +
+                   ", whose boundaries move every day",
+               "Write the boundary as a constant in DECLARE, or run the query without a "
+               "cursor.");
+      }
+    }
     sv.kind = StatementVerdict::Kind::kDeclare;
     if (walker_.dated) sv.dated_day = UtcDay();
     sv.name = Str(b, "portalname");

@@ -505,6 +505,11 @@ bool ClientMessagesLevelAllowed(std::string_view value) {
   return v == "notice" || v == "warning" || v == "error";
 }
 
+bool ListSpace(char c) {
+  // PostgreSQL's scanner_isspace (vertical tab since version 16).
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
 bool ValueChecked(std::string_view name) {
   return name == "client_min_messages" || name == "datestyle" || name == "search_path";
 }
@@ -530,7 +535,7 @@ std::optional<ValueRefusal> CheckSettingValue(std::string_view name, std::string
 }
 
 bool SearchPathKeepsCatalogFirst(std::string_view v) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  auto space = ListSpace;
   size_t i = 0;
   while (i < v.size() && space(v[i])) ++i;
   if (i == v.size()) return true;  // an empty path: pg_catalog alone
@@ -572,7 +577,8 @@ bool DateStyleKeepsIso(std::string_view value) {
   std::string word;
   auto style = [&] { return word == "sql" || word == "postgres" || word == "german"; };
   for (char c : value) {
-    if (c == ',' || c == ' ' || c == '\t') {
+    // The server splits the list as search_path's: a quoted word ("SQL") is that word.
+    if (c == ',' || c == '"' || ListSpace(c)) {
       if (style()) return false;
       word.clear();
       continue;

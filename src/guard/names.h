@@ -58,6 +58,10 @@ bool ValueChecked(std::string_view name);
 // timestamps in: no SQL, Postgres or German among its comma-separated words.
 bool DateStyleKeepsIso(std::string_view value);
 
+// The white space around the items of a list setting (search_path, DateStyle) as the
+// server splits it (SplitIdentifierString): form feeds and vertical tabs too.
+bool ListSpace(char c);
+
 // True when a search_path value (a list of schema names as the server splits it: commas,
 // double-quoted or lower-cased names) keeps pg_catalog first, where function, operator and
 // type names resolve to the built-ins the guard knows: pg_catalog left out (the server

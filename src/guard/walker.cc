@@ -912,14 +912,11 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
       }
       e.open_at = e.cols.size();  // the named columns are the first ones
     } else {
-      // Unaliased: named after the function.
+      // Unaliased: named as PostgreSQL names a result column of its first function
+      // (`lower(x)` is lower, `CAST(m.qq AS text)` is qq).
       const json& fn0 = Arr(b, "functions").empty() ? At(b, "functions") : Arr(b, "functions")[0];
       const json& items0 = Arr(NodeBody(fn0), "items");
-      const json& first = items0.empty() ? At(b, "functions") : items0[0];
-      if (NodeType(first) == "FuncCall") {
-        auto f = Names(At(NodeBody(first), "funcname"));
-        if (!f.empty()) e.name = f.back();
-      }
+      if (!items0.empty() && FigureColname(items0[0], &e.name) == 0) e.name = "?column?";
     }
     scope->entries.push_back(std::move(e));
     return StarOf(scope->entries.back());

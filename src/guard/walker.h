@@ -162,6 +162,9 @@ class Walker {
     return l;
   }
   Lineage WholeRow(const std::string& entry, const Scope* scope);
+  // True when the nearest FROM item called `name` is one whose whole row is a row: a
+  // known item that is not a function (whose whole row may be its single value).
+  static bool NamesRows(const std::string& name, const Scope* scope);
   // `t.f` or `(expression).f` where f may be no column or field: PostgreSQL's attribute
   // notation calls f(t). Refused unless f is an allowed function or a field name of an
   // allowed function's composite result.

@@ -570,6 +570,15 @@ void Walker::RefuseUnknownColumn(const std::string& name, const Entry& e) {
          "columns you need.");
 }
 
+bool Walker::NamesRows(const std::string& name, const Scope* scope) {
+  for (const Scope* s = scope; s != nullptr; s = s->parent) {
+    for (const auto& e : s->entries) {
+      if (e.name == name) return !e.function;
+    }
+  }
+  return false;
+}
+
 Lineage Walker::WholeRow(const std::string& name, const Scope* scope) {
   for (const Scope* s = scope; s != nullptr; s = s->parent) {
     for (const auto& e : s->entries) {
@@ -582,7 +591,17 @@ Lineage Walker::WholeRow(const std::string& name, const Scope* scope) {
       return Lineage{};
     }
   }
-  return Lineage{};  // not a FROM item either: the server reports it
+  // Not a FROM item pgveil knows. The server reports it, unless it names an item
+  // differently from pgveil: with protected columns in sight, that could be their value.
+  for (const Scope* s = scope; s != nullptr; s = s->parent) {
+    for (const auto& e : s->entries) {
+      if (e.has_protected) {
+        Refuse("0A000", "pgveil cannot resolve this whole-row reference",
+               "Give the FROM item an alias and refer to it by that alias.");
+      }
+    }
+  }
+  return Lineage{};
 }
 
 Lineage Walker::Expr(const json& node, const Scope* scope, const CteScope* ctes, int depth) {
@@ -770,9 +789,10 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
     for (const auto& a : args) {
       if (!b.value("agg_distinct", false) && NodeType(a) == "ColumnRef") {
         // count(t.*): the rows of t that take part (NULL only where an outer join
-        // found none), whatever their values.
+        // found none), whatever their values. Not for a function in FROM: when it
+        // returns one value, t.* is that value, and counts where it is not NULL.
         const auto f = Names(Arr(NodeBody(a), "fields"));
-        if (f.size() >= 2 && f.back() == "*") continue;
+        if (f.size() >= 2 && f.back() == "*" && NamesRows(f[f.size() - 2], scope)) continue;
       }
       Lineage l = sub(a);
       if (b.value("agg_distinct", false)) {

@@ -375,6 +375,8 @@ Status MaskedStream::ForwardBind(std::string_view body, std::string* to_server) 
     const size_t i = static_cast<size_t>(rev.index);
     if (i >= bind->params.size() || !bind->params[i]) continue;
     if (!rev.aligned_op.empty()) {
+      // Checked against today's boundaries: the portal is good for today only.
+      if (rev.transform && rev.transform->BoundariesMove()) bound.dated_day = guard::UtcDay();
       if (!guard::CheckAlignedParam(rev, declared_of(i), format_of(i), *bind->params[i]).ok()) {
         AuditRefusal(st->second.verdict->original, "42501",
                      "a parameter is not on a masking boundary of " + rev.column);
@@ -1045,7 +1047,8 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       return Status::Ok();
     case wire::be::kBindComplete:
       if (!pending_.empty() && pending_.front().kind == Kind::kBind) {
-        portals_[pending_.front().portal] = Portal{pending_.front().verdict, nullptr};
+        portals_[pending_.front().portal] =
+            Portal{pending_.front().verdict, nullptr, false, pending_.front().dated_day};
         pending_.pop_front();
       }
       forward();

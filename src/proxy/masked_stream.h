@@ -118,6 +118,9 @@ class MaskedStream {
     uint64_t copy_ends = 0;
     uint64_t copies_in_started = 0;  // kQuery, kExecute: CopyInResponses so far
     char close_kind = 0;             // kClose: 'S' (statement `portal`) or 'P' (portal `portal`)
+    // kBind: the UTC day (UtcDay()) a parameter was checked against age bands, whose
+    // boundaries move every day; -1 when none was.
+    int64_t dated_day = -1;
     // kQuery: the text sent differs from the client's (pseudonyms and EXECUTE arguments
     // turned back into real values).
     bool rewritten = false;

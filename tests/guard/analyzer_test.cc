@@ -668,6 +668,83 @@ TEST_F(GuardTest, AStringThatContinuesOnTheNextLineIsNotAPlainLiteral) {
   EXPECT_FALSE(apart->refused) << apart->message;
 }
 
+TEST_F(GuardTest, CountOfAFunctionsWholeRowCountsItsValues) {
+  // A function in FROM that returns one value: t.* is that value, so count(t.*) counts
+  // where it is not NULL, as count(qq) would. Unaliased, the item is named as PostgreSQL
+  // names a result column of the function (`CAST(m.qq AS text)` is qq).
+  for (const char* sql : {
+           "SELECT count(x.*) FROM crm.members m, CAST(m.qq AS text) x",
+           "SELECT count(x.*) FROM crm.members m, ROWS FROM (CAST(m.qq AS varchar)) x",
+           "SELECT count(qq.*) FROM crm.members m, CAST(m.qq AS text)",
+           "SELECT count(x.*) FROM crm.members m LEFT JOIN LATERAL CAST((SELECT m.id_card_no) AS "
+           "text) x ON true",
+           "SELECT (SELECT count(x.*) FROM crm.stores s) FROM crm.members m, CAST(m.qq AS text) x",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  for (const char* sql : {
+           "SELECT count(g.*) FROM generate_series(1, 3) g",
+           "SELECT count(c.*) FROM crm.chat_messages c",
+           "SELECT count(s.*) FROM (SELECT qq FROM crm.members) s",
+           "SELECT count(x.*) FROM crm.members m, CAST(m.city AS text) x",
+       }) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
+TEST_F(GuardTest, AnUnaliasedFunctionInFromHasTheServersName) {
+  // PostgreSQL names `CAST(m.phone AS text)` in FROM phone; phone.* is then its value.
+  // pgveil knew the item by no name and took phone.* for a reference the server rejects.
+  for (const char* sql : {
+           "SELECT left(phone.*, 11) FROM crm.members m, CAST(m.phone AS text)",
+           "SELECT count(*) FROM crm.members m, CAST(m.phone AS text) WHERE phone.* LIKE '138%'",
+           "SELECT count(*) FROM crm.members m, CAST(m.monthly_income AS text) WHERE "
+           "monthly_income.*::int = 8123",
+           "SELECT upper(about_me.*) FROM crm.members m, ROWS FROM (CAST(m.about_me AS text))",
+           "SELECT count(*) FROM crm.members m, CAST((SELECT m.qq) AS varchar) WHERE qq.* IS NULL",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  // A whole-row reference to a name pgveil does not know, with protected columns in
+  // sight, is refused rather than left to the server.
+  auto unknown = Check("SELECT upper(zz.*) FROM crm.members m");
+  EXPECT_TRUE(unknown->refused);
+  EXPECT_EQ(unknown->sqlstate, "0A000") << unknown->message;
+  for (const char* sql : {"SELECT upper(city.*) FROM crm.members m, CAST(m.city AS text)",
+                          "SELECT upper(zz.*) FROM crm.stores s"}) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
+TEST_F(GuardTest, ListSettingsAreSplitAsTheServerSplitsThem) {
+  // SplitIdentifierString skips form feeds and vertical tabs as white space, and takes a
+  // double-quoted DateStyle word as the word.
+  for (const char* sql : {
+           "SELECT set_config('search_path', E'crm,\\fpg_catalog', false)",
+           "SELECT set_config('search_path', E'crm,\\x0bpg_catalog', false)",
+           "SELECT set_config('search_path', E'crm,\\fpg_temp', true)",
+           "SET DateStyle = '\nSQL'",
+           "SET DateStyle = '\"SQL\"'",
+           "SELECT set_config('datestyle', E'ISO\\f,\\fPostgres', false)",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  for (const char* sql : {"SET search_path = crm, E'\\fpg_catalog'",
+                          "SELECT set_config('search_path', E'crm,\\f public', false)",
+                          "SET DateStyle = '\fISO,\fDMY'"}) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
 TEST_F(GuardTest, ClientMinMessagesStaysAtNoticeOrAbove) {
   // LOG and DEBUG messages quote the statement as the server received it: with the real
   // ids behind pseudonyms ("parse <unnamed>: ... member_id = 7").
@@ -892,6 +969,15 @@ TEST_F(GuardTest, VerdictsAreCached) {
   ASSERT_EQ(prepared->statements.size(), 1u);
   EXPECT_EQ(prepared->statements[0].dated_day, UtcDay());
   EXPECT_EQ(a->Analyze("PREPARE pn AS SELECT 1")->statements[0].dated_day, -1);
+  // A cursor's parameter is checked at Bind against that day's bands, but the cursor may
+  // be read on a later day: DECLARE with such a parameter is refused.
+  auto cursor = a->Analyze(
+      "DECLARE c CURSOR WITH HOLD FOR SELECT count(*) FROM crm.members WHERE birth_date <= $1");
+  EXPECT_TRUE(cursor->refused);
+  EXPECT_EQ(cursor->sqlstate, "0A000") << cursor->message;
+  EXPECT_FALSE(
+      a->Analyze("DECLARE c CURSOR FOR SELECT count(*) FROM crm.members WHERE height_cm >= $1")
+          ->refused);
 }
 
 }  // namespace

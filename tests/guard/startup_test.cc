@@ -83,6 +83,13 @@ TEST(StartupTest, RefusesWhatChangesHowSqlIsRead) {
            {{"lc_messages", "C"}},
            {{"DateStyle", "SQL, DMY"}},
            {{"options", "-c datestyle=German"}},
+           // The server skips form feeds and vertical tabs around list items too, and
+           // reads a quoted DateStyle word as that word.
+           {{"search_path", "crm,\fpg_catalog"}},
+           {{"search_path", "crm,\vpg_temp"}},
+           {{"options", "-c search_path=crm,\\\fpg_catalog"}},
+           {{"DateStyle", "\fSQL"}},
+           {{"DateStyle", "\"German\""}},
        }) {
     EXPECT_NE(Verdict(p), "") << p[0].first << "=" << p[0].second;
   }

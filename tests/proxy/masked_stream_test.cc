@@ -519,6 +519,22 @@ TEST_F(DatedStreamTest, PortalAndPreparedStatementsOfAnEarlierDayAreRefused) {
   EXPECT_TRUE(Refused(Client('Q', Z("execute q"))));
 }
 
+TEST_F(DatedStreamTest, PortalBoundWithABirthDateParameterOnAnEarlierDayIsRefused) {
+  // The parameter is on a boundary of the day it is bound on; a day later the portal's
+  // rows would split a band by one day.
+  const std::string value = "1995-12-01";
+  Client('P', Z("s") + Z("select id from crm.members where birth <= $1") + I16(0));
+  std::string out =
+      Client('B', Z("p") + Z("s") + I16(0) + I16(1) + I32(value.size()) + value + I16(0));
+  ASSERT_FALSE(Refused(out));
+  Client('H', "");
+  Server('1', "");
+  Server('2', "");
+  EXPECT_FALSE(Refused(Client('E', Z("p") + I32(5))));
+  guard::ShiftUtcDayForTesting(1);
+  EXPECT_TRUE(Refused(Client('E', Z("p") + I32(5))));
+}
+
 TEST_F(DatedStreamTest, ExecuteOfAPortalBoundAgainIsServed) {
   // The unnamed portal of yesterday, bound again today in the same pipeline.
   Client('P', Z("") + Z(kOnBoundary) + I16(0));
