@@ -37,9 +37,10 @@ void RemoveEchoes(std::string_view in, std::string* out) {
       out->append(kFailing);
       out->append(kHidden);
       out->push_back(')');
-      // The row runs to the end of the line: values may hold parentheses themselves.
-      size_t nl = in.find('\n', i);
-      i = nl == std::string_view::npos ? in.size() : nl;
+      // The row runs to the end of the field: values may hold parentheses and line
+      // breaks themselves (a note written over two lines would otherwise show the
+      // columns after it).
+      i = in.size();
       continue;
     }
     if (in[i] == '"') {
@@ -59,6 +60,71 @@ void RemoveEchoes(std::string_view in, std::string* out) {
   }
 }
 
+// A constraint or data type name is kept if it could only be a name: printable ASCII
+// without a run of four digits (a phone number, an ID number or an income), in which the
+// redactor finds nothing.
+bool PlainName(std::string_view value, const mask::Redactor* redactor) {
+  if (value.empty() || value.size() > 128) return false;
+  int digits = 0;
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) return false;
+    digits = (c >= '0' && c <= '9') ? digits + 1 : 0;
+    if (digits >= 4) return false;
+  }
+  return redactor == nullptr || redactor->Find(value).empty();
+}
+
+// The object-name fields (schema, table, column, data type, constraint) hold the names of
+// the objects a constraint violation is about; but PL/pgSQL's RAISE ... USING SCHEMA/
+// TABLE/COLUMN/DATATYPE/CONSTRAINT (and other procedural languages) set them to any text,
+// stored values included. Kept: a schema, table and column that `names` holds (the server
+// names real objects); a data type or constraint name of an integrity-constraint error
+// (class 23, the errors the server names them for) that RAISE did not make, if it is a
+// plain name. Everything else is dropped.
+class NameFields {
+ public:
+  NameFields(const wire::NoticeFields& f, const catalog::Snapshot* names,
+             const mask::Redactor* redactor)
+      : names_(names), redactor_(redactor) {
+    schema_ = f.Get('s');
+    if (names_ != nullptr && !f.Get('t').empty()) {
+      relation_ = names_->FindRelation(schema_, f.Get('t'));
+    }
+    const std::string_view sqlstate = f.Get('C');
+    constraint_error_ =
+        sqlstate.size() == 5 && sqlstate.substr(0, 2) == "23" && f.Get('R') != "exec_stmt_raise";
+  }
+
+  bool Keep(char code, std::string_view value) const {
+    switch (code) {
+      case 's':
+        return relation_ != nullptr || KnownSchema(value);
+      case 't':
+        return relation_ != nullptr;
+      case 'c':
+        return relation_ != nullptr && relation_->FindColumn(value) != nullptr;
+      default:  // 'd', 'n'
+        return constraint_error_ && PlainName(value, redactor_);
+    }
+  }
+
+ private:
+  bool KnownSchema(std::string_view schema) const {
+    if (names_ == nullptr || schema.empty()) return false;
+    for (const auto& rel : names_->relations()) {
+      if (rel.schema == schema) return true;
+    }
+    return false;
+  }
+
+  const catalog::Snapshot* names_;
+  const mask::Redactor* redactor_;
+  std::string_view schema_;
+  const catalog::Relation* relation_ = nullptr;
+  bool constraint_error_ = false;
+};
+
 }  // namespace
 
 void ScrubText(std::string_view text, const mask::Redactor* redactor, std::string* out) {
@@ -72,7 +138,7 @@ void ScrubText(std::string_view text, const mask::Redactor* redactor, std::strin
 }
 
 Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redactor* redactor,
-                            std::string* out, bool keep_position) {
+                            std::string* out, bool keep_position, const catalog::Snapshot* names) {
   auto fields = wire::ParseNoticeFields(body);
   if (!fields.ok()) return fields.status();
   if (type == wire::be::kNoticeResponse) {
@@ -83,6 +149,7 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
       if (code == 'V' && (value == "LOG" || value.rfind("DEBUG", 0) == 0)) return Status::Ok();
     }
   }
+  const NameFields name_fields(*fields, names, redactor);
   wire::Writer w(out);
   w.Begin(type);
   std::string text;
@@ -94,12 +161,14 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
       case 'S':
       case 'V':
       case 'C':
+        w.Byte(code).CString(value);
+        break;
       case 's':
       case 't':
       case 'c':
       case 'd':
       case 'n':
-        w.Byte(code).CString(value);
+        if (name_fields.Keep(code, value)) w.Byte(code).CString(value);
         break;
       case 'M':
       case 'D':
@@ -120,13 +189,16 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
 }
 
 Status AppendScrubbedNotification(std::string_view body, const mask::Redactor* redactor,
-                                  std::string* out) {
+                                  int32_t own_pid, std::string* out) {
   auto n = wire::ParseNotificationResponse(body);
   if (!n.ok()) return n.status();
   // Channel names are chosen by whoever sends the notification: scrubbed like payloads.
+  // (The session names them itself in LISTEN.)
   std::string channel, payload;
   ScrubText(n->channel, redactor, &channel);
-  ScrubText(n->payload, redactor, &payload);
+  // Redaction finds contact and identity details, not names, incomes or ids: only the
+  // session's own payloads, which the guard has checked, are passed on.
+  if (own_pid != 0 && n->pid == own_pid) ScrubText(n->payload, redactor, &payload);
   wire::Writer w(out);
   w.Begin(wire::be::kNotificationResponse).Int32(n->pid).CString(channel).CString(payload).End();
   return Status::Ok();

@@ -6,9 +6,7 @@
 // that the scanner would see the leak.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <functional>
-#include <sstream>
 
 #include "harness/raw_client.h"
 #include "leak_scanner.h"
@@ -184,6 +182,89 @@ TEST_F(LeakPathsTest, CopyHeaderGivenAsAList) {
       }
     }
   });
+}
+
+// A notification from another session (here the superuser, as the matcher would send
+// one) reaches a masked session with its payload removed: a real name, an income or a
+// real member id is not what redaction finds. The session's own NOTIFY keeps its payload.
+TEST_F(LeakPathsTest, NotificationsFromOtherSessions) {
+  auto raw = Env().Query(
+      "SELECT member_id::text, real_name, monthly_income::text, phone, id_card_no FROM "
+      "crm.members WHERE real_name IS NOT NULL AND monthly_income IS NOT NULL ORDER BY "
+      "member_id LIMIT 3");
+  ASSERT_TRUE(raw.ok() && raw->size() == 3) << raw.status().ToString();
+  std::string notify;
+  for (const auto& row : *raw) {
+    notify += "NOTIFY crm_matches, '{\"member\": " + *row[0] + ", \"name\": \"" + *row[1] +
+              "\", \"income\": " + *row[2] + ", \"phone\": \"" + *row[3] + "\", \"id\": \"" +
+              row[4].value_or("") + "\"}';";
+  }
+  ExpectNoLeak("notifications", [&](Session& s, bool proxied) {
+    auto got = s.Run(fe::Query("LISTEN crm_matches"));
+    EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
+    ASSERT_TRUE(Env().Exec(notify).ok());
+    got = s.Await('A', 3, seconds(10));
+    ASSERT_EQ(Count(got, 'A'), 3);
+    for (const auto& m : got) {
+      if (m.type != 'A') continue;
+      const std::string_view body(m.body);
+      const size_t channel_end = body.find('\0', 4);
+      ASSERT_NE(channel_end, std::string_view::npos);
+      EXPECT_EQ(body.substr(4, channel_end - 4), "crm_matches");
+      if (proxied) {
+        EXPECT_EQ(body.substr(channel_end + 1), std::string_view("\0", 1));
+      }
+    }
+    // Its own notification: the payload is the session's own text.
+    got = s.Run(fe::Query("NOTIFY crm_matches, 'claimed'"));
+    ASSERT_EQ(Count(got, 'A'), 1);
+    for (const auto& m : got) {
+      if (m.type == 'A') {
+        EXPECT_NE(m.body.find("claimed"), std::string::npos);
+      }
+    }
+  });
+}
+
+// PL/pgSQL sets the object-name fields of an error or notice to any text with RAISE ...
+// USING SCHEMA/TABLE/COLUMN/DATATYPE/CONSTRAINT; they were passed on as they came. A
+// trigger on contact_log (which the sales login may write) reports the member's data in
+// them.
+TEST_F(LeakPathsTest, ErrorAndNoticeFieldsSetByRaise) {
+  ASSERT_TRUE(Env()
+                  .Exec("CREATE OR REPLACE FUNCTION public.check_contact() RETURNS trigger "
+                        "LANGUAGE plpgsql SECURITY DEFINER AS $$ DECLARE m record; BEGIN "
+                        "SELECT * INTO m FROM crm.members WHERE member_id = NEW.member_id; "
+                        "IF NEW.channel = 'sms' THEN "
+                        "RAISE EXCEPTION 'no sms for this member' USING "
+                        "COLUMN = coalesce(m.phone, '-'), TABLE = coalesce(m.real_name, '-'), "
+                        "SCHEMA = coalesce(m.email, '-'), CONSTRAINT = coalesce(m.id_card_no, "
+                        "'-'), DATATYPE = coalesce(m.monthly_income::text, '-'); END IF; "
+                        "RAISE NOTICE 'checked' USING COLUMN = coalesce(m.phone, '-'), "
+                        "TABLE = coalesce(m.real_name, '-'), SCHEMA = coalesce(m.qq, '-'), "
+                        "CONSTRAINT = coalesce(m.id_card_no, '-'), "
+                        "DATATYPE = coalesce(m.wechat_id, '-'); RETURN NEW; END $$;"
+                        "DROP TRIGGER IF EXISTS check_contact ON crm.contact_log;"
+                        "CREATE TRIGGER check_contact BEFORE INSERT ON crm.contact_log "
+                        "FOR EACH ROW EXECUTE FUNCTION public.check_contact();")
+                  .ok());
+  ExpectNoLeak("RAISE ... USING", [](Session& s, bool) {
+    const std::string log =
+        "INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT (SELECT "
+        "min(staff_id) FROM crm.staff), member_id, 'call' FROM crm.members m WHERE m.city IS "
+        "NOT NULL LIMIT 20";
+    auto got = s.Run(fe::Query("BEGIN; " + log + "; ROLLBACK"));
+    EXPECT_EQ(Count(got, 'N'), 20) << Join(Sqlstates(got));
+    const std::string sms =
+        "INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT (SELECT "
+        "min(staff_id) FROM crm.staff), member_id, 'sms' FROM crm.members m WHERE m.city IS "
+        "NOT NULL LIMIT 1";
+    got = s.Run(fe::Query(sms) + fe::Parse("", sms) + fe::Bind("", "", {}) + fe::Execute("", 0) +
+                    fe::Sync(),
+                2);
+    EXPECT_EQ(Sqlstates(got), (std::vector<std::string>{"P0001", "P0001"}));
+  });
+  ASSERT_TRUE(Env().Exec("DROP TRIGGER check_contact ON crm.contact_log").ok());
 }
 
 }  // namespace
