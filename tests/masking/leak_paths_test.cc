@@ -6,7 +6,9 @@
 // that the scanner would see the leak.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "harness/raw_client.h"
 #include "leak_scanner.h"
@@ -265,6 +267,35 @@ TEST_F(LeakPathsTest, ErrorAndNoticeFieldsSetByRaise) {
     EXPECT_EQ(Sqlstates(got), (std::vector<std::string>{"P0001", "P0001"}));
   });
   ASSERT_TRUE(Env().Exec("DROP TRIGGER check_contact ON crm.contact_log").ok());
+}
+
+// A startup parameter that a masked session may not set is refused with a message that
+// names it; pgveil's log named it too, whatever the client wrote (here a member's phone
+// number as the name).
+TEST_F(LeakPathsTest, RefusedStartupParameterIsNotLogged) {
+  auto phone = Env().Query("SELECT phone FROM crm.members WHERE phone IS NOT NULL LIMIT 1");
+  ASSERT_TRUE(phone.ok() && phone->size() == 1);
+  const std::string raw_phone = *(*phone)[0][0];
+  auto read_log = [] {
+    std::ifstream in(Env().dir() + "/pgveil.log");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const size_t before = read_log().size();
+  for (const fe::Params& params :
+       {fe::Params{{"options", "-c " + raw_phone + "=1"}}, fe::Params{{raw_phone, "1"}}}) {
+    auto client = it::RawClient::Connect(Env().proxy_port());
+    ASSERT_TRUE(client.ok());
+    auto startup = (*client)->StartupTrust(kRawSales, it::kDatabase, params);
+    ASSERT_FALSE(startup.ok());
+  }
+  // The log line is written before the FATAL is sent.
+  const std::string log = read_log().substr(before);
+  EXPECT_NE(log.find("event=startup_refused"), std::string::npos) << log;
+  auto leaks = scanner_->Scan(log, "pgveil log");
+  EXPECT_TRUE(leaks.empty()) << Join(leaks);
+  EXPECT_EQ(log.find(raw_phone), std::string::npos);
 }
 
 }  // namespace
