@@ -189,16 +189,17 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
 }
 
 Status AppendScrubbedNotification(std::string_view body, const mask::Redactor* redactor,
-                                  int32_t own_pid, std::string* out) {
+                                  std::string* out) {
   auto n = wire::ParseNotificationResponse(body);
   if (!n.ok()) return n.status();
   // Channel names are chosen by whoever sends the notification: scrubbed like payloads.
   // (The session names them itself in LISTEN.)
-  std::string channel, payload;
+  std::string channel;
   ScrubText(n->channel, redactor, &channel);
-  // Redaction finds contact and identity details, not names, incomes or ids: only the
-  // session's own payloads, which the guard has checked, are passed on.
-  if (own_pid != 0 && n->pid == own_pid) ScrubText(n->payload, redactor, &payload);
+  // Redaction finds contact and identity details, not names, incomes or ids; nor can
+  // pgveil tell who wrote a payload (a trigger runs in the session's own process): the
+  // payload is not passed on. The notification itself still tells the client to look.
+  const std::string payload;
   wire::Writer w(out);
   w.Begin(wire::be::kNotificationResponse).Int32(n->pid).CString(channel).CString(payload).End();
   return Status::Ok();

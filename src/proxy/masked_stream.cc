@@ -1150,8 +1150,7 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       return Status::Ok();
     }
     case wire::be::kNotificationResponse: {
-      Status st =
-          policy::AppendScrubbedNotification(body, scrubber_.get(), backend_pid_, to_client);
+      Status st = policy::AppendScrubbedNotification(body, scrubber_.get(), to_client);
       if (!st.ok()) return Fatal("pgveil could not read a notification", to_client);
       return Status::Ok();
     }

@@ -75,11 +75,6 @@ class MaskedStream {
   // by one, masked together.
   Status OnDataRows(std::span<const std::string_view> bodies, std::string* to_client);
 
-  // The process id of the server process this session runs on (BackendKeyData, or the
-  // reused upstream's): notifications it sends itself keep their payload; those of every
-  // other session reach the client with an empty payload.
-  void SetBackendPid(int32_t pid) { backend_pid_ = pid; }
-
   // Writes one record per statement (served or refused) to `log` from now on.
   void SetAudit(std::shared_ptr<audit::AuditLog> log, AuditIdentity who);
 
@@ -208,7 +203,6 @@ class MaskedStream {
   std::function<void()> on_unknown_relations_;
   std::shared_ptr<const guard::Analyzer> analyzer_;
   std::shared_ptr<audit::AuditLog> audit_;
-  int32_t backend_pid_ = 0;
   AuditIdentity who_;
   int64_t audit_rows_ = 0;  // rows sent for the running statement
   bool audit_has_rows_ = false;

@@ -793,7 +793,6 @@ awaitable<bool> Session::ResolvePolicy() {
     if (shared_->options.audit) {
       masked_->SetAudit(shared_->options.audit, {user_, peer_, database_});
     }
-    if (cancel_target_) masked_->SetBackendPid(cancel_target_->server_pid);
   }
   co_return true;
 }
@@ -844,7 +843,6 @@ bool Session::OnServerMessage(char type, char* body, size_t body_len) {
       cancel_target_->server_pid = key->pid;
       cancel_target_->server_key = std::string(key->key);
       cancel_pid_ = key->pid;
-      if (masked_) masked_->SetBackendPid(key->pid);
       client_key_ = shared_->cancels.Register(key->pid, key->key.size(), cancel_target_);
       // Same length as the server's key: rewritten in place.
       std::memcpy(body + 4, client_key_.data(), client_key_.size());
@@ -1096,7 +1094,6 @@ void Session::MaybeReuseUpstream(bool ready_is_last) {
   target->server_pid = pooled->backend_pid;
   target->server_key = pooled->backend_key;
   shared_->cancels.Retarget(cancel_pid_, client_key_, target);
-  if (masked_) masked_->SetBackendPid(pooled->backend_pid);
   cancel_target_ = std::move(target);
   spdlog::debug("session={} event=upstream_reused backend_pid={}", id_, pooled->backend_pid);
   asio::co_spawn(

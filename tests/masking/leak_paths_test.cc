@@ -186,10 +186,11 @@ TEST_F(LeakPathsTest, CopyHeaderGivenAsAList) {
   });
 }
 
-// A notification from another session (here the superuser, as the matcher would send
-// one) reaches a masked session with its payload removed: a real name, an income or a
-// real member id is not what redaction finds. The session's own NOTIFY keeps its payload.
-TEST_F(LeakPathsTest, NotificationsFromOtherSessions) {
+// Notification payloads are free text: from another session (here the superuser, as
+// the matcher would send one) or from a trigger that runs in the masked session's own
+// server process, they may hold a real name, an income or a real member id, which
+// redaction does not find. They reach a masked session empty.
+TEST_F(LeakPathsTest, NotificationPayloads) {
   auto raw = Env().Query(
       "SELECT member_id::text, real_name, monthly_income::text, phone, id_card_no FROM "
       "crm.members WHERE real_name IS NOT NULL AND monthly_income IS NOT NULL ORDER BY "
@@ -201,31 +202,47 @@ TEST_F(LeakPathsTest, NotificationsFromOtherSessions) {
               "\", \"income\": " + *row[2] + ", \"phone\": \"" + *row[3] + "\", \"id\": \"" +
               row[4].value_or("") + "\"}';";
   }
+  ASSERT_TRUE(Env()
+                  .Exec("CREATE OR REPLACE FUNCTION public.announce_contact() RETURNS trigger "
+                        "LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN "
+                        "PERFORM pg_notify('crm_contacts', NEW.member_id || ' ' || real_name || "
+                        "' ' || monthly_income) FROM crm.members WHERE member_id = "
+                        "NEW.member_id; RETURN NEW; END $$;"
+                        "DROP TRIGGER IF EXISTS announce_contact ON crm.contact_log;"
+                        "CREATE TRIGGER announce_contact AFTER INSERT ON crm.contact_log "
+                        "FOR EACH ROW EXECUTE FUNCTION public.announce_contact();")
+                  .ok());
+  auto payload_of = [](const BackendMessage& m) {
+    const std::string_view body(m.body);
+    const size_t channel_end = body.find('\0', 4);
+    return channel_end == std::string_view::npos ? std::string("<bad>")
+                                                 : std::string(body.substr(channel_end + 1));
+  };
   ExpectNoLeak("notifications", [&](Session& s, bool proxied) {
-    auto got = s.Run(fe::Query("LISTEN crm_matches"));
+    auto got = s.Run(fe::Query("LISTEN crm_matches; LISTEN crm_contacts"));
     EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
     ASSERT_TRUE(Env().Exec(notify).ok());
     got = s.Await('A', 3, seconds(10));
     ASSERT_EQ(Count(got, 'A'), 3);
-    for (const auto& m : got) {
-      if (m.type != 'A') continue;
-      const std::string_view body(m.body);
-      const size_t channel_end = body.find('\0', 4);
-      ASSERT_NE(channel_end, std::string_view::npos);
-      EXPECT_EQ(body.substr(4, channel_end - 4), "crm_matches");
-      if (proxied) {
-        EXPECT_EQ(body.substr(channel_end + 1), std::string_view("\0", 1));
-      }
-    }
-    // Its own notification: the payload is the session's own text.
+    // The session logs calls; the trigger announces them from the session's own process.
+    got = s.Run(fe::Query(
+        "BEGIN; INSERT INTO crm.contact_log (staff_id, member_id, channel) SELECT (SELECT "
+        "min(staff_id) FROM crm.staff), member_id, 'call' FROM crm.members m WHERE m.city IS "
+        "NOT NULL LIMIT 5; COMMIT"));
+    EXPECT_EQ(Count(got, 'E'), 0) << Join(Sqlstates(got));
+    EXPECT_EQ(Count(got, 'A'), 5);  // sent at COMMIT, before its ReadyForQuery
+    // And a NOTIFY of its own.
     got = s.Run(fe::Query("NOTIFY crm_matches, 'claimed'"));
-    ASSERT_EQ(Count(got, 'A'), 1);
-    for (const auto& m : got) {
-      if (m.type == 'A') {
-        EXPECT_NE(m.body.find("claimed"), std::string::npos);
+    EXPECT_EQ(Count(got, 'A'), 1);
+    if (proxied) {
+      for (const auto& m : s.all()) {
+        if (m.type == 'A') {
+          EXPECT_EQ(payload_of(m), std::string("\0", 1));
+        }
       }
     }
   });
+  ASSERT_TRUE(Env().Exec("DROP TRIGGER announce_contact ON crm.contact_log").ok());
 }
 
 // PL/pgSQL sets the object-name fields of an error or notice to any text with RAISE ...

@@ -13,7 +13,6 @@
 // dropped: they quote SQL and values.
 #pragma once
 
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,12 +35,12 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
 // Scrubs free text (a message field or a NOTIFY payload) into *out.
 void ScrubText(std::string_view text, const mask::Redactor* redactor, std::string* out);
 
-// Appends a NotificationResponse with the channel scrubbed. The payload is kept, scrubbed,
-// only when the notification comes from `own_pid`, the server process of the session that
-// receives it (its own NOTIFY, which the guard has checked). Any other session's payload
-// is free text that pgveil cannot classify (a matcher may send a real name, an income or a
-// real member id): it is replaced by an empty string. `own_pid` 0: none is kept.
+// Appends a NotificationResponse with the channel scrubbed and the payload replaced by an
+// empty string: a payload is free text that pgveil cannot classify. Another session (the
+// matcher) may send a real name, an income or a real member id, and so may a trigger
+// running in the receiving session's own server process (pg_notify(..., NEW.member_id)
+// after an INSERT the session made).
 Status AppendScrubbedNotification(std::string_view body, const mask::Redactor* redactor,
-                                  int32_t own_pid, std::string* out);
+                                  std::string* out);
 
 }  // namespace pgveil::policy
