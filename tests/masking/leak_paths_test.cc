@@ -315,5 +315,36 @@ TEST_F(LeakPathsTest, RefusedStartupParameterIsNotLogged) {
   EXPECT_EQ(log.find(raw_phone), std::string::npos);
 }
 
+// Refusals name some of what the client wrote without quotes (a function's or a
+// setting's name), and the audit log kept that text: a real name written as a function
+// name, an income in a setting's name.
+TEST_F(LeakPathsTest, AuditedRefusalsDoNotNameValues) {
+  auto raw = Env().Query(
+      "SELECT real_name, monthly_income::text FROM crm.members WHERE real_name IS NOT NULL AND "
+      "monthly_income > 20000 ORDER BY member_id LIMIT 1");
+  ASSERT_TRUE(raw.ok() && raw->size() == 1) << raw.status().ToString();
+  const std::string name = *(*raw)[0][0], income = *(*raw)[0][1];
+  auto read_audit = [] {
+    std::ifstream in(Env().audit_path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const size_t before = read_audit().size();
+  auto s = Session::Open(Env().proxy_port());
+  ASSERT_NE(s, nullptr);
+  auto got = s->Run(fe::Query("SELECT \"" + name + "\"(1)") +
+                        fe::Query("SET \"income_" + income + "\" = 1") +
+                        fe::Query("SELECT public.\"" + name + "\"()"),
+                    3);
+  EXPECT_EQ(Sqlstates(got), (std::vector<std::string>{"42501", "42501", "42501"}));
+  const std::string audit = read_audit().substr(before);
+  EXPECT_NE(audit.find("\"refused\""), std::string::npos) << audit;
+  EXPECT_EQ(audit.find(name), std::string::npos) << audit;
+  EXPECT_EQ(audit.find(income), std::string::npos) << audit;
+  auto leaks = scanner_->Scan(audit, "audit log");
+  EXPECT_TRUE(leaks.empty()) << Join(leaks);
+}
+
 }  // namespace
 }  // namespace pgveil::masking
