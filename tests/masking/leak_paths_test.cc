@@ -346,5 +346,41 @@ TEST_F(LeakPathsTest, AuditedRefusalsDoNotNameValues) {
   EXPECT_TRUE(leaks.empty()) << Join(leaks);
 }
 
+// Paths that held: plans of served statements, debug and log messages, a result cut off
+// by statement_timeout, large objects and file functions, activity views, a malformed
+// message. Nothing of them may carry a raw value; the refusals are pgveil's.
+TEST_F(LeakPathsTest, PathsThatHeld) {
+  ExpectNoLeak(
+      "held",
+      [](Session& s, bool proxied) {
+        std::string script;
+        for (const char* sql : {
+                 "EXPLAIN (VERBOSE, COSTS, FORMAT JSON) SELECT member_id, phone, real_name FROM "
+                 "crm.members WHERE monthly_income >= 8000 AND city IS NOT NULL",
+                 "EXPLAIN (VERBOSE) SELECT m.phone, c.body FROM crm.members m JOIN "
+                 "crm.chat_messages c ON c.sender_id = m.member_id",
+                 "SET client_min_messages = debug5",
+                 "SET debug_print_plan = on",
+                 "SELECT lo_get(1)",
+                 "SELECT pg_read_file('base/1/1')",
+                 "SELECT query FROM pg_stat_activity",
+                 "SELECT name, statement FROM pg_prepared_statements",
+             }) {
+          script += fe::Query(sql);
+        }
+        auto got = s.Run(script, 8);
+        if (proxied) {
+          EXPECT_EQ(Sqlstates(got), (std::vector<std::string>{"42501", "42501", "42501", "42501",
+                                                              "42501", "42501"}));
+        }
+        // A result cut off by statement_timeout while rows stream.
+        got =
+            s.Run(fe::Query("SET statement_timeout = 50; SELECT m.phone, m.real_name, c.body "
+                            "FROM crm.members m, crm.chat_messages c; RESET statement_timeout"));
+        EXPECT_EQ(Sqlstates(got), std::vector<std::string>{"57014"});
+      },
+      /*direct_leaks=*/false);
+}
+
 }  // namespace
 }  // namespace pgveil::masking
