@@ -8,55 +8,66 @@ namespace {
 
 constexpr std::string_view kHidden = "…";
 
+// Quotation marks of the server's messages, in the languages it is translated to
+// (lc_messages): "x" in English, »x« in German, «x» in Spanish and French, and the
+// typographic pairs.
+struct QuotePair {
+  std::string_view open, close;
+};
+constexpr QuotePair kQuotes[] = {
+    {"\"", "\""},
+    {"\xC2\xBB", "\xC2\xAB"},          // » «
+    {"\xC2\xAB", "\xC2\xBB"},          // « »
+    {"\xE2\x80\x9C", "\xE2\x80\x9D"},  // “ ”
+    {"\xE2\x80\x9E", "\xE2\x80\x9C"},  // „ “
+    {"\xE3\x80\x8C", "\xE3\x80\x8D"},  // 「 」
+};
+
 // Removes the value parts of the server's messages that echo data:
-//   Key (col)=(value)            → Key (col)=(…)
+//   Key (col)=(value) ...        → Key (col)=(…)
 //   Failing row contains (...)   → Failing row contains (…)
-//   any "quoted text"            → "…"
-// Everything in parentheses after ")=(" and every double-quoted string is treated as
-// data: identifiers are quoted the same way, and a value cast to regclass, regrole and
-// the like comes back as an identifier.
-void RemoveEchoes(std::string_view in, std::string* out) {
+//   any "quoted text"            → "…" (and »…«, «…», “…”, „…“, 「…」)
+// Everything after ")=(" and every quoted string is treated as data: identifiers are
+// quoted the same way, and a value cast to regclass, regrole and the like comes back as
+// an identifier. A key's values and a failing row run to the end of the field: values may
+// hold parentheses, quotes and line breaks themselves. `*echo` is set when a key or a
+// failing row was cut.
+void RemoveEchoes(std::string_view in, std::string* out, bool* echo) {
   size_t i = 0;
   while (i < in.size()) {
     if (in.compare(i, 3, ")=(") == 0) {
       out->append(")=(");
       out->append(kHidden);
-      // Skip to the matching close paren at the end of the value list.
-      size_t depth = 1, j = i + 3;
-      while (j < in.size() && depth > 0) {
-        if (in[j] == '(') ++depth;
-        if (in[j] == ')') --depth;
-        ++j;
-      }
       out->push_back(')');
-      i = j;
-      continue;
+      *echo = true;
+      return;
     }
     static constexpr std::string_view kFailing = "row contains (";
     if (in.compare(i, kFailing.size(), kFailing) == 0) {
       out->append(kFailing);
       out->append(kHidden);
       out->push_back(')');
-      // The row runs to the end of the field: values may hold parentheses and line
-      // breaks themselves (a note written over two lines would otherwise show the
-      // columns after it).
-      i = in.size();
-      continue;
+      *echo = true;
+      return;
     }
-    if (in[i] == '"') {
-      // Any double-quoted text may be a stored value: casts such as ::regclass or
-      // ::regrole turn a value into a "name" that the error then quotes. All of it goes.
-      size_t close = in.find('"', i + 1);
-      while (close != std::string_view::npos && close + 1 < in.size() && in[close + 1] == '"') {
+    bool quoted = false;
+    for (const auto& q : kQuotes) {
+      if (in.compare(i, q.open.size(), q.open) != 0) continue;
+      // Any quoted text may be a stored value: casts such as ::regclass or ::regrole turn
+      // a value into a "name" that the error then quotes. All of it goes.
+      size_t close = in.find(q.close, i + q.open.size());
+      while (q.open == "\"" && close != std::string_view::npos && close + 1 < in.size() &&
+             in[close + 1] == '"') {
         close = in.find('"', close + 2);  // doubled quotes inside the string
       }
-      out->push_back('"');
+      out->append(q.open);
       out->append(kHidden);
-      out->push_back('"');
-      i = close == std::string_view::npos ? in.size() : close + 1;
-      continue;
+      out->append(q.close);
+      i = close == std::string_view::npos ? in.size() : close + q.close.size();
+      quoted = true;
+      break;
     }
-    out->push_back(in[i++]);
+    if (!quoted) out->push_back(in[i++]);
   }
 }
 
@@ -127,14 +138,25 @@ class NameFields {
 
 }  // namespace
 
-void ScrubText(std::string_view text, const mask::Redactor* redactor, std::string* out) {
+namespace {
+
+// ScrubText, telling whether a key or a failing row was cut.
+void ScrubField(std::string_view text, const mask::Redactor* redactor, std::string* out,
+                bool* echo) {
   if (redactor == nullptr) {
-    RemoveEchoes(text, out);
+    RemoveEchoes(text, out, echo);
     return;
   }
   std::string tmp;
-  RemoveEchoes(text, &tmp);
+  RemoveEchoes(text, &tmp, echo);
   redactor->Redact(tmp, out);
+}
+
+}  // namespace
+
+void ScrubText(std::string_view text, const mask::Redactor* redactor, std::string* out) {
+  bool echo = false;
+  ScrubField(text, redactor, out, &echo);
 }
 
 Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redactor* redactor,
@@ -150,6 +172,7 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
     }
   }
   const NameFields name_fields(*fields, names, redactor);
+  const bool constraint_error = fields->Get('C').substr(0, 2) == "23";
   wire::Writer w(out);
   w.Begin(type);
   std::string text;
@@ -172,11 +195,18 @@ Status AppendScrubbedNotice(char type, std::string_view body, const mask::Redact
         break;
       case 'M':
       case 'D':
-      case 'H':
+      case 'H': {
         text.clear();
-        ScrubText(value, redactor, &text);
+        bool echo = false;
+        ScrubField(value, redactor, &text, &echo);
+        // The detail of an integrity-constraint error is the key or the row that
+        // failed. Translated (lc_messages), it need not say "Key (...)=(...)" or
+        // "Failing row contains": 失败, 行包含(...) passed with the real member id in
+        // it. Unless its echo was found and cut, it is not passed on.
+        if (code == 'D' && constraint_error && !echo) break;
         w.Byte(code).CString(text);
         break;
+      }
       default:
         // W (where), q/p (internal query and position), F/L/R (source location) and
         // anything unknown: dropped.

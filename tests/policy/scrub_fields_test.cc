@@ -144,6 +144,60 @@ TEST(ScrubFieldsTest, FailingRowOverSeveralLines) {
   EXPECT_EQ(got['D'].find("second"), std::string::npos);
 }
 
+// A key's values may hold parentheses: everything after ")=(" goes.
+TEST(ScrubFieldsTest, KeyValuesWithParentheses) {
+  const Fields in = {{'S', "ERROR"},
+                     {'C', "23505"},
+                     {'M', "duplicate key value violates unique constraint"},
+                     {'D', "Key (note)=(a) 13812345678 (b) already exists."}};
+  Fields got = Scrubbed(in, nullptr);
+  EXPECT_EQ(got['D'], "Key (note)=(\xE2\x80\xA6)");
+}
+
+// The server's messages in other languages (lc_messages): other quotation marks, and a
+// failing row or key that is not introduced by the English words.
+TEST(ScrubFieldsTest, TranslatedMessages) {
+  const std::string phone = "13812345678";
+  struct Case {
+    const char* sqlstate;
+    char field;
+    std::string text;
+  } cases[] = {
+      // zh_CN: "Failing row contains %s."
+      {"23514", 'D',
+       "\xE5\xA4\xB1\xE8\xB4\xA5, \xE8\xA1\x8C\xE5\x8C\x85\xE5\x90\xAB(905, 1, " + phone +
+           ", fax)."},
+      // ja: "失敗した行は%sを含みます"
+      {"23502", 'D',
+       "\xE5\xA4\xB1\xE6\x95\x97\xE3\x81\x97\xE3\x81\x9F\xE8\xA1\x8C\xE3\x81\xAF(" + phone +
+           ", x)\xE3\x82\x92\xE5\x90\xAB\xE3\x81\xBF\xE3\x81\xBE\xE3\x81\x99"},
+      // de: "Fehlgeschlagene Zeile enthält %s."
+      {"23514", 'D', "Fehlgeschlagene Zeile enth\xC3\xA4lt (7, " + phone + ")."},
+      // de: "ungültige Eingabesyntax für Typ %s: »%s«"
+      {"22P02", 'M',
+       "ung\xC3\xBCltige Eingabesyntax f\xC3\xBCr Typ bigint: \xC2\xBB" + phone + "\xC2\xAB"},
+      // fr: "syntaxe en entrée invalide pour le type %s : « %s »"
+      {"22P02", 'M',
+       "syntaxe en entr\xC3\xA9"
+       "e invalide pour le type bigint : \xC2\xAB " +
+           phone + " \xC2\xBB"},
+      // es: "«%s»"
+      {"22P02", 'M',
+       "la sintaxis de entrada no es v\xC3\xA1lida para tipo bigint: \xC2\xAB" + phone +
+           "\xC2\xBB"},
+  };
+  for (const auto& k : cases) {
+    const Fields in = {{'S', "ERROR"}, {'C', k.sqlstate}, {'M', "x"}, {k.field, k.text}};
+    Fields got = Scrubbed(in, nullptr);
+    EXPECT_EQ(got[k.field].find(phone), std::string::npos) << got[k.field];
+    EXPECT_EQ(got[k.field].find("905"), std::string::npos) << got[k.field];
+  }
+  // The English forms keep their words.
+  Fields got =
+      Scrubbed({{'C', "23514"}, {'D', "Failing row contains (7, " + phone + ")."}}, nullptr);
+  EXPECT_EQ(got['D'], "Failing row contains (\xE2\x80\xA6)");
+}
+
 std::string NotificationBody(int32_t pid, const std::string& channel, const std::string& payload) {
   std::string msg;
   wire::Writer w(&msg);
