@@ -1,5 +1,6 @@
 #include "pgveil/audit/audit_record.h"
 
+#include <algorithm>
 #include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,7 +15,10 @@ using nlohmann::json;
 
 // Refusal messages are pgveil's own text, but a message that quoted a value (an
 // identifier echoed back, a future message that forgets the rule) must not carry it into
-// the log: quoted spans are cut and detector hits replaced by their labels.
+// the log: quoted spans are cut and detector hits replaced by their labels. Some messages
+// name what the client wrote without quotes (`function 王芳 is not available`, `may not
+// change setting x23456`): a word that a statement summary would not keep as an
+// identifier (non-ASCII, or a run of four digits) becomes `?`, as it does there.
 std::string ScrubMessage(std::string_view message) {
   std::string cut;
   bool in_quote = false;
@@ -26,6 +30,36 @@ std::string ScrubMessage(std::string_view message) {
       cut.push_back(c);
     }
   }
+  std::string words;
+  for (size_t i = 0; i < cut.size();) {
+    if (cut[i] == ' ') {
+      words.push_back(cut[i++]);
+      continue;
+    }
+    const size_t end = std::min(cut.find(' ', i), cut.size());
+    const std::string_view word = std::string_view(cut).substr(i, end - i);
+    // The marks put in for quoted spans are the only non-ASCII text of pgveil's own.
+    static constexpr std::string_view kMark = "\"…\"";
+    int digits = 0;
+    bool plain = true;
+    for (size_t k = 0; k < word.size(); ++k) {
+      if (word.substr(k, kMark.size()) == kMark) {
+        k += kMark.size() - 1;
+        digits = 0;
+        continue;
+      }
+      const char c = word[k];
+      digits = (c >= '0' && c <= '9') ? digits + 1 : 0;
+      if (digits >= 4 || static_cast<unsigned char>(c) >= 0x80) plain = false;
+    }
+    if (plain) {
+      words.append(word);
+    } else {
+      words.push_back('?');
+    }
+    i = end;
+  }
+  cut = std::move(words);
   static const std::shared_ptr<const mask::Redactor> redactor = [] {
     auto r = mask::Redactor::Create({.detectors = mask::AllDetectors()});
     return r.ok() ? *r : nullptr;

@@ -239,6 +239,13 @@ StatementVerdict StatementAnalysis::Statement(const json& stmt) {
     if (Has(b, "whereClause")) {
       Refuse("0A000", "COPY ... WHERE is not available to masked sessions");
     }
+    if (const std::string option = ReadCopyStatement(b).unreadable_option; !option.empty()) {
+      // The rows are parsed and written again with the options as pgveil reads them; read
+      // otherwise, a field of one column would be taken for another's.
+      Refuse("0A000",
+             "pgveil cannot read the value of COPY option " + option + " the way the server does",
+             "Give the option's value as a quoted string, e.g. DELIMITER '|'.");
+    }
     for (const auto& o : Arr(b, "options")) {
       const json& d = NodeBody(o);
       if (Lower(Str(d, "defname")) != "encoding") continue;

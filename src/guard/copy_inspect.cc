@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "guard/copy_read.h"
 
@@ -34,24 +35,39 @@ bool MentionsCopy(std::string_view sql) {
   return false;
 }
 
-std::string StringArg(const json& def) {
-  if (!def.contains("arg")) return "";
+// An option's argument as the server reads it (defGetString): a number is its decimal
+// text, so `DELIMITER 9` is the delimiter "9" and `NULL 0` the NULL string "0". Nothing
+// (nullopt) for an argument pgveil does not read the way the server does: a list
+// (`FORMAT (csv)` is read as "csv"), `*`, or a node it does not know.
+std::optional<std::string> ArgText(const json& def) {
+  if (!def.contains("arg")) return std::nullopt;
   const json& arg = def["arg"];
   if (arg.contains("String")) return arg["String"].value("sval", "");
-  return "";
+  // libpg_query leaves out fields that hold their type's zero value: {"Integer": {}} is 0.
+  if (arg.contains("Integer")) return std::to_string(arg["Integer"].value("ival", int64_t{0}));
+  if (arg.contains("Float")) return arg["Float"].value("fval", "");
+  if (arg.contains("Boolean")) return arg["Boolean"].value("boolval", false) ? "true" : "false";
+  return std::nullopt;
 }
 
-bool BoolArg(const json& def) {
-  if (!def.contains("arg")) return true;  // HEADER alone means true
+// HEADER's argument as the server reads it for COPY TO (defGetCopyHeaderChoice): absent,
+// true/on/1 mean a header line; false/off/0 none. Nothing for anything else (the server
+// refuses it, or reads it in a way pgveil does not follow).
+std::optional<bool> HeaderArg(const json& def) {
+  if (!def.contains("arg")) return true;
   const json& arg = def["arg"];
-  if (arg.contains("Boolean")) return arg["Boolean"].value("boolval", false);
-  if (arg.contains("String")) {
-    std::string s = arg["String"].value("sval", "");
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s == "true" || s == "on" || s == "1" || s == "match";
+  if (arg.contains("Integer")) {
+    const int64_t v = arg["Integer"].value("ival", int64_t{0});
+    if (v == 0 || v == 1) return v == 1;
+    return std::nullopt;
   }
-  if (arg.contains("Integer")) return arg["Integer"].value("ival", 0) != 0;
-  return true;
+  auto text = ArgText(def);
+  if (!text) return std::nullopt;
+  std::string s = *text;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (s == "true" || s == "on" || s == "match") return true;
+  if (s == "false" || s == "off") return false;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -76,26 +92,40 @@ CopyStatement ReadCopyStatement(const json& c) {
       if (!o.contains("DefElem")) continue;
       const json& d = o["DefElem"];
       std::string name = d.value("defname", "");
+      if (name == "header") {
+        auto h = HeaderArg(d);
+        if (h) {
+          s.header = *h;
+        } else {
+          s.unreadable_option = name;
+        }
+        continue;
+      }
+      if (name != "format" && name != "delimiter" && name != "null" && name != "quote" &&
+          name != "escape" && name != "encoding") {
+        continue;
+      }
+      // The parts of the rows' syntax: read exactly as the server reads them, or not at
+      // all (rows split with another delimiter put values into other columns).
+      const std::optional<std::string> v = ArgText(d);
+      if (!v) {
+        s.unreadable_option = name;
+        continue;
+      }
       if (name == "format") {
-        std::string f = StringArg(d);
-        if (f == "csv") s.format = CopyFormat::kCsv;
-        if (f == "binary") s.format = CopyFormat::kBinary;
+        if (*v == "csv") s.format = CopyFormat::kCsv;
+        if (*v == "binary") s.format = CopyFormat::kBinary;
       } else if (name == "delimiter") {
-        std::string v = StringArg(d);
-        if (!v.empty()) s.delimiter = v[0];
+        if (!v->empty()) s.delimiter = (*v)[0];
         delimiter_set = true;
       } else if (name == "null") {
-        s.null_string = StringArg(d);
+        s.null_string = *v;
         null_set = true;
       } else if (name == "quote") {
-        std::string v = StringArg(d);
-        if (!v.empty()) s.quote = v[0];
+        if (!v->empty()) s.quote = (*v)[0];
       } else if (name == "escape") {
-        std::string v = StringArg(d);
-        if (!v.empty()) s.escape = v[0];
+        if (!v->empty()) s.escape = (*v)[0];
         escape_set = true;
-      } else if (name == "header") {
-        s.header = BoolArg(d);
       }
     }
   }

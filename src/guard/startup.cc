@@ -24,22 +24,25 @@ std::optional<StartupRefusal> CheckSetting(const std::string& name, std::string_
   if (name == "client_encoding") {
     if (ClientEncodingKeepsText(value)) return std::nullopt;
     return StartupRefusal{"masked sessions must use client_encoding UTF8",
-                          "Connect with client_encoding=UTF8; pgveil reads statements as UTF-8."};
+                          "Connect with client_encoding=UTF8; pgveil reads statements as UTF-8.",
+                          name};
   }
   if (auto r = CheckSettingValue(name, value)) {
-    return StartupRefusal{r->message + " " + where, r->hint};
+    return StartupRefusal{r->message + " " + where, r->hint, name};
   }
   if (name == "standard_conforming_strings" && ParseBool(value) == true) return std::nullopt;
   if (name == "role" || name == "session_authorization" || name == "standard_conforming_strings" ||
       name == "backslash_quote") {
     return StartupRefusal{"masked sessions may not set " + name + " " + where,
                           "It changes how the server reads or resolves SQL, which pgveil must "
-                          "read the same way. Leave it at its default."};
+                          "read the same way. Leave it at its default.",
+                          name};
   }
   if (ClassifySetting(name) == SettingClass::kAllowed) return std::nullopt;
   return StartupRefusal{"masked sessions may not set " + name + " " + where,
                         "Masked sessions may set session settings such as application_name, "
-                        "TimeZone, DateStyle, client_encoding and statement_timeout."};
+                        "TimeZone, DateStyle, client_encoding and statement_timeout.",
+                        name};
 }
 
 // One argument of `options`: "-c name=value" was joined by the caller.
@@ -47,7 +50,7 @@ std::optional<StartupRefusal> CheckAssignment(std::string_view arg) {
   const size_t eq = arg.find('=');
   if (eq == std::string_view::npos || eq == 0) {
     return StartupRefusal{"masked sessions may pass only -c name=value in options",
-                          "Set session parameters with -c name=value, or with SET."};
+                          "Set session parameters with -c name=value, or with SET.", "options"};
   }
   // The server reads "--work-mem=1MB" as work_mem.
   std::string name = Lower(arg.substr(0, eq));
@@ -95,7 +98,7 @@ std::optional<StartupRefusal> CheckStartupParameters(const StartupParams& params
     if (name == "replication") {
       if (ParseBool(value) == false) continue;
       return StartupRefusal{"masked sessions may not open replication connections",
-                            "Replication streams table contents without masking."};
+                            "Replication streams table contents without masking.", "replication"};
     }
     if (name == "options") {
       const auto args = SplitBackendOptions(value);
@@ -109,7 +112,7 @@ std::optional<StartupRefusal> CheckStartupParameters(const StartupParams& params
           r = CheckAssignment(std::string_view(args[i]).substr(2));
         } else {
           r = StartupRefusal{"masked sessions may pass only -c name=value in options",
-                             "Set session parameters with -c name=value, or with SET."};
+                             "Set session parameters with -c name=value, or with SET.", "options"};
         }
         if (r) return r;
       }

@@ -1130,8 +1130,8 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
                                       .sqlstate = "22P02",
                                       .message = std::string_view(reason).substr(8)});
       } else {
-        Status st =
-            policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
+        Status st = policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client,
+                                                 PositionShown(), policy_->snapshot());
         if (!st.ok()) return Fatal("pgveil could not read an error message", to_client);
       }
       if (!pending_.empty() && pending_.front().kind != Kind::kQuery) {
@@ -1147,8 +1147,8 @@ Status MaskedStream::OnServer(char type, std::string_view body, std::string* to_
       return Status::Ok();
     }
     case wire::be::kNoticeResponse: {
-      Status st =
-          policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client, PositionShown());
+      Status st = policy::AppendScrubbedNotice(type, body, scrubber_.get(), to_client,
+                                               PositionShown(), policy_->snapshot());
       if (!st.ok()) return Fatal("pgveil could not read a notice", to_client);
       return Status::Ok();
     }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "pgveil/audit/statement_summary.h"
 #include "pgveil/guard/startup.h"
 #include "pgveil/mask/redact.h"
 #include "pgveil/proxy/policy_provider.h"
@@ -794,9 +795,10 @@ awaitable<bool> Session::ResolvePolicy() {
   const guard::StartupParams params = std::move(startup_params_);  // needed here only
   if ((*policy)->masked()) {
     if (auto refusal = guard::CheckStartupParameters(params)) {
-      // The message names the parameter the client sent: printed as data.
-      spdlog::warn("session={} event=startup_refused user={} reason=\"{}\"", id_, Printable(user_),
-                   Printable(refusal->message));
+      // The message names the parameter as the client wrote it, which may be any text (a
+      // phone number as a name): the log has the name only if it is a plain identifier.
+      spdlog::warn("session={} event=startup_refused user={} parameter={}", id_, Printable(user_),
+                   Printable(audit::SafeName(refusal->parameter)));
       startup_refusal_ = std::move(*refusal);
       co_return false;
     }

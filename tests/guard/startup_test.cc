@@ -95,5 +95,26 @@ TEST(StartupTest, RefusesWhatChangesHowSqlIsRead) {
   }
 }
 
+// The refusal says which parameter, as the client wrote it: the session logs it only
+// through a filter, since a client may write anything there.
+TEST(StartupTest, RefusalNamesTheParameter) {
+  struct Case {
+    StartupParams params;
+    const char* parameter;
+  } cases[] = {
+      {{{"options", "-c 13812345678=1"}}, "13812345678"},
+      {{{"13812345678", "1"}}, "13812345678"},
+      {{{"options", "--Work-Mem=1 -c lc_messages=C"}}, "lc_messages"},
+      {{{"client_encoding", "LATIN1"}}, "client_encoding"},
+      {{{"options", "-E"}}, "options"},
+      {{{"replication", "database"}}, "replication"},
+  };
+  for (const auto& k : cases) {
+    auto r = CheckStartupParameters(k.params);
+    ASSERT_TRUE(r.has_value()) << k.parameter;
+    EXPECT_EQ(r->parameter, k.parameter);
+  }
+}
+
 }  // namespace
 }  // namespace pgveil::guard

@@ -28,6 +28,10 @@ struct CopyStatement {
   char quote = '"';
   char escape = '"';
   bool header = false;
+  // An option that shapes the rows (FORMAT, DELIMITER, NULL, QUOTE, ESCAPE, ENCODING,
+  // HEADER) with an argument pgveil cannot read as the server does (a list, `*`): the
+  // statement is refused. Empty when every one was read.
+  std::string unreadable_option;
   // COPY (query) TO: the guard's lineage of the query's columns (set by the Analyzer).
   std::shared_ptr<const policy::RowShape> query_shape;
 };

@@ -13,8 +13,12 @@
 namespace pgveil::guard {
 
 struct StartupRefusal {
-  std::string message;
+  std::string message;  // for the client: names the parameter as the client wrote it
   std::string hint;
+  // The parameter refused ("options" for a switch that is not -c name=value), as the
+  // client wrote its name: data, which a log may print only through a filter such as
+  // audit::SafeName.
+  std::string parameter;
 };
 
 using StartupParams = std::vector<std::pair<std::string, std::string>>;
