@@ -23,16 +23,36 @@ class ReuseTest : public RelayTest {
     if (Env().direct_mode()) GTEST_SKIP() << "reuse is pgveil's";
   }
   static std::string App(const std::string& name) { return "application_name=reuse_" + name; }
-  // A session's backend pid, after running `sql` (each statement on its own).
+  // A session's backend pid, after running `sql` (each statement on its own). With
+  // `await_kept`, returns once the ended session's backend has been reset: the next
+  // client's fresh connection could otherwise authenticate before the reset is done,
+  // and that client would rightly keep its fresh backend.
   static std::string Session(const std::string& user, const std::string& app,
                              const std::vector<std::string>& sql = {},
-                             const std::string& extra = "") {
-    auto conn = Connect(Env().ProxyConnInfo(user, App(app) + " " + extra));
-    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-    if (!conn.ok()) return "";
-    auto pid = QueryValue(conn->get(), "SELECT pg_backend_pid()");
-    for (const auto& s : sql) Exec(conn->get(), s);
-    return pid.ok() ? *pid : "";
+                             const std::string& extra = "", bool await_kept = true) {
+    std::string pid;
+    {
+      auto conn = Connect(Env().ProxyConnInfo(user, App(app) + " " + extra));
+      EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+      if (!conn.ok()) return "";
+      auto got = QueryValue(conn->get(), "SELECT pg_backend_pid()");
+      for (const auto& s : sql) Exec(conn->get(), s);
+      if (!got.ok()) return "";
+      pid = *got;
+    }
+    if (await_kept) {
+      EXPECT_TRUE(PollUntil(
+          [&] {
+            auto rows = Env().Query(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle' AND "
+                "query = 'DISCARD ALL' AND pid = " +
+                pid);
+            return rows.ok() && (*rows)[0][0] == "1";
+          },
+          seconds(10)))
+          << "the backend of the ended session was not reset";
+    }
+    return pid;
   }
   // The value of a one-value query, or "(error: ...)".
   static std::string Value(PGconn* c, const std::string& sql) {
@@ -102,7 +122,8 @@ TEST_F(ReuseTest, OtherStartupParametersGetTheirOwnBackend) {
 }
 
 TEST_F(ReuseTest, ASessionThatEndsInATransactionClosesItsBackend) {
-  const std::string a = Session(kTrustUser, "txn", {"BEGIN", "CREATE TEMP TABLE t (x int)"});
+  const std::string a =
+      Session(kTrustUser, "txn", {"BEGIN", "CREATE TEMP TABLE t (x int)"}, "", false);
   ASSERT_FALSE(a.empty());
   EXPECT_TRUE(PollUntil([&] { return !BackendAlive(a); }, seconds(5)));
   EXPECT_NE(Session(kTrustUser, "txn"), a);
