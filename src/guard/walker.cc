@@ -558,8 +558,9 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
             items = scope->star;
             matched = true;
           } else {
+            const std::string schema = fields.size() >= 3 ? fields[fields.size() - 3] : "";
             for (const auto& e : scope->entries) {
-              if (e.name != fields[fields.size() - 2]) continue;
+              if (!RefersTo(e, schema, fields[fields.size() - 2])) continue;
               matched = true;
               for (auto& si : StarOf(e)) items.push_back(std::move(si));
             }
@@ -979,6 +980,8 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
     relations_read.insert((schema.empty() ? std::string("pg_catalog") : schema) + "." + name);
     Entry e;
     e.name = alias.empty() ? name : alias;
+    e.schema = schema.empty() ? "pg_catalog" : schema;
+    e.unaliased_relation = alias.empty();
     e.open = true;
     e.what = name;
     scope->entries.push_back(std::move(e));
@@ -999,6 +1002,7 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
   Entry e;
   e.name = alias.empty() ? name : alias;
   e.schema = rel->schema;
+  e.unaliased_relation = alias.empty();
   e.relkind = rel->kind;
   e.what = Qualified(*rel);
   if (rel->kind == 'v' || rel->kind == 'm') {

@@ -722,6 +722,44 @@ TEST_F(GuardTest, AnUnaliasedFunctionInFromHasTheServersName) {
   }
 }
 
+TEST_F(GuardTest, ASchemaQualifiedReferenceNamesOnlyAnUnaliasedRelation) {
+  // PostgreSQL matches `crm.members.x` by the relation's OID, against tables written
+  // without an alias only: `crm.stores AS members` is not it, and the search goes on to
+  // an outer crm.members. pgveil took the alias for the table and served its columns.
+  for (const char* sql : {
+           "SELECT (SELECT row_to_json(crm.members.*) FROM crm.stores AS members LIMIT 1) "
+           "FROM crm.members",
+           "SELECT count(*) FROM crm.members WHERE EXISTS (SELECT 1 FROM crm.stores members "
+           "WHERE crm.members.phone LIKE '138%')",
+           "SELECT x.phone || '' FROM crm.members, LATERAL (SELECT crm.members.* FROM "
+           "crm.stores AS members) x",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+  }
+  // The outer phone, masked as a result column.
+  auto outer = Check(
+      "SELECT (SELECT crm.members.phone FROM crm.stores AS members LIMIT 1) FROM crm.members");
+  ASSERT_FALSE(outer->refused) << outer->message;
+  ASSERT_EQ(outer->statements.size(), 1u);
+  ASSERT_EQ(outer->statements[0].shape->fields.size(), 1u);
+  const auto& f = outer->statements[0].shape->fields[0];
+  EXPECT_EQ(f.kind, FieldLineage::Kind::kColumn);
+  EXPECT_EQ(f.table_oid, Rel("members").oid);
+  EXPECT_EQ(f.attnum, 6);
+  for (const char* sql : {
+           "SELECT crm.members.city, crm.members.phone FROM crm.members",
+           "SELECT count(crm.members.*) FROM crm.members",
+           "SELECT (SELECT crm.stores.city FROM crm.stores LIMIT 1) FROM crm.members AS stores",
+           "SELECT pg_catalog.pg_class.relname FROM pg_class",
+           "SELECT (SELECT crm.members.qq FROM crm.members AS members LIMIT 1) FROM "
+           "crm.members",
+       }) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
 TEST_F(GuardTest, ListSettingsAreSplitAsTheServerSplitsThem) {
   // SplitIdentifierString skips form feeds and vertical tabs as white space, and takes a
   // double-quoted DateStyle word as the word.
