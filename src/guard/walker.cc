@@ -849,7 +849,15 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
     }
     for (auto& si : left) star.push_back(std::move(si));
     for (auto& si : right) star.push_back(std::move(si));
-    if (Has(b, "quals")) Use(Expr(At(b, "quals"), scope, ctes, depth), "JOIN ON");
+    if (Has(b, "quals")) {
+      // ON sees the join's own inputs and outer queries, not the FROM items before the
+      // join: a name of one of those is looked up outwards, as the server does.
+      Scope on;
+      on.parent = scope->parent;
+      on.entries.assign(scope->entries.begin() + static_cast<std::ptrdiff_t>(first_entry),
+                        scope->entries.end());
+      Use(Expr(At(b, "quals"), &on, ctes, depth), "JOIN ON");
+    }
     if (!Has(b, "alias")) return star;
     // (a JOIN b ...) AS j: the join's columns under the name j.
     Output joined;
@@ -924,8 +932,12 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
   }
   if (t == "RangeTableSample") {
     auto star = FromItem(At(b, "relation"), scope, ctes, depth);
-    for (const auto& a : Arr(b, "args")) Use(Expr(a, scope, ctes, depth), "TABLESAMPLE");
-    if (Has(b, "repeatable")) Use(Expr(At(b, "repeatable"), scope, ctes, depth), "TABLESAMPLE");
+    // The arguments see neither the sampled table nor the FROM items before it (they are
+    // not LATERAL): only outer queries.
+    Scope outer;
+    outer.parent = scope->parent;
+    for (const auto& a : Arr(b, "args")) Use(Expr(a, &outer, ctes, depth), "TABLESAMPLE");
+    if (Has(b, "repeatable")) Use(Expr(At(b, "repeatable"), &outer, ctes, depth), "TABLESAMPLE");
     return star;
   }
   Refuse("0A000", "pgveil cannot analyse this kind of FROM item",

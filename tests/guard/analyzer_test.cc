@@ -760,6 +760,37 @@ TEST_F(GuardTest, ASchemaQualifiedReferenceNamesOnlyAnUnaliasedRelation) {
   }
 }
 
+TEST_F(GuardTest, JoinConditionsAndSampleArgumentsSeeOnlyWhatTheServerShows) {
+  // JOIN ... ON sees the join's two sides and outer queries, TABLESAMPLE's arguments
+  // outer queries only: a name of an earlier FROM item (or of the sampled table) there is
+  // the outer query's. pgveil resolved it to the item beside them and served the filter.
+  for (const char* sql : {
+           "SELECT (SELECT count(*) FROM (SELECT 'a'::text AS phone) x, crm.stores s1 JOIN "
+           "crm.stores s2 ON phone LIKE '138%') FROM crm.members",
+           "SELECT (SELECT count(*) FROM crm.stores members, crm.stores s1 JOIN crm.stores s2 "
+           "ON members.phone LIKE '138%') FROM crm.members",
+           "SELECT (SELECT count(*) FROM crm.stores AS s(height_cm) TABLESAMPLE BERNOULLI "
+           "(height_cm - 100)) FROM crm.members",
+           "SELECT (SELECT count(*) FROM (SELECT 1 AS monthly_income) x, crm.stores "
+           "TABLESAMPLE BERNOULLI (0) REPEATABLE (monthly_income)) FROM crm.members",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  for (const char* sql : {
+           "SELECT count(*) FROM crm.stores s0, crm.members m JOIN crm.staff f ON m.city = "
+           "f.team",
+           "SELECT count(*) FROM crm.members m JOIN crm.contact_log c ON c.member_id = "
+           "m.member_id JOIN crm.staff f ON f.staff_id = c.staff_id AND m.city <> ''",
+           "SELECT (SELECT count(*) FROM crm.stores TABLESAMPLE BERNOULLI (100) REPEATABLE "
+           "(length(m.city))) FROM crm.members m",
+       }) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
 TEST_F(GuardTest, ListSettingsAreSplitAsTheServerSplitsThem) {
   // SplitIdentifierString skips form feeds and vertical tabs as white space, and takes a
   // double-quoted DateStyle word as the word.
