@@ -847,6 +847,19 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
         star.push_back(std::move(merged));
       }
     }
+    if (Has(b, "join_using_alias")) {
+      // JOIN ... USING (a, b) AS u: u.a and u.b are the merged columns (and u.* all of
+      // them). Without the item, a name u would be looked up in outer queries.
+      Entry u;
+      u.name = Str(At(b, "join_using_alias"), "aliasname");
+      u.what = "join " + u.name;
+      for (size_t i = 0; i < using_cols.size() && i < star.size(); ++i) {
+        u.colnames.push_back(star[i].name);
+        u.cols.push_back(star[i].lineage);
+        u.has_protected |= star[i].lineage.is_protected();
+      }
+      scope->entries.push_back(std::move(u));
+    }
     for (auto& si : left) star.push_back(std::move(si));
     for (auto& si : right) star.push_back(std::move(si));
     if (Has(b, "quals")) {

@@ -791,6 +791,41 @@ TEST_F(GuardTest, JoinConditionsAndSampleArgumentsSeeOnlyWhatTheServerShows) {
   }
 }
 
+TEST_F(GuardTest, AJoinUsingAliasNamesTheMergedColumns) {
+  // `JOIN ... USING (member_id) AS u` names the merged column u.member_id. pgveil knew no
+  // item u there and looked the name up in the outer query, where u was a constant.
+  for (const char* sql : {
+           "SELECT (SELECT count(*) FROM crm.members m JOIN crm.contact_log c USING (member_id) "
+           "AS u WHERE u.member_id < 100) FROM (SELECT 1 AS member_id) u",
+           "SELECT row_to_json(u) FROM crm.members m JOIN crm.contact_log c USING (member_id) "
+           "AS u",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  auto v = Check(
+      "SELECT u.member_id, u.* FROM crm.members m JOIN crm.contact_log c USING (member_id) AS u "
+      "WHERE u.member_id = 5");
+  ASSERT_FALSE(v->refused) << v->message;
+  ASSERT_EQ(v->statements.size(), 1u);
+  const auto& f = v->statements[0].shape->fields;
+  ASSERT_EQ(f.size(), 2u);
+  for (const auto& field : f) {
+    EXPECT_EQ(field.kind, FieldLineage::Kind::kColumn);
+    EXPECT_EQ(field.table_oid, Rel("members").oid);
+    EXPECT_EQ(field.attnum, 1);
+  }
+  // The merged id, not the outer constant: masked as a pseudonym.
+  auto cast = Check(
+      "SELECT (SELECT u.member_id FROM crm.members m JOIN crm.contact_log c USING (member_id) "
+      "AS u LIMIT 1)::text FROM (SELECT 1 AS member_id) u");
+  ASSERT_FALSE(cast->refused) << cast->message;
+  ASSERT_EQ(cast->statements.size(), 1u);
+  EXPECT_EQ(cast->statements[0].shape->fields[0].kind, FieldLineage::Kind::kCastText);
+  EXPECT_EQ(cast->statements[0].shape->fields[0].attnum, 1);
+}
+
 TEST_F(GuardTest, ListSettingsAreSplitAsTheServerSplitsThem) {
   // SplitIdentifierString skips form feeds and vertical tabs as white space, and takes a
   // double-quoted DateStyle word as the word.
