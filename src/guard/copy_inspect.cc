@@ -34,10 +34,33 @@ bool MentionsCopy(std::string_view sql) {
   return false;
 }
 
+// An option's value as the server reads it (defGetString): a string, and also a number
+// (`QUOTE 3`), `*`, a boolean or a parenthesized list of names joined with dots
+// (`QUOTE ('3')`). Read as strings only, `QUOTE 3` left the quote at '"' for pgveil
+// while the server quoted with 3 and doubled every 3 inside a value, so redaction saw
+// numbers that were not the ones written.
 std::string StringArg(const json& def) {
   if (!def.contains("arg")) return "";
   const json& arg = def["arg"];
   if (arg.contains("String")) return arg["String"].value("sval", "");
+  if (arg.contains("Integer")) return std::to_string(arg["Integer"].value("ival", int64_t{0}));
+  if (arg.contains("Float")) return arg["Float"].value("fval", "");
+  if (arg.contains("Boolean")) return arg["Boolean"].value("boolval", false) ? "true" : "false";
+  if (arg.contains("A_Star")) return "*";
+  if (arg.contains("List")) {
+    std::string out;
+    bool first = true;
+    for (const auto& item : arg["List"]["items"]) {
+      if (!first) out += '.';
+      first = false;
+      if (item.contains("String")) {
+        out += item["String"].value("sval", "");
+      } else if (item.contains("A_Star")) {
+        out += '*';
+      }
+    }
+    return out;
+  }
   return "";
 }
 

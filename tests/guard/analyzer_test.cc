@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "demo_policy.h"
+#include "pgveil/guard/copy_inspect.h"
 
 namespace pgveil::guard {
 namespace {
@@ -824,6 +825,37 @@ TEST_F(GuardTest, AJoinUsingAliasNamesTheMergedColumns) {
   ASSERT_EQ(cast->statements.size(), 1u);
   EXPECT_EQ(cast->statements[0].shape->fields[0].kind, FieldLineage::Kind::kCastText);
   EXPECT_EQ(cast->statements[0].shape->fields[0].attnum, 1);
+}
+
+TEST(CopyOptions, AreReadAsTheServerReadsThem) {
+  // The server takes an option's value from a number, `*` or a list of names as well as
+  // from a string: `QUOTE 3` quotes with 3 (and doubles every 3 in a value). pgveil read
+  // strings only and parsed the rows with '"', so redaction saw altered numbers.
+  struct OptionCase {
+    const char* sql;
+    char delimiter, quote, escape;
+    const char* null_string;
+  };
+  for (const OptionCase& c : {
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, QUOTE 3)", ',', '3', '3', ""},
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, QUOTE 0, ESCAPE 7)", ',', '0', '7',
+                      ""},
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, QUOTE *)", ',', '*', '*', ""},
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, QUOTE ('3'), DELIMITER ('5'))", '5',
+                      '3', '3', ""},
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, DELIMITER 5, NULL 1.5)", '5', '"',
+                      '"', "1.5"},
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, NULL 12)", ',', '"', '"', "12"},
+       }) {
+    auto r = InspectStatements(c.sql);
+    ASSERT_TRUE(r.ok()) << c.sql;
+    ASSERT_EQ(r->copies.size(), 1u) << c.sql;
+    const CopyStatement& copy = r->copies[0];
+    EXPECT_EQ(copy.delimiter, c.delimiter) << c.sql;
+    EXPECT_EQ(copy.quote, c.quote) << c.sql;
+    EXPECT_EQ(copy.escape, c.escape) << c.sql;
+    EXPECT_EQ(copy.null_string, c.null_string) << c.sql;
+  }
 }
 
 TEST_F(GuardTest, ListSettingsAreSplitAsTheServerSplitsThem) {
