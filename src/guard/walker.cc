@@ -946,11 +946,14 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
   if (t == "RangeTableSample") {
     auto star = FromItem(At(b, "relation"), scope, ctes, depth);
     // The arguments see neither the sampled table nor the FROM items before it (they are
-    // not LATERAL): only outer queries.
+    // not LATERAL): only outer queries. They are checked with those names in sight too, so
+    // that a name the server reports as unknown is refused rather than sent.
     Scope outer;
     outer.parent = scope->parent;
-    for (const auto& a : Arr(b, "args")) Use(Expr(a, &outer, ctes, depth), "TABLESAMPLE");
-    if (Has(b, "repeatable")) Use(Expr(At(b, "repeatable"), &outer, ctes, depth), "TABLESAMPLE");
+    for (const Scope* in : {static_cast<const Scope*>(&outer), static_cast<const Scope*>(scope)}) {
+      for (const auto& a : Arr(b, "args")) Use(Expr(a, in, ctes, depth), "TABLESAMPLE");
+      if (Has(b, "repeatable")) Use(Expr(At(b, "repeatable"), in, ctes, depth), "TABLESAMPLE");
+    }
     return star;
   }
   Refuse("0A000", "pgveil cannot analyse this kind of FROM item",
