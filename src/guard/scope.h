@@ -15,6 +15,11 @@ namespace pgveil::guard {
 struct Entry {
   std::string name;  // alias, or the relation's name
   std::string schema;
+  // A table, view or system catalog written without an alias: the only kind of item a
+  // schema-qualified reference (`crm.members.phone`) can name, as in PostgreSQL, which
+  // matches such a reference by the relation's OID (not a WITH query, subquery,
+  // function or aliased relation of that name).
+  bool unaliased_relation = false;
   std::vector<std::string> colnames;
   std::vector<Lineage> cols;
   bool open = false;   // system catalog or function: columns not listed carry open_lineage
@@ -48,6 +53,14 @@ struct Scope {
   std::vector<Entry> entries;
   std::vector<StarItem> star;
 };
+
+// True when a reference `rel.col` or `schema.rel.col` names FROM item `e`: an
+// unqualified `rel` is the item's alias (or relation name), a qualified one only an
+// unaliased relation of that schema.
+inline bool RefersTo(const Entry& e, const std::string& schema, const std::string& rel) {
+  if (schema.empty()) return e.name == rel;
+  return e.unaliased_relation && e.name == rel && e.schema == schema;
+}
 
 struct CteScope {
   const CteScope* parent = nullptr;

@@ -558,8 +558,9 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
             items = scope->star;
             matched = true;
           } else {
+            const std::string schema = fields.size() >= 3 ? fields[fields.size() - 3] : "";
             for (const auto& e : scope->entries) {
-              if (e.name != fields[fields.size() - 2]) continue;
+              if (!RefersTo(e, schema, fields[fields.size() - 2])) continue;
               matched = true;
               for (auto& si : StarOf(e)) items.push_back(std::move(si));
             }
@@ -846,9 +847,30 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
         star.push_back(std::move(merged));
       }
     }
+    if (Has(b, "join_using_alias")) {
+      // JOIN ... USING (a, b) AS u: u.a and u.b are the merged columns (and u.* all of
+      // them). Without the item, a name u would be looked up in outer queries.
+      Entry u;
+      u.name = Str(At(b, "join_using_alias"), "aliasname");
+      u.what = "join " + u.name;
+      for (size_t i = 0; i < using_cols.size() && i < star.size(); ++i) {
+        u.colnames.push_back(star[i].name);
+        u.cols.push_back(star[i].lineage);
+        u.has_protected |= star[i].lineage.is_protected();
+      }
+      scope->entries.push_back(std::move(u));
+    }
     for (auto& si : left) star.push_back(std::move(si));
     for (auto& si : right) star.push_back(std::move(si));
-    if (Has(b, "quals")) Use(Expr(At(b, "quals"), scope, ctes, depth), "JOIN ON");
+    if (Has(b, "quals")) {
+      // ON sees the join's own inputs and outer queries, not the FROM items before the
+      // join: a name of one of those is looked up outwards, as the server does.
+      Scope on;
+      on.parent = scope->parent;
+      on.entries.assign(scope->entries.begin() + static_cast<std::ptrdiff_t>(first_entry),
+                        scope->entries.end());
+      Use(Expr(At(b, "quals"), &on, ctes, depth), "JOIN ON");
+    }
     if (!Has(b, "alias")) return star;
     // (a JOIN b ...) AS j: the join's columns under the name j.
     Output joined;
@@ -923,8 +945,15 @@ std::vector<StarItem> Walker::FromItem(const json& item, Scope* scope, const Cte
   }
   if (t == "RangeTableSample") {
     auto star = FromItem(At(b, "relation"), scope, ctes, depth);
-    for (const auto& a : Arr(b, "args")) Use(Expr(a, scope, ctes, depth), "TABLESAMPLE");
-    if (Has(b, "repeatable")) Use(Expr(At(b, "repeatable"), scope, ctes, depth), "TABLESAMPLE");
+    // The arguments see neither the sampled table nor the FROM items before it (they are
+    // not LATERAL): only outer queries. They are checked with those names in sight too, so
+    // that a name the server reports as unknown is refused rather than sent.
+    Scope outer;
+    outer.parent = scope->parent;
+    for (const Scope* in : {static_cast<const Scope*>(&outer), static_cast<const Scope*>(scope)}) {
+      for (const auto& a : Arr(b, "args")) Use(Expr(a, in, ctes, depth), "TABLESAMPLE");
+      if (Has(b, "repeatable")) Use(Expr(At(b, "repeatable"), in, ctes, depth), "TABLESAMPLE");
+    }
     return star;
   }
   Refuse("0A000", "pgveil cannot analyse this kind of FROM item",
@@ -979,6 +1008,8 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
     relations_read.insert((schema.empty() ? std::string("pg_catalog") : schema) + "." + name);
     Entry e;
     e.name = alias.empty() ? name : alias;
+    e.schema = schema.empty() ? "pg_catalog" : schema;
+    e.unaliased_relation = alias.empty();
     e.open = true;
     e.what = name;
     scope->entries.push_back(std::move(e));
@@ -999,6 +1030,7 @@ void Walker::Relation(const json& rv, Scope* scope, const CteScope* ctes, int de
   Entry e;
   e.name = alias.empty() ? name : alias;
   e.schema = rel->schema;
+  e.unaliased_relation = alias.empty();
   e.relkind = rel->kind;
   e.what = Qualified(*rel);
   if (rel->kind == 'v' || rel->kind == 'm') {

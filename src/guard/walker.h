@@ -161,10 +161,11 @@ class Walker {
     if (l.col != nullptr) columns_read.insert(l.column());
     return l;
   }
-  Lineage WholeRow(const std::string& entry, const Scope* scope);
-  // True when the nearest FROM item called `name` is one whose whole row is a row: a
-  // known item that is not a function (whose whole row may be its single value).
-  static bool NamesRows(const std::string& name, const Scope* scope);
+  // `[schema.]entry.*` (schema "" when not written).
+  Lineage WholeRow(const std::string& schema, const std::string& entry, const Scope* scope);
+  // True when the nearest FROM item called `[schema.]name` is one whose whole row is a
+  // row: a known item that is not a function (whose whole row may be its single value).
+  static bool NamesRows(const std::string& schema, const std::string& name, const Scope* scope);
   // `t.f` or `(expression).f` where f may be no column or field: PostgreSQL's attribute
   // notation calls f(t). Refused unless f is an allowed function or a field name of an
   // allowed function's composite result.

@@ -135,6 +135,7 @@ Output Walker::Insert(const json& b, const CteScope* outer_ctes) {
       Entry excluded = target;
       excluded.name = "excluded";
       excluded.schema.clear();
+      excluded.unaliased_relation = false;
       excluded.what = "EXCLUDED";
       conflict.entries.push_back(std::move(excluded));
       SetList(Arr(oc, "targetList"), target, &conflict, ctes);

@@ -470,11 +470,11 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
   if (f.back() == "*") {
     if (f.size() == 1) {
       for (const auto& e : scope->entries) {
-        if (e.has_protected) WholeRow(e.name, scope);
+        if (e.has_protected) WholeRow("", e.name, scope);
       }
       return Lineage{};
     }
-    return WholeRow(f[f.size() - 2], scope);
+    return WholeRow(f.size() >= 3 ? f[f.size() - 3] : "", f[f.size() - 2], scope);
   }
   const std::string& col = f.back();
   if (f.size() == 1) {
@@ -521,13 +521,13 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
         }
       }
     }
-    return WholeRow(col, scope);
+    return WholeRow("", col, scope);
   }
   const std::string& rel = f[f.size() - 2];
   const std::string schema = f.size() >= 3 ? f[f.size() - 3] : "";
   for (const Scope* s = scope; s != nullptr; s = s->parent) {
     for (const auto& e : s->entries) {
-      if (e.name != rel || (!schema.empty() && e.schema != schema)) continue;
+      if (!RefersTo(e, schema, rel)) continue;
       for (size_t k = 0; k < e.colnames.size(); ++k) {
         if (e.colnames[k] == col) return Touch(e.cols[k]);
       }
@@ -570,19 +570,19 @@ void Walker::RefuseUnknownColumn(const std::string& name, const Entry& e) {
          "columns you need.");
 }
 
-bool Walker::NamesRows(const std::string& name, const Scope* scope) {
+bool Walker::NamesRows(const std::string& schema, const std::string& name, const Scope* scope) {
   for (const Scope* s = scope; s != nullptr; s = s->parent) {
     for (const auto& e : s->entries) {
-      if (e.name == name) return !e.function;
+      if (RefersTo(e, schema, name)) return !e.function;
     }
   }
   return false;
 }
 
-Lineage Walker::WholeRow(const std::string& name, const Scope* scope) {
+Lineage Walker::WholeRow(const std::string& schema, const std::string& name, const Scope* scope) {
   for (const Scope* s = scope; s != nullptr; s = s->parent) {
     for (const auto& e : s->entries) {
-      if (e.name != name) continue;
+      if (!RefersTo(e, schema, name)) continue;
       if (e.has_protected) {
         Refuse("42501",
                "a whole-row reference to " + e.what + " would reveal its protected columns",
@@ -792,7 +792,10 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
         // found none), whatever their values. Not for a function in FROM: when it
         // returns one value, t.* is that value, and counts where it is not NULL.
         const auto f = Names(Arr(NodeBody(a), "fields"));
-        if (f.size() >= 2 && f.back() == "*" && NamesRows(f[f.size() - 2], scope)) continue;
+        if (f.size() >= 2 && f.back() == "*" &&
+            NamesRows(f.size() >= 3 ? f[f.size() - 3] : "", f[f.size() - 2], scope)) {
+          continue;
+        }
       }
       Lineage l = sub(a);
       if (b.value("agg_distinct", false)) {

@@ -75,9 +75,18 @@ class Truncate final : public Transform {
     if (!ts.IsInfinite()) {
       if (type_oid == oid::kTimestampTz) {
         // On the rule's clock: from the printed wall-clock time (binary: UTC) to the
-        // rule's zone, truncated there, and back to the clock it is printed on.
+        // rule's zone, truncated there. Text is printed on that clock too, not at the
+        // value's own offset: that is the session's offset at the original instant, and
+        // a time zone whose daylight-saving rule the session chose (TimeZone =
+        // 'AAA0BBB-1,J100/0,J300/0') would tell on which side of its switch the value lies.
         const int64_t shift = (static_cast<int64_t>(zone_s_) - ts.offset_s) * 1000000;
-        ts.us = TruncUs(ts.us + shift) - shift;
+        const int64_t on_clock = TruncUs(ts.us + shift);
+        if (format == Format::kText) {
+          ts.us = on_clock;
+          ts.offset_s = zone_s_;
+        } else {
+          ts.us = on_clock - shift;
+        }
       } else {
         ts.us = TruncUs(ts.us);
       }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "demo_policy.h"
+#include "pgveil/guard/copy_inspect.h"
 
 namespace pgveil::guard {
 namespace {
@@ -719,6 +720,147 @@ TEST_F(GuardTest, AnUnaliasedFunctionInFromHasTheServersName) {
                           "SELECT upper(zz.*) FROM crm.stores s"}) {
     auto v = Check(sql);
     EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
+TEST_F(GuardTest, ASchemaQualifiedReferenceNamesOnlyAnUnaliasedRelation) {
+  // PostgreSQL matches `crm.members.x` by the relation's OID, against tables written
+  // without an alias only: `crm.stores AS members` is not it, and the search goes on to
+  // an outer crm.members. pgveil took the alias for the table and served its columns.
+  for (const char* sql : {
+           "SELECT (SELECT row_to_json(crm.members.*) FROM crm.stores AS members LIMIT 1) "
+           "FROM crm.members",
+           "SELECT count(*) FROM crm.members WHERE EXISTS (SELECT 1 FROM crm.stores members "
+           "WHERE crm.members.phone LIKE '138%')",
+           "SELECT x.phone || '' FROM crm.members, LATERAL (SELECT crm.members.* FROM "
+           "crm.stores AS members) x",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+  }
+  // The outer phone, masked as a result column.
+  auto outer = Check(
+      "SELECT (SELECT crm.members.phone FROM crm.stores AS members LIMIT 1) FROM crm.members");
+  ASSERT_FALSE(outer->refused) << outer->message;
+  ASSERT_EQ(outer->statements.size(), 1u);
+  ASSERT_EQ(outer->statements[0].shape->fields.size(), 1u);
+  const auto& f = outer->statements[0].shape->fields[0];
+  EXPECT_EQ(f.kind, FieldLineage::Kind::kColumn);
+  EXPECT_EQ(f.table_oid, Rel("members").oid);
+  EXPECT_EQ(f.attnum, 6);
+  for (const char* sql : {
+           "SELECT crm.members.city, crm.members.phone FROM crm.members",
+           "SELECT count(crm.members.*) FROM crm.members",
+           "SELECT (SELECT crm.stores.city FROM crm.stores LIMIT 1) FROM crm.members AS stores",
+           "SELECT pg_catalog.pg_class.relname FROM pg_class",
+           "SELECT (SELECT crm.members.qq FROM crm.members AS members LIMIT 1) FROM "
+           "crm.members",
+       }) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
+TEST_F(GuardTest, JoinConditionsAndSampleArgumentsSeeOnlyWhatTheServerShows) {
+  // JOIN ... ON sees the join's two sides and outer queries, TABLESAMPLE's arguments
+  // outer queries only: a name of an earlier FROM item (or of the sampled table) there is
+  // the outer query's. pgveil resolved it to the item beside them and served the filter.
+  for (const char* sql : {
+           "SELECT (SELECT count(*) FROM (SELECT 'a'::text AS phone) x, crm.stores s1 JOIN "
+           "crm.stores s2 ON phone LIKE '138%') FROM crm.members",
+           "SELECT (SELECT count(*) FROM crm.stores members, crm.stores s1 JOIN crm.stores s2 "
+           "ON members.phone LIKE '138%') FROM crm.members",
+           "SELECT (SELECT count(*) FROM crm.stores AS s(height_cm) TABLESAMPLE BERNOULLI "
+           "(height_cm - 100)) FROM crm.members",
+           "SELECT (SELECT count(*) FROM (SELECT 1 AS monthly_income) x, crm.stores "
+           "TABLESAMPLE BERNOULLI (0) REPEATABLE (monthly_income)) FROM crm.members",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  for (const char* sql : {
+           "SELECT count(*) FROM crm.stores s0, crm.members m JOIN crm.staff f ON m.city = "
+           "f.team",
+           "SELECT count(*) FROM crm.members m JOIN crm.contact_log c ON c.member_id = "
+           "m.member_id JOIN crm.staff f ON f.staff_id = c.staff_id AND m.city <> ''",
+           "SELECT (SELECT count(*) FROM crm.stores TABLESAMPLE BERNOULLI (100) REPEATABLE "
+           "(length(m.city))) FROM crm.members m",
+       }) {
+    auto v = Check(sql);
+    EXPECT_FALSE(v->refused) << sql << ": " << v->message;
+  }
+}
+
+TEST_F(GuardTest, AJoinUsingAliasNamesTheMergedColumns) {
+  // `JOIN ... USING (member_id) AS u` names the merged column u.member_id. pgveil knew no
+  // item u there and looked the name up in the outer query, where u was a constant.
+  for (const char* sql : {
+           "SELECT (SELECT count(*) FROM crm.members m JOIN crm.contact_log c USING (member_id) "
+           "AS u WHERE u.member_id < 100) FROM (SELECT 1 AS member_id) u",
+           "SELECT row_to_json(u) FROM crm.members m JOIN crm.contact_log c USING (member_id) "
+           "AS u",
+       }) {
+    auto v = Check(sql);
+    EXPECT_TRUE(v->refused) << sql;
+    EXPECT_EQ(v->sqlstate, "42501") << sql << ": " << v->message;
+  }
+  auto v = Check(
+      "SELECT u.member_id, u.* FROM crm.members m JOIN crm.contact_log c USING (member_id) AS u "
+      "WHERE u.member_id = 5");
+  ASSERT_FALSE(v->refused) << v->message;
+  ASSERT_EQ(v->statements.size(), 1u);
+  const auto& f = v->statements[0].shape->fields;
+  ASSERT_EQ(f.size(), 2u);
+  for (const auto& field : f) {
+    EXPECT_EQ(field.kind, FieldLineage::Kind::kColumn);
+    EXPECT_EQ(field.table_oid, Rel("members").oid);
+    EXPECT_EQ(field.attnum, 1);
+  }
+  // The merged id, not the outer constant: masked as a pseudonym.
+  auto cast = Check(
+      "SELECT (SELECT u.member_id FROM crm.members m JOIN crm.contact_log c USING (member_id) "
+      "AS u LIMIT 1)::text FROM (SELECT 1 AS member_id) u");
+  ASSERT_FALSE(cast->refused) << cast->message;
+  ASSERT_EQ(cast->statements.size(), 1u);
+  EXPECT_EQ(cast->statements[0].shape->fields[0].kind, FieldLineage::Kind::kCastText);
+  EXPECT_EQ(cast->statements[0].shape->fields[0].attnum, 1);
+}
+
+TEST(CopyOptions, AreReadAsTheServerReadsThem) {
+  // The server takes an option's value from a number as well as from a string: `QUOTE 3`
+  // quotes with 3 (and doubles every 3 in a value). pgveil read strings only and parsed
+  // the rows with '"', so redaction saw altered numbers.
+  struct OptionCase {
+    const char* sql;
+    char delimiter, quote, escape;
+    const char* null_string;
+  };
+  for (const OptionCase& c : {
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, QUOTE 3)", ',', '3', '3', ""},
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, QUOTE 0, ESCAPE 7)", ',', '0', '7',
+                      ""},
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, DELIMITER 5, NULL 1.5)", '5', '"',
+                      '"', "1.5"},
+           OptionCase{"COPY (SELECT 1) TO STDOUT (FORMAT csv, NULL 12)", ',', '"', '"', "12"},
+       }) {
+    auto r = InspectStatements(c.sql);
+    ASSERT_TRUE(r.ok()) << c.sql;
+    ASSERT_EQ(r->copies.size(), 1u) << c.sql;
+    const CopyStatement& copy = r->copies[0];
+    EXPECT_EQ(copy.delimiter, c.delimiter) << c.sql;
+    EXPECT_EQ(copy.quote, c.quote) << c.sql;
+    EXPECT_EQ(copy.escape, c.escape) << c.sql;
+    EXPECT_EQ(copy.null_string, c.null_string) << c.sql;
+    EXPECT_TRUE(copy.unreadable_option.empty()) << c.sql;
+  }
+  // `*` and a list are not read at all: the statement is refused (copy_options_test.cc).
+  for (const char* sql : {"COPY (SELECT 1) TO STDOUT (FORMAT csv, QUOTE *)",
+                          "COPY (SELECT 1) TO STDOUT (FORMAT csv, QUOTE ('3'), DELIMITER ('5'))"}) {
+    auto r = InspectStatements(sql);
+    ASSERT_TRUE(r.ok()) << sql;
+    ASSERT_EQ(r->copies.size(), 1u) << sql;
+    EXPECT_FALSE(r->copies[0].unreadable_option.empty()) << sql;
   }
 }
 
