@@ -13,6 +13,7 @@
 #include "harness/raw_client.h"
 #include "leak_scanner.h"
 #include "masking_env.h"
+#include "raw_leak_test.h"
 
 namespace pgveil::masking {
 namespace {
@@ -23,126 +24,12 @@ using std::chrono::seconds;
 namespace fe = it::fe;
 namespace be = it::be;
 
-// One raw session that keeps every message it receives.
-class Session {
- public:
-  static std::unique_ptr<Session> Open(int port, const std::string& user = kRawSales,
-                                       const fe::Params& extra = {}) {
-    auto client = it::RawClient::Connect(port);
-    if (!client.ok()) {
-      ADD_FAILURE() << client.status().ToString();
-      return nullptr;
-    }
-    auto s = std::unique_ptr<Session>(new Session(std::move(*client)));
-    auto startup = s->client_->StartupTrust(user, it::kDatabase, extra);
-    if (!startup.ok()) {
-      ADD_FAILURE() << startup.status().ToString();
-      return nullptr;
-    }
-    s->all_ = *startup;
-    return s;
-  }
+using Session = RawSession;
 
-  // Sends `script` and reads until `ready` ReadyForQuery messages.
-  std::vector<BackendMessage> Run(const std::string& script, int ready = 1) {
-    std::vector<BackendMessage> got;
-    if (Status st = client_->Send(script); !st.ok()) {
-      ADD_FAILURE() << st.ToString();
-      return got;
-    }
-    for (int i = 0; i < ready; ++i) {
-      auto part = client_->ReadUntil('Z', seconds(60));
-      if (!part.ok()) {
-        ADD_FAILURE() << part.status().ToString();
-        break;
-      }
-      got.insert(got.end(), part->begin(), part->end());
-    }
-    all_.insert(all_.end(), got.begin(), got.end());
-    return got;
-  }
-
-  // Reads until `n` messages of type `type` arrived or `wait` passed.
-  std::vector<BackendMessage> Await(char type, int n, milliseconds wait) {
-    std::vector<BackendMessage> got;
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    int seen = 0;
-    while (seen < n && std::chrono::steady_clock::now() < deadline) {
-      auto m = client_->ReadMessage(milliseconds(100));
-      if (!m.ok()) continue;
-      seen += m->type == type;
-      got.push_back(*m);
-    }
-    all_.insert(all_.end(), got.begin(), got.end());
-    return got;
-  }
-
-  const std::vector<BackendMessage>& all() const { return all_; }
-
- private:
-  explicit Session(std::unique_ptr<it::RawClient> c) : client_(std::move(c)) {}
-  std::unique_ptr<it::RawClient> client_;
-  std::vector<BackendMessage> all_;
-};
-
-int Count(const std::vector<BackendMessage>& ms, char type) {
-  int n = 0;
-  for (const auto& m : ms) n += m.type == type;
-  return n;
-}
-
-std::vector<std::string> Sqlstates(const std::vector<BackendMessage>& ms) {
-  std::vector<std::string> codes;
-  for (const auto& m : ms) {
-    if (m.type == 'E') codes.push_back(be::Fields(m.body)['C']);
-  }
-  return codes;
-}
-
-std::string Join(const std::vector<std::string>& v, size_t max = 20) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < max; ++i) out += "\n  " + v[i];
-  if (v.size() > max) out += "\n  ... and " + std::to_string(v.size() - max) + " more";
-  return out;
-}
-
-class LeakPathsTest : public MaskingTest {
+class LeakPathsTest : public RawLeakTest {
  protected:
-  static void SetUpTestSuite() {
-    auto s = LeakScanner::Load();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    scanner_ = new LeakScanner(std::move(*s));
-  }
-  static void TearDownTestSuite() {
-    delete scanner_;
-    scanner_ = nullptr;
-  }
-
-  // Runs `scenario` directly (where it must show raw values, unless `direct_leaks` is
-  // false) and through pgveil (where it must not).
-  void ExpectNoLeak(const std::string& name,
-                    const std::function<void(Session&, bool proxied)>& scenario,
-                    bool direct_leaks = true) {
-    SCOPED_TRACE(name);
-    auto direct = Session::Open(Env().server_port());
-    ASSERT_NE(direct, nullptr);
-    scenario(*direct, false);
-    if (direct_leaks) {
-      EXPECT_FALSE(scanner_->Scan(direct->all()).empty())
-          << "the direct session should show raw values: the scenario proves nothing";
-    }
-    auto proxied = Session::Open(Env().proxy_port());
-    ASSERT_NE(proxied, nullptr);
-    scenario(*proxied, true);
-    auto leaks = scanner_->Scan(proxied->all());
-    EXPECT_TRUE(leaks.empty()) << leaks.size()
-                               << " raw values reached the masked session:" << Join(leaks);
-  }
-
-  static LeakScanner* scanner_;
+  static void SetUpTestSuite() { LoadScanner(); }
 };
-
-LeakScanner* LeakPathsTest::scanner_ = nullptr;
 
 // COPY options given as numbers are read by the server as their text: `DELIMITER 9`
 // splits CSV rows at '9'. pgveil read them as absent and split at ',' or a tab, so a

@@ -13,6 +13,7 @@
 #include "harness/raw_client.h"
 #include "leak_scanner.h"
 #include "masking_env.h"
+#include "raw_leak_test.h"
 
 namespace pgveil::masking {
 namespace {
@@ -22,102 +23,17 @@ using std::chrono::seconds;
 namespace fe = it::fe;
 namespace be = it::be;
 
-// One raw session; keeps every message received, startup included.
-class Session {
- public:
-  static std::unique_ptr<Session> Open(int port, const std::string& user = kRawSales) {
-    auto client = it::RawClient::Connect(port);
-    if (!client.ok()) {
-      ADD_FAILURE() << client.status().ToString();
-      return nullptr;
-    }
-    auto s = std::unique_ptr<Session>(new Session(std::move(*client)));
-    auto startup = s->client_->StartupTrust(user, it::kDatabase);
-    if (!startup.ok()) {
-      ADD_FAILURE() << startup.status().ToString();
-      return nullptr;
-    }
-    s->all_ = *startup;
-    s->startup_count_ = s->all_.size();
-    return s;
-  }
-
-  // Sends `script` and reads until `ready` ReadyForQuery messages; returns those messages.
-  std::vector<BackendMessage> Run(const std::string& script, int ready = 1) {
-    std::vector<BackendMessage> got;
-    if (Status st = client_->Send(script); !st.ok()) {
-      ADD_FAILURE() << st.ToString();
-      return got;
-    }
-    for (int i = 0; i < ready; ++i) {
-      auto part = client_->ReadUntil('Z', seconds(60));
-      if (!part.ok()) {
-        ADD_FAILURE() << part.status().ToString();
-        break;
-      }
-      got.insert(got.end(), part->begin(), part->end());
-    }
-    all_.insert(all_.end(), got.begin(), got.end());
-    return got;
-  }
-
-  // Reads whatever arrives within `wait` (asynchronous messages).
-  std::vector<BackendMessage> Drain(std::chrono::milliseconds wait) {
-    std::vector<BackendMessage> got;
-    for (;;) {
-      auto m = client_->ReadMessage(wait);
-      if (!m.ok()) break;
-      got.push_back(*m);
-    }
-    all_.insert(all_.end(), got.begin(), got.end());
-    return got;
-  }
-
-  const std::vector<BackendMessage>& all() const { return all_; }
-  // Everything after the startup's ReadyForQuery.
-  std::vector<BackendMessage> after_startup() const {
-    return {all_.begin() + static_cast<std::ptrdiff_t>(startup_count_), all_.end()};
-  }
-
- private:
-  explicit Session(std::unique_ptr<it::RawClient> c) : client_(std::move(c)) {}
-  std::unique_ptr<it::RawClient> client_;
-  std::vector<BackendMessage> all_;
-  size_t startup_count_ = 0;
-};
-
-int Count(const std::vector<BackendMessage>& ms, char type) {
-  int n = 0;
-  for (const auto& m : ms) n += m.type == type;
-  return n;
-}
-
-std::vector<std::string> Sqlstates(const std::vector<BackendMessage>& ms) {
-  std::vector<std::string> codes;
-  for (const auto& m : ms) {
-    if (m.type == 'E') codes.push_back(be::Fields(m.body)['C']);
-  }
-  return codes;
-}
-
-std::string Join(const std::vector<std::string>& v, size_t max = 20) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < max; ++i) out += "\n  " + v[i];
-  if (v.size() > max) out += "\n  ... and " + std::to_string(v.size() - max) + " more";
-  return out;
-}
+using Session = RawSession;
 
 // Binary Bind with one result format code.
 std::string BindBinary(std::string_view portal, std::string_view statement) {
   return fe::Bind(portal, statement, {}, /*binary_results=*/true);
 }
 
-class LeakTest : public MaskingTest {
+class LeakTest : public RawLeakTest {
  protected:
   static void SetUpTestSuite() {
-    auto s = LeakScanner::Load();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    scanner_ = new LeakScanner(std::move(*s));
+    LoadScanner();
     // Helpers a superuser provides; the masked session may call them.
     ASSERT_TRUE(Env()
                     .Exec("CREATE OR REPLACE FUNCTION public.echo_contact(n int) RETURNS int "
@@ -130,37 +46,7 @@ class LeakTest : public MaskingTest {
                           "GRANT EXECUTE ON FUNCTION public.echo_contact(int) TO PUBLIC;")
                     .ok());
   }
-  static void TearDownTestSuite() {
-    delete scanner_;
-    scanner_ = nullptr;
-  }
-
-  // Every scenario runs once through pgveil (no needle may appear) and once directly
-  // (needles must appear, unless `direct_leaks` is false: e.g. a refusal that only
-  // pgveil makes).
-  void ExpectNoLeak(const std::string& name,
-                    const std::function<void(Session&, bool proxied)>& scenario,
-                    bool direct_leaks = true) {
-    SCOPED_TRACE(name);
-    auto direct = Session::Open(Env().server_port());
-    ASSERT_NE(direct, nullptr);
-    scenario(*direct, false);
-    if (direct_leaks) {
-      EXPECT_FALSE(scanner_->Scan(direct->all()).empty())
-          << "the direct session should show raw values: the scenario proves nothing";
-    }
-    auto proxied = Session::Open(Env().proxy_port());
-    ASSERT_NE(proxied, nullptr);
-    scenario(*proxied, true);
-    auto leaks = scanner_->Scan(proxied->all());
-    EXPECT_TRUE(leaks.empty()) << leaks.size()
-                               << " raw values reached the masked session:" << Join(leaks);
-  }
-
-  static LeakScanner* scanner_;
 };
-
-LeakScanner* LeakTest::scanner_ = nullptr;
 
 constexpr char kAllMembers[] = "SELECT * FROM crm.members";
 constexpr char kProtected[] =
