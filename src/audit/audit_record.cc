@@ -38,19 +38,23 @@ std::string ScrubMessage(std::string_view message) {
     }
     const size_t end = std::min(cut.find(' ', i), cut.size());
     const std::string_view word = std::string_view(cut).substr(i, end - i);
-    // The marks put in for quoted spans are the only non-ASCII text of pgveil's own.
+    // The marks put in for quoted spans are the only non-ASCII text of pgveil's own; the
+    // rest of the word must pass as a statement summary's identifier (SafeName).
     static constexpr std::string_view kMark = "\"…\"";
-    int digits = 0;
-    bool plain = true;
-    for (size_t k = 0; k < word.size(); ++k) {
+    std::string rest;
+    for (size_t k = 0; k < word.size();) {
       if (word.substr(k, kMark.size()) == kMark) {
-        k += kMark.size() - 1;
-        digits = 0;
-        continue;
+        rest.push_back(' ');  // keeps digits on either side of a mark apart
+        k += kMark.size();
+      } else {
+        rest.push_back(word[k++]);
       }
-      const char c = word[k];
-      digits = (c >= '0' && c <= '9') ? digits + 1 : 0;
-      if (digits >= 4 || static_cast<unsigned char>(c) >= 0x80) plain = false;
+    }
+    bool plain = true;
+    for (size_t a = 0; a < rest.size() && plain;) {
+      const size_t b = std::min(rest.find(' ', a), rest.size());
+      if (b > a && SafeName(std::string_view(rest).substr(a, b - a)) == "?") plain = false;
+      a = b + 1;
     }
     if (plain) {
       words.append(word);
