@@ -54,6 +54,11 @@ struct Scope {
   std::vector<StarItem> star;
 };
 
+// The schema of a reference `[schema.]rel.x` given as its names ("" when not written).
+inline std::string SchemaOfRef(const std::vector<std::string>& names) {
+  return names.size() >= 3 ? names[names.size() - 3] : "";
+}
+
 // True when a reference `rel.col` or `schema.rel.col` names FROM item `e`: an
 // unqualified `rel` is the item's alias (or relation name), a qualified one only an
 // unaliased relation of that schema.

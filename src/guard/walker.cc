@@ -558,7 +558,7 @@ Output Walker::TargetList(const json& list, const Scope* scope, const CteScope* 
             items = scope->star;
             matched = true;
           } else {
-            const std::string schema = fields.size() >= 3 ? fields[fields.size() - 3] : "";
+            const std::string schema = SchemaOfRef(fields);
             for (const auto& e : scope->entries) {
               if (!RefersTo(e, schema, fields[fields.size() - 2])) continue;
               matched = true;

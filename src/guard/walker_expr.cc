@@ -474,7 +474,7 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
       }
       return Lineage{};
     }
-    return WholeRow(f.size() >= 3 ? f[f.size() - 3] : "", f[f.size() - 2], scope);
+    return WholeRow(SchemaOfRef(f), f[f.size() - 2], scope);
   }
   const std::string& col = f.back();
   if (f.size() == 1) {
@@ -524,7 +524,7 @@ Lineage Walker::ColumnRefNames(const std::vector<std::string>& f, const Scope* s
     return WholeRow("", col, scope);
   }
   const std::string& rel = f[f.size() - 2];
-  const std::string schema = f.size() >= 3 ? f[f.size() - 3] : "";
+  const std::string schema = SchemaOfRef(f);
   for (const Scope* s = scope; s != nullptr; s = s->parent) {
     for (const auto& e : s->entries) {
       if (!RefersTo(e, schema, rel)) continue;
@@ -792,8 +792,7 @@ Lineage Walker::FuncCall(const json& b, const Scope* scope, const CteScope* ctes
         // found none), whatever their values. Not for a function in FROM: when it
         // returns one value, t.* is that value, and counts where it is not NULL.
         const auto f = Names(Arr(NodeBody(a), "fields"));
-        if (f.size() >= 2 && f.back() == "*" &&
-            NamesRows(f.size() >= 3 ? f[f.size() - 3] : "", f[f.size() - 2], scope)) {
+        if (f.size() >= 2 && f.back() == "*" && NamesRows(SchemaOfRef(f), f[f.size() - 2], scope)) {
           continue;
         }
       }
